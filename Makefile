@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
+.PHONY: demo test bench install dev vendor media clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed vendor
+dev: $(VENV)/.dev-installed vendor
+
+vendor: $(VENV)/.installed
+	PYTHON=$(PY) bash scripts/vendor.sh
+
+demo: install
+	DAILIES_DEMO=1 $(FLASK) db upgrade
+	DAILIES_DEMO=1 $(FLASK) demo seed
+	@echo "Serving Dailies on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	DAILIES_DEMO=1 MEDIA_ROOT=$(CURDIR)/demo/media $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: dev
+	$(PY) bench/run.py
+
+media:
+	bash demo/make_media.sh
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

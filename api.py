@@ -1,0 +1,156 @@
+"""What every ``/api/v1`` route shares: JSON errors, pagination, request bodies, OpenAPI.
+
+The parts' API blueprints (``raters/api.py``, ``tasks/api.py``) use these helpers; the OpenAPI
+document is generated from the registered routes, so it cannot drift from them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from database import db
+from raters.access import public
+
+PREFIX = "/api/v1"
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "message", "details"}}``."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(status: int, code: str, message: str, details: Any = None):
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    response.status_code = status
+    return response
+
+
+def http_error_code(exc: HTTPException) -> str:
+    if getattr(exc, "api_code", None):
+        return exc.api_code
+    return re.sub(r"[^a-z]+", "_", (exc.name or "error").lower()).strip("_")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send a JSON body with Content-Type: application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    return data
+
+
+def int_arg(name: str, default: int, *, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number.", {name: raw}) from None
+    if not lo <= value <= hi:
+        raise ApiError(400, "invalid_parameter", f"{name} must be between {lo} and {hi}.", {name: value})
+    return value
+
+
+def paginate(statement, serialise: Callable[[Any], dict]) -> dict:
+    """One page of ``statement``'s rows: ``?page=1&per_page=50``, with the total and next page."""
+    per_page = int_arg("per_page", current_app.config["API_PAGE_SIZE"], lo=1,
+                       hi=current_app.config["API_MAX_PAGE_SIZE"])
+    page = int_arg("page", 1, lo=1, hi=10**9)
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    has_next = page * per_page < total
+    next_url = None
+    if has_next:
+        args = {**request.view_args, **request.args.to_dict(), "page": page + 1, "per_page": per_page}
+        next_url = url_for(request.endpoint, **args)
+    return {"items": [serialise(r) for r in rows], "page": page, "per_page": per_page,
+            "total": total, "next": next_url}
+
+
+def documented(*, body: dict | None = None, response: dict | None = None,
+               query: dict | None = None, status: int = 200) -> Callable:
+    """Attach OpenAPI facts to an API view: request body schema, response schema, query params."""
+    def decorate(view):
+        view.openapi = {"body": body, "response": response, "query": query or {}, "status": status}
+        return view
+    return decorate
+
+
+def openapi_document(app: Flask) -> dict:
+    """The OpenAPI 3.1 document built from the app's ``/api/v1`` routes."""
+    paths: dict[str, dict] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(PREFIX):
+            continue
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX):]) or "/"
+        doc = (view.__doc__ or "").strip().splitlines()
+        facts = getattr(view, "openapi", {"body": None, "response": None, "query": {}, "status": 200})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op: dict[str, Any] = {
+                "operationId": f"{rule.endpoint}_{method.lower()}",
+                "summary": doc[0] if doc else rule.endpoint,
+                "description": "\n".join(line.strip() for line in doc[1:]).strip(),
+                "x-access": getattr(view, "access", None),
+                "parameters": [
+                    {"name": arg, "in": "path", "required": True,
+                     "schema": {"type": "integer" if rule._converters.get(arg).__class__.__name__ == "IntegerConverter" else "string"}}
+                    for arg in sorted(rule.arguments)
+                ] + [
+                    {"name": name, "in": "query", "required": False, "schema": schema}
+                    for name, schema in facts["query"].items()
+                ],
+                "responses": {
+                    str(facts["status"]): {"description": "Success", **(
+                        {"content": {"application/json": {"schema": facts["response"]}}} if facts["response"] else {})},
+                    "default": {"description": "Error",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }
+            if getattr(view, "access", None) != "public":
+                op["security"] = [{"bearer": []}]
+            if facts["body"] is not None and method in {"POST", "PUT", "PATCH"}:
+                op["requestBody"] = {"required": True, "content": facts["body"]}
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Dailies API", "version": "1.0.0",
+                 "description": "Expert evaluation of generated media. Authenticate with "
+                                "`Authorization: Bearer <token>` (create one under Account → API tokens "
+                                "or with `flask --app app tokens create`)."},
+        "servers": [{"url": PREFIX}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}},
+        },
+    }
+
+
+def json_content(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+bp = Blueprint("api_meta", __name__, url_prefix=PREFIX)
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI document describing this API."""
+    return jsonify(openapi_document(current_app))
+

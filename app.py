@@ -1,0 +1,77 @@
+"""The application factory: configuration, extensions, blueprints, error handlers."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
+
+import api
+import cli
+import config
+import raters
+import security
+import tasks
+from database import db
+from raters import access
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.load(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = (
+        max(app.config["MAX_UPLOAD_MB"], app.config["MAX_IMPORT_MB"]) * 1024 * 1024 + 64 * 1024)
+
+    db.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    raters.init_app(app)
+    tasks.init_app(app)
+    app.register_blueprint(api.bp)
+    security.exempt_api_from_csrf(app)
+    cli.init_app(app)
+    register_error_handlers(app)
+    return app
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(api.ApiError)
+    def _api_error(exc: api.ApiError):
+        return api.error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = f"The upload is larger than the {limit_mb} MB limit."
+        if security.is_api_request():
+            return api.error_response(413, "too_large", message)
+        return render_template("error.html", code=413, title="Too large", message=message), 413
+
+    @app.errorhandler(Unauthorized)
+    def _unauthorized(exc):
+        if security.is_api_request():
+            return api.error_response(401, "unauthorized", "Send a valid API token: Authorization: Bearer <token>.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.errorhandler(access.ConsentRequired)
+    def _consent_required(exc):
+        if security.is_api_request():
+            return api.error_response(403, exc.api_code, exc.description)
+        return redirect(url_for("auth.consent", next=request.full_path.rstrip("?")))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if security.is_api_request():
+            return api.error_response(exc.code or 500, api.http_error_code(exc), exc.description)
+        return render_template("error.html", code=exc.code, title=exc.name,
+                               message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        logging.getLogger("dailies").exception("unhandled error")
+        if security.is_api_request():
+            return api.error_response(500, "internal_error", "Something went wrong on our side.")
+        return render_template("error.html", code=500, title="Server error",
+                               message="Something went wrong on our side."), 500

@@ -1,0 +1,168 @@
+"""Command line: ``flask --app app <group> <command>``. Each command is one transaction."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import or_, select
+
+import migrate
+from demo import seed
+from database import db
+from raters import services
+from raters.models import ROLES, ApiToken, User
+from tasks import importing
+from tasks.models import Project
+from tasks.util import asset_store, max_asset_bytes
+
+
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    return user
+
+
+def _project(ref: str) -> Project:
+    query = select(Project).where(or_(Project.name == ref, Project.id == (int(ref) if ref.isdigit() else -1)))
+    project = db.session.scalar(query)
+    if project is None:
+        raise click.ClickException(f"no project {ref!r} (give its id or exact name)")
+    return project
+
+
+def _commit() -> None:
+    db.session.commit()
+
+
+@click.group("db", help="Database schema.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Apply all migrations (creates the database if new).")
+@click.option("--revision", default="head")
+def db_upgrade(revision):
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}: {current_app.config['DATABASE_URL'].split('@')[-1]}")
+
+
+@db_group.command("downgrade", help="Revert migrations down to REVISION (e.g. base).")
+@click.argument("revision")
+def db_downgrade(revision):
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@click.group("users", help="User accounts.")
+def users_group():
+    pass
+
+
+@users_group.command("create", help="Create a user; the password is read from standard input.")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--expertise", default="", help="comma-separated tags, e.g. editing,sound")
+@click.option("--senior", is_flag=True, help="may adjudicate split items")
+def users_create(email, name, role, expertise, senior):
+    password = _read_password("Password")
+    try:
+        user = services.create_user(db.session, email=email, name=name, role=role, password=password,
+                                    expertise=expertise, senior=senior)
+    except services.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    _commit()
+    click.echo(f"created {user.email} ({user.role}) id={user.id}")
+
+
+@users_group.command("list", help="List users.")
+def users_list():
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.id}\t{user.email}\t{user.role}\t{state}\t{','.join(user.expertise)}")
+
+
+@users_group.command("deactivate", help="Deactivate a user: sessions end, tokens stop working.")
+@click.argument("email")
+def users_deactivate(email):
+    services.set_active(db.session, _user(email), False)
+    _commit()
+    click.echo(f"deactivated {email}")
+
+
+@click.group("tokens", help="API tokens.")
+def tokens_group():
+    pass
+
+
+@tokens_group.command("create", help="Create an API token for a user; the secret is printed once.")
+@click.argument("email")
+@click.option("--name", required=True, help="where the token will be used")
+def tokens_create(email, name):
+    try:
+        token, secret = services.create_token(db.session, _user(email), name)
+    except services.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    _commit()
+    click.echo(secret)
+    click.echo(f"token {token.id} for {email}: store it now, it is not shown again", err=True)
+
+
+@tokens_group.command("revoke", help="Revoke an API token by id.")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no token {token_id}")
+    services.revoke_token(db.session, token)
+    _commit()
+    click.echo(f"revoked token {token_id}")
+
+
+@click.group("items", help="Items of a project.")
+def items_group():
+    pass
+
+
+@items_group.command("import", help="Import items from a JSONL or CSV file: all or nothing.")
+@click.argument("project")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor_email", default=None, help="e-mail of the manager recorded as importer")
+def items_import(project, path, actor_email):
+    target = _project(project)
+    actor = _user(actor_email) if actor_email else None
+    try:
+        record = importing.import_items(db.session, target, path.read_bytes(), path.name, actor=actor,
+                                        store=asset_store(), media_root=current_app.config["MEDIA_ROOT"],
+                                        max_asset_bytes=max_asset_bytes())
+    except importing.ImportRejected as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{path.name}: {exc}") from None
+    _commit()
+    click.echo(f"imported {record.n_items} items into “{target.name}”")
+
+
+@click.group("demo", help="The demo project.")
+def demo_group():
+    pass
+
+
+@demo_group.command("seed", help="Create demo users, projects and media (once; re-running is a no-op).")
+def demo_seed():
+    seed.run(click.echo)
+    _commit()
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_group, users_group, tokens_group, items_group, demo_group):
+        app.cli.add_command(group)

@@ -1,0 +1,59 @@
+"""Configuration from the environment: one class, read once by ``create_app``."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance: Path) -> str:
+    """``SECRET_KEY`` from the environment, else one generated once into ``instance/``."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(instance_path: str) -> dict:
+    """The settings as a dict, from environment variables with safe defaults."""
+    instance = Path(instance_path)
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'dailies.sqlite3'}"),
+        # Where import rows' ``{"path": …}`` assets are looked up.
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance / "media")),
+        # Content-addressed store for every asset's bytes (uploaded or imported).
+        "ASSET_STORE": os.environ.get("ASSET_STORE", str(instance / "assets")),
+        "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
+        "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "20")),
+        "JOBS_URL": os.environ.get("JOBS_URL", f"sqlite:///{instance / 'jobs.sqlite3'}"),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_WINDOW_S": int(os.environ.get("LOGIN_WINDOW_S", "900")),
+        "DEMO": _env_bool("DAILIES_DEMO", False),
+        # Shown on the login page in demo mode only (the seed creates these accounts).
+        "DEMO_LOGINS": json.loads((ROOT / "demo" / "accounts.json").read_text())
+        if _env_bool("DAILIES_DEMO", False) else None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_PAGE_SIZE": 50,
+        "API_MAX_PAGE_SIZE": 500,
+    }

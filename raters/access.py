@@ -1,0 +1,109 @@
+"""Who may do what: the one place access is decided.
+
+Every view declares an action with ``@requires("action")`` (or ``@public``). The action's roles
+live in ``PERMISSIONS``; actions on a project additionally need a rater to be one of the project's
+members, which views check with ``authorize(action, project)``. ``init_app`` refuses any route
+that declares nothing, so a forgotten check fails closed.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, Protocol
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+ALL_ROLES = frozenset({"admin", "manager", "researcher", "rater"})
+STAFF = frozenset({"admin", "manager"})
+READERS = frozenset({"admin", "manager", "researcher"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "account.self": ALL_ROLES,  # own tokens, own consent, home page
+    "users.manage": frozenset({"admin"}),
+    "projects.list": ALL_ROLES,  # raters see only projects they are members of
+    "projects.view": ALL_ROLES,  # raters: members only
+    "projects.create": STAFF,
+    "projects.edit": STAFF,
+    "items.view": READERS,
+    "items.import": STAFF,
+    "assets.view": READERS,
+    "assets.upload": STAFF,
+    "assets.edit": STAFF,
+    "media.fetch": ALL_ROLES,  # raters: only media of items in their projects
+}
+
+# Roles that see a project only when they are one of its members.
+MEMBERSHIP_SCOPED = frozenset({"rater"})
+
+
+class ProjectLike(Protocol):
+    def has_member(self, user) -> bool: ...
+
+
+class ConsentRequired(Forbidden):
+    description = "Sign the data-use consent before rating."
+    api_code = "consent_required"
+
+
+def can(user, action: str, project: ProjectLike | None = None) -> bool:
+    """True when ``user`` may perform ``action`` (on ``project``, when given)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role not in PERMISSIONS[action]:
+        return False
+    if project is not None and user.role in MEMBERSHIP_SCOPED:
+        return project.has_member(user)
+    return True
+
+
+def authorize(action: str, project: ProjectLike | None = None) -> None:
+    """Abort with 401/403 unless the current user may perform ``action``."""
+    if not current_user.is_authenticated:
+        raise Unauthorized()
+    if not can(current_user, action, project):
+        raise Forbidden(f"Your role ({current_user.role}) may not do this here.")
+
+
+def requires(action: str, *, consent: bool = True) -> Callable:
+    """Declare and enforce the action a view performs. ``consent=False`` lets a rater in
+    before signing the data-use consent (the consent page itself, logout, own account)."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            authorize(action)
+            if consent and current_user.role == "rater" and not current_user.has_consented:
+                raise ConsentRequired()
+            return view(*args, **kwargs)
+
+        checked.access = action
+        return checked
+
+    return decorate
+
+
+def public(view):
+    """Declare a view open to anyone (login page, health check)."""
+    view.access = "public"
+    return view
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _every_route_declares_access():
+        if request.endpoint is None or request.endpoint == "static":
+            return
+        view = current_app.view_functions[request.endpoint]
+        if not hasattr(view, "access"):
+            raise Forbidden(f"Route {request.endpoint} declares no access rule.")
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """Endpoints that declare no access rule (the test suite asserts there are none)."""
+    return sorted(
+        name for name, view in app.view_functions.items()
+        if name != "static" and not hasattr(view, "access")
+    )

@@ -1,0 +1,234 @@
+"""Writes and look-ups for accounts: users, passwords, tokens, consent, login throttling.
+
+Services take domain objects and plain values, add and flush; the caller's request (or CLI
+command) commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from database import utcnow
+from raters.models import (
+    CONSENT_VERSION, EXPERTISE_TAGS, ROLES, ApiToken, AuditEvent, LoginAttempt, User, UserExpertise,
+)
+
+_hasher = PasswordHasher()
+# A hash of a random password: verifying against it costs the same as a real check, so an
+# unknown e-mail takes as long to refuse as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TAG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "dly_"
+
+
+class AccountError(ValueError):
+    """A refused account change; ``errors`` maps field → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def normalise_expertise(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = [t for t in re.split(r"[,\s]+", tags) if t]
+    clean = sorted({str(t).strip().lower() for t in tags or [] if str(t).strip()})
+    bad = [t for t in clean if not TAG_RE.match(t)]
+    if bad:
+        raise AccountError({"expertise": f"not a valid tag: {', '.join(bad)} (lower-case words, e.g. {', '.join(EXPERTISE_TAGS[:3])})"})
+    return clean
+
+
+def _check_password(password: str | None) -> None:
+    if password is None or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError({"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, password: str | None,
+                expertise=(), senior: bool = False, actor: User | None = None) -> User:
+    errors: dict[str, str] = {}
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email):
+        errors["email"] = "not an e-mail address"
+    elif session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = "already has an account"
+    if not (name or "").strip():
+        errors["name"] = "required"
+    if role not in ROLES:
+        errors["role"] = f"one of {', '.join(ROLES)}"
+    try:
+        tags = normalise_expertise(expertise)
+    except AccountError as exc:
+        errors.update(exc.errors)
+        tags = []
+    try:
+        _check_password(password)
+    except AccountError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise AccountError(errors)
+    user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password),
+                senior=senior, active=True, session_version=1)
+    user.expertise_rows = [UserExpertise(tag=t) for t in tags]
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.create", user.email, f"role={role}")
+    return user
+
+
+def update_user(session: Session, user: User, *, name: str | None = None, role: str | None = None,
+                expertise=None, senior: bool | None = None, actor: User | None = None) -> User:
+    errors = {}
+    if role is not None and role not in ROLES:
+        errors["role"] = f"one of {', '.join(ROLES)}"
+    if name is not None and not name.strip():
+        errors["name"] = "required"
+    tags = None
+    if expertise is not None:
+        try:
+            tags = normalise_expertise(expertise)
+        except AccountError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise AccountError(errors)
+    if name is not None:
+        user.name = name.strip()
+    if role is not None and role != user.role:
+        audit(session, actor, "user.role", user.email, f"{user.role} -> {role}")
+        user.role = role
+        user.session_version += 1
+    if senior is not None:
+        user.senior = senior
+    if tags is not None:
+        user.expertise_rows = [UserExpertise(tag=t) for t in tags]
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.flush()
+
+
+def set_active(session: Session, user: User, active: bool, actor: User | None = None) -> None:
+    """Deactivation ends the user's sessions and makes their tokens stop working."""
+    if actor is not None and actor.id == user.id and not active:
+        raise AccountError({"user": "you cannot deactivate your own account"})
+    if user.active != active:
+        user.active = active
+        user.session_version += 1
+        audit(session, actor, "user.activate" if active else "user.deactivate", user.email)
+    session.flush()
+
+
+def record_consent(session: Session, user: User) -> None:
+    user.consent_version = CONSENT_VERSION
+    user.consent_at = utcnow()
+    audit(session, user, "user.consent", user.email, f"version={CONSENT_VERSION}")
+    session.flush()
+
+
+def user_by_session_id(session: Session, session_id: str) -> User | None:
+    """Resolve Flask-Login's id (``"<user id>:<session version>"``)."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+# -- login ------------------------------------------------------------------------------------
+
+def login_blocked(session: Session, email: str, remote_addr: str, *, max_failures: int,
+                  window_s: int) -> bool:
+    """True when this e-mail, or this client address, failed too often inside the window."""
+    since = utcnow() - timedelta(seconds=window_s)
+    by_email = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == email.strip().lower(), LoginAttempt.at >= since))
+    by_addr = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.remote_addr == remote_addr, LoginAttempt.at >= since))
+    return by_email >= max_failures or by_addr >= 4 * max_failures
+
+
+def authenticate(session: Session, email: str, password: str, remote_addr: str) -> User | None:
+    """The active user with these credentials, or None (and the failure is recorded)."""
+    email = (email or "").strip().lower()
+    user = session.scalar(select(User).where(User.email == email))
+    ok = False
+    try:
+        ok = _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None or not user.active:
+        session.add(LoginAttempt(email=email[:254], remote_addr=remote_addr[:64]))
+        session.flush()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    session.flush()
+    return user
+
+
+# -- API tokens -------------------------------------------------------------------------------
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
+    """A new token; returns it with its secret, which is shown once and never stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise AccountError({"name": "a name of 1–80 characters, e.g. where the token is used"})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=_token_hash(secret), prefix=secret[:10])
+    session.add(token)
+    session.flush()
+    audit(session, actor or user, "token.create", user.email, name)
+    return token, secret
+
+
+def revoke_token(session: Session, token: ApiToken, actor: User | None = None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit(session, actor, "token.revoke", token.user.email, token.name)
+    session.flush()
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user owning an unrevoked token with this secret."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    # Record use at most every few minutes, not a write on every request.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+        session.flush()
+    return token.user
+
+
+def audit(session: Session, actor: User | None, action: str, subject: str, detail: str = "") -> None:
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, subject=subject,
+                           detail=detail))

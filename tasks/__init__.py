@@ -1,0 +1,24 @@
+"""Rating tasks: projects, assets and provenance, items and their import."""
+import markdown as md
+import nh3
+from flask import Flask
+from markupsafe import Markup
+
+ALLOWED_TAGS = {"p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre",
+                "blockquote", "a", "hr", "br", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML with every tag and attribute outside a small safe list removed."""
+    html = md.markdown(text or "", extensions=["extra", "sane_lists"])
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                            url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer"))
+
+
+def init_app(app: Flask) -> None:
+    from tasks import api, asset_views, views
+
+    app.add_template_filter(render_markdown, "markdown")
+    app.register_blueprint(views.bp)
+    app.register_blueprint(asset_views.bp)
+    app.register_blueprint(api.bp)

@@ -1,0 +1,212 @@
+"""Projects, assets with provenance, and items."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from database import Base, UTCDateTime, utcnow
+from raters.models import User
+
+KINDS = ("pairwise", "rubric")
+MODALITIES = ("video", "audio", "script")
+CONSENT_STATES = ("granted", "pending", "revoked", "not_required")
+# Consent states under which an asset may leave the platform in an export.
+EXPORTABLE_CONSENT = frozenset({"granted", "not_required"})
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pairwise','rubric')", name="kind"),
+        CheckConstraint("modality IN ('video','audio','script')", name="modality"),
+        CheckConstraint("overlap >= 1 AND max_overlap >= overlap", name="overlap"),
+        CheckConstraint("agreement_target >= 0 AND agreement_target <= 1", name="agreement_target"),
+        CheckConstraint("confidence_threshold >= 0 AND confidence_threshold <= 1", name="confidence_threshold"),
+        CheckConstraint("audit_rate >= 0 AND audit_rate <= 1", name="audit_rate"),
+        CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="gold_rate"),
+        CheckConstraint("min_rationale_words >= 0", name="min_rationale_words"),
+        CheckConstraint("min_media_fraction >= 0 AND min_media_fraction <= 1", name="min_media_fraction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(20))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    rubric: Mapped[list] = mapped_column(JSON, default=list)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    overlap: Mapped[int] = mapped_column(Integer, default=3)
+    max_overlap: Mapped[int] = mapped_column(Integer, default=5)
+    agreement_target: Mapped[float] = mapped_column(Float, default=0.67)
+    confidence_threshold: Mapped[float] = mapped_column(Float, default=0.9)
+    audit_rate: Mapped[float] = mapped_column(Float, default=0.05)
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.05)
+    min_rationale_words: Mapped[int] = mapped_column(Integer, default=12)
+    min_media_fraction: Mapped[float] = mapped_column(Float, default=0.8)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on every change to the project's items or settings (statistics cache key).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship()
+    member_rows: Mapped[list["ProjectMember"]] = relationship(
+        back_populates="project", cascade="all, delete-orphan")
+
+    @property
+    def members(self) -> list[User]:
+        return sorted((m.user for m in self.member_rows), key=lambda u: u.email)
+
+    def has_member(self, user) -> bool:
+        return any(m.user_id == user.id for m in self.member_rows)
+
+    @property
+    def n_outputs(self) -> int:
+        return 2 if self.kind == "pairwise" else 1
+
+    @property
+    def criteria_keys(self) -> list[str]:
+        return [c["key"] for c in self.rubric or []]
+
+
+class ProjectMember(Base):
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="member_rows")
+    user: Mapped[User] = relationship()
+
+
+class Asset(Base):
+    """One stored piece of media, identified by the sha256 of its bytes, with its provenance."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        CheckConstraint("media_kind IN ('video','audio','script')", name="media_kind"),
+        CheckConstraint("consent IN ('granted','pending','revoked','not_required')", name="consent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # Random, opaque: the only handle the media URL carries.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    media_kind: Mapped[str] = mapped_column(String(10))
+    mime_type: Mapped[str] = mapped_column(String(60))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    duration_source: Mapped[str | None] = mapped_column(String(20))  # ffprobe | mutagen | declared
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    source_model: Mapped[str | None] = mapped_column(String(120))
+    model_version: Mapped[str | None] = mapped_column(String(120))
+    generation_params: Mapped[dict | None] = mapped_column(JSON)
+    rights_holder: Mapped[str | None] = mapped_column(String(200))
+    license: Mapped[str | None] = mapped_column(String(120))
+    consent: Mapped[str] = mapped_column(String(20), default="pending")
+    consent_ref: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    consent_changes: Mapped[list["ConsentChange"]] = relationship(
+        back_populates="asset", order_by="ConsentChange.id", cascade="all, delete-orphan")
+
+    @property
+    def exportable(self) -> bool:
+        return self.consent in EXPORTABLE_CONSENT
+
+
+class ConsentChange(Base):
+    """The audit trail of an asset's consent: every change, by whom, when, and why."""
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    old_consent: Mapped[str | None] = mapped_column(String(20))
+    new_consent: Mapped[str] = mapped_column(String(20))
+    consent_ref: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship(back_populates="consent_changes")
+    changed_by: Mapped[User | None] = relationship()
+
+
+class ItemImport(Base):
+    """One accepted import file: what came in, from whom, how many items."""
+
+    __tablename__ = "item_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(10))
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_items: Mapped[int] = mapped_column(Integer)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    imported_by: Mapped[User | None] = relationship()
+
+
+class Item(Base):
+    """What one rater judges once: a prompt and one (rubric) or two (pairwise) outputs."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        CheckConstraint("model_confidence IS NULL OR (model_confidence >= 0 AND model_confidence <= 1)",
+                        name="model_confidence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text)
+    model_confidence: Mapped[float | None] = mapped_column(Float)
+    gold: Mapped[dict | None] = mapped_column(JSON)
+    extra: Mapped[dict | None] = mapped_column("metadata", JSON)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("item_imports.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship()
+    outputs: Mapped[list["ItemOutput"]] = relationship(
+        back_populates="item", order_by="ItemOutput.label", cascade="all, delete-orphan")
+    expertise_rows: Mapped[list["ItemExpertise"]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def expertise(self) -> list[str]:
+        return sorted(row.tag for row in self.expertise_rows)
+
+    @property
+    def is_gold(self) -> bool:
+        return self.gold is not None
+
+
+class ItemOutput(Base):
+    """One output of an item: label ``a`` or ``b`` (rubric items have only ``a``)."""
+
+    __tablename__ = "item_outputs"
+    __table_args__ = (CheckConstraint("label IN ('a','b')", name="label"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(1), primary_key=True)
+    model: Mapped[str] = mapped_column(String(120), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+
+    item: Mapped[Item] = relationship(back_populates="outputs")
+    asset: Mapped[Asset] = relationship()
+
+
+class ItemExpertise(Base):
+    __tablename__ = "item_expertise"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,0 +1,50 @@
+"""Queries shared by the task views and API: look-ups scoped to what the user may see."""
+from __future__ import annotations
+
+from flask import abort, current_app
+from flask_login import current_user
+from sqlalchemy import exists, select
+
+from database import db
+from raters.access import authorize, can
+from tasks.assets import AssetStore
+from tasks.models import Asset, Item, ItemOutput, Project, ProjectMember
+
+
+def asset_store() -> AssetStore:
+    return AssetStore(current_app.config["ASSET_STORE"])
+
+
+def max_asset_bytes() -> int:
+    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+def visible_projects_query(user):
+    query = select(Project).where(Project.archived.is_(False)).order_by(Project.created_at.desc(), Project.id.desc())
+    if user.role == "rater":
+        query = query.join(ProjectMember).where(ProjectMember.user_id == user.id)
+    return query
+
+
+def project_for(project_id: int, action: str) -> Project:
+    """The project, if it exists and the current user may perform ``action`` on it."""
+    project = db.session.get(Project, project_id)
+    if project is None:
+        abort(404, f"There is no project {project_id}.")
+    authorize(action, project)
+    return project
+
+
+def may_fetch_media(user, asset: Asset) -> bool:
+    """Staff and researchers see all media; a rater only media of items in their projects."""
+    if not can(user, "media.fetch"):
+        return False
+    if user.role != "rater":
+        return True
+    return bool(db.session.scalar(select(exists().where(
+        ItemOutput.asset_id == asset.id, ItemOutput.item_id == Item.id,
+        Item.project_id == ProjectMember.project_id, ProjectMember.user_id == user.id))))
+
+
+def is_staff() -> bool:
+    return can(current_user, "projects.edit")

@@ -1,0 +1,149 @@
+"""Project pages: home, list, detail, create and edit, members, item import and item list."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from database import db
+from raters.access import can, requires
+from raters.models import User
+from tasks import importing
+from tasks.models import Item, ItemImport, Project
+from tasks.projects import SETTINGS, ProjectError, create_project, set_members, update_project
+from tasks.util import asset_store, max_asset_bytes, project_for, visible_projects_query
+
+bp = Blueprint("tasks", __name__)
+RUBRIC_FORM_ROWS = 2  # blank criteria rows offered beyond the existing ones
+ITEMS_PER_PAGE = 50
+
+
+def project_form_data(form) -> dict:
+    """The project fields from the HTML form, in the API's shape (validation is shared)."""
+    data = {key: form.get(key, "") for key in ("name", "kind", "modality", "instructions", *SETTINGS)}
+    data["owner_id"] = form.get("owner_id") or None
+    rubric = []
+    for i in range(int(form.get("rubric_rows", "0") or 0)):
+        prefix = f"rubric-{i}-"
+        key, label = form.get(prefix + "key", "").strip(), form.get(prefix + "label", "").strip()
+        if not key and not label:
+            continue
+        levels = {}
+        for line in form.get(prefix + "levels", "").splitlines():
+            point, sep, text = line.partition(":")
+            if sep:
+                levels[point.strip()] = text.strip()
+        rubric.append({"key": key, "label": label, "min": form.get(prefix + "min", "1"),
+                       "max": form.get(prefix + "max", "5"), "levels": levels})
+    data["rubric"] = rubric
+    return data
+
+
+def _render_form(project: Project | None, values: dict, errors: dict, status: int = 200):
+    owners = db.session.scalars(select(User).where(User.role.in_(("admin", "manager")),
+                                                   User.active.is_(True)).order_by(User.name)).all()
+    rubric = list(values.get("rubric") or [])
+    rubric += [{"key": "", "label": "", "min": 1, "max": 5, "levels": {}}] * RUBRIC_FORM_ROWS
+    return render_template("tasks/project_form.html", project=project, values=values, errors=errors,
+                           rubric=rubric, owners=owners, settings=SETTINGS), status
+
+
+@bp.get("/")
+@requires("projects.list")
+def home():
+    projects = db.session.scalars(visible_projects_query(current_user)).all()
+    counts = dict(db.session.execute(select(Item.project_id, func.count()).group_by(Item.project_id)).all())
+    return render_template("tasks/home.html", projects=projects, counts=counts)
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@requires("projects.create")
+def new_project():
+    if request.method == "POST":
+        data = project_form_data(request.form)
+        try:
+            project = create_project(db.session, data, current_user)
+        except ProjectError as exc:
+            return _render_form(None, data, exc.errors, 400)
+        flash(f"Project “{project.name}” created. Import its items next.", "success")
+        return redirect(url_for("tasks.project", project_id=project.id))
+    defaults = {"kind": "pairwise", "modality": "video", "owner_id": current_user.id, "rubric": [],
+                **{k: spec[1] for k, spec in SETTINGS.items()}}
+    return _render_form(None, defaults, {})
+
+
+@bp.get("/projects/<int:project_id>")
+@requires("projects.view")
+def project(project_id: int):
+    project = project_for(project_id, "projects.view")
+    context = {"project": project, "n_items": 0, "items": [], "imports": [], "page": 1, "pages": 1}
+    if can(current_user, "items.view"):
+        page = max(1, request.args.get("page", 1, type=int))
+        n_items = db.session.scalar(select(func.count()).select_from(Item).where(Item.project_id == project.id))
+        items = db.session.scalars(select(Item).where(Item.project_id == project.id).order_by(Item.id)
+                                   .limit(ITEMS_PER_PAGE).offset((page - 1) * ITEMS_PER_PAGE)).all()
+        imports = db.session.scalars(select(ItemImport).where(ItemImport.project_id == project.id)
+                                     .order_by(ItemImport.id.desc())).all()
+        context.update(n_items=n_items, items=items, imports=imports, page=page,
+                       pages=max(1, -(-n_items // ITEMS_PER_PAGE)))
+    raters = []
+    if can(current_user, "projects.edit"):
+        raters = db.session.scalars(select(User).where(User.role == "rater", User.active.is_(True))
+                                    .order_by(User.name)).all()
+    return render_template("tasks/project.html", raters=raters, import_errors=None, **context)
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@requires("projects.edit")
+def edit_project(project_id: int):
+    project = project_for(project_id, "projects.edit")
+    if request.method == "POST":
+        data = project_form_data(request.form)
+        try:
+            update_project(db.session, project, data, current_user)
+        except ProjectError as exc:
+            return _render_form(project, data, exc.errors, 400)
+        flash("Project saved.", "success")
+        return redirect(url_for("tasks.project", project_id=project.id))
+    values = {field: getattr(project, field) for field in
+              ("name", "kind", "modality", "instructions", "rubric", "owner_id", *SETTINGS)}
+    return _render_form(project, values, {})
+
+
+@bp.post("/projects/<int:project_id>/members")
+@requires("projects.edit")
+def members(project_id: int):
+    project = project_for(project_id, "projects.edit")
+    try:
+        ids = [int(v) for v in request.form.getlist("member")]
+        set_members(db.session, project, ids, current_user)
+    except (ValueError, ProjectError) as exc:
+        flash(f"Members not saved: {getattr(exc, 'errors', {}).get('members', 'bad user id')}", "error")
+        return redirect(url_for("tasks.project", project_id=project.id))
+    flash(f"{len(ids)} rater(s) on this project.", "success")
+    return redirect(url_for("tasks.project", project_id=project.id, _anchor="members"))
+
+
+@bp.post("/projects/<int:project_id>/items")
+@requires("items.import")
+def import_items(project_id: int):
+    project = project_for(project_id, "items.import")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose a JSONL or CSV file to import.", "error")
+        return redirect(url_for("tasks.project", project_id=project.id))
+    data = upload.read(current_app.config["MAX_IMPORT_MB"] * 1024 * 1024 + 1)
+    try:
+        if len(data) > current_app.config["MAX_IMPORT_MB"] * 1024 * 1024:
+            raise importing.ImportRejected([f"the file is larger than {current_app.config['MAX_IMPORT_MB']} MB"])
+        record = importing.import_items(db.session, project, data, upload.filename, actor=current_user,
+                                        store=asset_store(), media_root=current_app.config["MEDIA_ROOT"],
+                                        max_asset_bytes=max_asset_bytes())
+    except importing.ImportRejected as exc:
+        db.session.rollback()
+        flash(f"{upload.filename}: nothing was imported — fix these and upload again.", "error")
+        return render_template("tasks/project.html", project=project, n_items=None, items=[], imports=[],
+                               page=1, pages=1, raters=[], import_errors=exc.errors,
+                               import_filename=upload.filename), 422
+    flash(f"Imported {record.n_items} items from {upload.filename}.", "success")
+    return redirect(url_for("tasks.project", project_id=project.id))
