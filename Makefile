@@ -33,7 +33,7 @@ demo: install
 	DAILIES_DEMO=1 MEDIA_ROOT=$(CURDIR)/demo/media $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: dev
 	$(PY) bench/run.py

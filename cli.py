@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import or_, select
 
 import migrate
@@ -43,7 +44,7 @@ def _commit() -> None:
     db.session.commit()
 
 
-@click.group("db", help="Database schema.")
+@click.group("db", cls=AppGroup, help="Database schema.")
 def db_group():
     pass
 
@@ -61,7 +62,7 @@ def db_downgrade(revision):
     migrate.downgrade(current_app.config["DATABASE_URL"], revision)
 
 
-@click.group("users", help="User accounts.")
+@click.group("users", cls=AppGroup, help="User accounts.")
 def users_group():
     pass
 
@@ -98,7 +99,7 @@ def users_deactivate(email):
     click.echo(f"deactivated {email}")
 
 
-@click.group("tokens", help="API tokens.")
+@click.group("tokens", cls=AppGroup, help="API tokens.")
 def tokens_group():
     pass
 
@@ -127,7 +128,7 @@ def tokens_revoke(token_id):
     click.echo(f"revoked token {token_id}")
 
 
-@click.group("items", help="Items of a project.")
+@click.group("items", cls=AppGroup, help="Items of a project.")
 def items_group():
     pass
 
@@ -152,7 +153,7 @@ def items_import(project, path, actor_email):
     click.echo(f"imported {record.n_items} items into “{target.name}”")
 
 
-@click.group("demo", help="The demo project.")
+@click.group("demo", cls=AppGroup, help="The demo project.")
 def demo_group():
     pass
 

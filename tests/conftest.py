@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 import migrate
@@ -16,6 +18,18 @@ from database import Base, db
 from raters import services
 
 PASSWORD = "correct horse battery"
+DEMO_MEDIA = Path(__file__).resolve().parent.parent / "demo" / "media"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Argon2 with minimal cost in tests: the same code path, milliseconds instead of tenths."""
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    original = services._hasher
+    services._hasher = fast
+    services._DUMMY_HASH = fast.hash("dummy-password")
+    yield
+    services._hasher = original
 
 
 @pytest.fixture(scope="session")
