@@ -1,0 +1,232 @@
+"""Inter-rater agreement statistics (pure numpy/scipy; no I/O).
+
+Conventions
+-----------
+* *Reliability data* are a **raters x units** array-like (list of lists,
+  ndarray or DataFrame with raters as rows) with ``numpy.nan`` (or ``None``)
+  for a missing judgment -- the convention of the ``krippendorff`` package.
+  Values are arbitrary finite numbers; nominal statistics also accept string
+  labels.
+* A unit with fewer than two values is *not pairable* and drops out.
+* Where a statistic is undefined the functions return ``float('nan')``
+  **without emitting a numpy warning**; :func:`alpha_details` says why.
+
+Functions: :func:`krippendorff_alpha`, :func:`alpha_details`,
+:func:`percent_agreement`, :func:`fleiss_kappa`, :func:`cohen_kappa`,
+:func:`bootstrap_ci`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import _bootstrap
+from ._alpha import check_level, disagreement
+from ._kappa import cohen_kappa, fleiss_kappa
+from ._reliability import count_values, reliability_matrix
+
+__all__ = [
+    "FAST_STATISTICS",
+    "AlphaDetails",
+    "alpha_details",
+    "bootstrap_ci",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "percent_agreement",
+]
+
+NO_PAIRABLE_UNITS = "no pairable units (no unit has two or more values)"
+NO_EXPECTED_DISAGREEMENT = (
+    "expected disagreement is zero (fewer than two distinct values, "
+    "or only values at zero distance, among the pairable values)"
+)
+
+
+@dataclass(frozen=True)
+class AlphaDetails:
+    """Krippendorff's alpha with the quantities it is made of.
+
+    ``observed_disagreement`` is ``D_o`` and ``expected_disagreement`` is
+    ``D_e`` (Krippendorff 2011), ``alpha = 1 - D_o / D_e``.  When alpha is
+    undefined, ``alpha`` is NaN and ``reason`` says why (else ``None``).
+    """
+
+    alpha: float
+    level: str
+    n_units: int  # pairable units (with >= 2 values)
+    n_pairable_values: int
+    observed_disagreement: float
+    expected_disagreement: float
+    reason: str | None = None
+
+
+def alpha_details(reliability_data, level: str = "nominal") -> AlphaDetails:
+    """Krippendorff's alpha and its parts; see :func:`krippendorff_alpha`."""
+    check_level(level)
+    x = reliability_matrix(reliability_data, allow_labels=level == "nominal")
+    parts = disagreement(count_values(x), level)
+    n = parts.n_values
+    d_o = parts.observed / n if n > 0 else math.nan
+    d_e = parts.expected / n if n > 0 else math.nan
+    if n == 0:
+        reason = NO_PAIRABLE_UNITS
+    elif parts.expected <= 0:
+        reason = NO_EXPECTED_DISAGREEMENT
+    else:
+        reason = None
+    alpha = math.nan if reason else 1.0 - parts.observed / parts.expected
+    return AlphaDetails(
+        alpha=alpha,
+        level=level,
+        n_units=parts.n_units,
+        n_pairable_values=round(n),
+        observed_disagreement=d_o,
+        expected_disagreement=d_e,
+        reason=reason,
+    )
+
+
+def krippendorff_alpha(reliability_data, level: str = "nominal") -> float:
+    """Krippendorff's alpha of raters x units data (NaN = missing).
+
+    ``level`` is one of ``"nominal"``, ``"ordinal"``, ``"interval"``,
+    ``"ratio"``; the default is nominal (the ``krippendorff`` package defaults
+    to interval).  Results equal ``krippendorff.alpha(data,
+    level_of_measurement=level)``: the value domain is the set of observed
+    values, and the ordinal metric is rank based, using the marginal
+    frequencies ``n_c`` of the pairable values.
+
+    Undefined -> ``nan`` (no warning) when there is no pairable unit (empty
+    or all-missing input, every unit rated once) or when the expected
+    disagreement is zero (e.g. a single value observed).  The package raises
+    or warns in those cases.  Use :func:`alpha_details` to learn which.
+    """
+    return alpha_details(reliability_data, level).alpha
+
+
+def percent_agreement(reliability_data) -> float:
+    """Pairwise percent agreement over pairable units, in [0, 1].
+
+    Definition: over every unit with ``m_u >= 2`` values, each of the
+    ``m_u (m_u - 1)`` ordered pairs of its values is weighted ``1 / (m_u - 1)``
+    (so each value carries total weight 1, as in Krippendorff's coincidence
+    matrix); the result is the weighted share of agreeing pairs, i.e.
+    ``1 - D_o`` for the nominal metric, ``sum_c o_cc / n``.  With a constant
+    number of raters per unit this is the mean over units of the share of
+    agreeing rater pairs.  NaN (no warning) when there is no pairable unit.
+    """
+    x = reliability_matrix(reliability_data, allow_labels=True)
+    parts = disagreement(count_values(x), "nominal")
+    if parts.n_values == 0:
+        return math.nan
+    return 1.0 - parts.observed / parts.n_values
+
+
+# --------------------------------------------------------------------------
+# bootstrap
+
+
+@dataclass(frozen=True)
+class FastStatistic:
+    """A named statistic with a resampling fast path (``plan``) and a direct form."""
+
+    plan: Callable  # ValueCounts -> _bootstrap.Plan | None
+    direct: Callable  # reliability data -> float
+    allow_labels: bool = False
+
+
+FAST_STATISTICS: dict[str, FastStatistic] = {
+    f"alpha_{level}": FastStatistic(
+        plan=functools.partial(_bootstrap.alpha_plan, level=level),
+        direct=functools.partial(krippendorff_alpha, level=level),
+        allow_labels=level == "nominal",
+    )
+    for level in ("nominal", "ordinal", "interval", "ratio")
+}
+FAST_STATISTICS["percent_agreement"] = FastStatistic(
+    plan=_bootstrap.percent_agreement_plan, direct=percent_agreement, allow_labels=True
+)
+
+
+def bootstrap_ci(
+    reliability_data,
+    statistic: str | Callable = "alpha_nominal",
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    min_valid_fraction: float = 0.5,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of an agreement statistic, resampling units.
+
+    Each resample draws the N units (columns) with replacement.
+    ``statistic`` is either a callable taking reliability data (e.g.
+    ``functools.partial(krippendorff_alpha, level="ordinal")``), evaluated on
+    each materialised resample of the data as given, or a name from :data:`FAST_STATISTICS`
+    (``"alpha_nominal"``, ``"alpha_ordinal"``, ``"alpha_interval"``,
+    ``"alpha_ratio"``, ``"percent_agreement"``) evaluated by the fast path:
+    per-unit contributions are computed once and each resample is a weighted
+    sum of them (same resampling distribution, different random stream
+    than the callable form).  For large value domains the fast path covers
+    nominal, interval and percent agreement; ordinal and ratio then fall back
+    to the direct loop.
+
+    Returns ``(low, high)``: the ``(1 - confidence) / 2`` and
+    ``(1 + confidence) / 2`` percentiles (linear interpolation) of the
+    resample values.  Resamples where the statistic is undefined (NaN) are
+    dropped; if fewer than ``max(2, ceil(min_valid_fraction * n_resamples))``
+    remain, or there are no units, the result is ``(nan, nan)``.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
+    rng = np.random.default_rng(seed)
+    values = _resample_values(reliability_data, statistic, n_resamples, rng)
+    return _percentile_interval(values, confidence, n_resamples, min_valid_fraction)
+
+
+def _resample_values(data, statistic, n_resamples, rng) -> np.ndarray:
+    if callable(statistic):  # the callable sees the data as given (only columns resampled)
+        raw = np.asarray(data.to_numpy() if isinstance(data, pd.DataFrame) else data)
+        if raw.ndim != 2:
+            raw = reliability_matrix(raw, allow_labels=True)  # empty -> (0, 0); else raises
+        return _resample_direct(raw, statistic, n_resamples, rng)
+    try:
+        fast = FAST_STATISTICS[statistic]
+    except KeyError:
+        raise ValueError(
+            f"unknown statistic {statistic!r}; use a callable or one of {sorted(FAST_STATISTICS)}"
+        ) from None
+    x = reliability_matrix(data, allow_labels=fast.allow_labels)
+    if x.shape[1] == 0:
+        return np.zeros(0)
+    plan = fast.plan(count_values(x))
+    if plan is None:
+        return _resample_direct(x, fast.direct, n_resamples, rng)
+    return _bootstrap.resample(plan, n_resamples, rng)
+
+
+def _resample_direct(x: np.ndarray, statistic: Callable, n_resamples: int, rng) -> np.ndarray:
+    n_units = x.shape[1]
+    if n_units == 0:
+        return np.zeros(0)
+    out = np.empty(n_resamples)
+    for b in range(n_resamples):
+        out[b] = statistic(x[:, rng.integers(0, n_units, size=n_units)])
+    return out
+
+
+def _percentile_interval(values, confidence, n_resamples, min_valid_fraction):
+    valid = values[np.isfinite(values)]
+    if valid.size < max(2, math.ceil(min_valid_fraction * n_resamples)):
+        return (math.nan, math.nan)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(valid, [tail, 100.0 - tail])
+    return (float(low), float(high))

@@ -1,0 +1,172 @@
+"""Label consensus: majority vote and Dawid-Skene (pure numpy/pandas).
+
+Input everywhere: a long DataFrame with one row per judgment and columns
+``item``, ``rater``, ``label`` (e.g. pairwise choices ``"a"/"b"/"tie"`` or
+rubric levels).  Rows with a missing label are dropped.  Classes are the
+categories of a categorical ``label`` column, else the sorted distinct
+labels, or the ``classes`` argument.  Items are returned sorted by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._labels import CodedLabels, code_labels
+
+__all__ = ["DawidSkeneResult", "dawid_skene", "majority_vote"]
+
+
+def majority_vote(labels: pd.DataFrame, tie_label=None, classes=None) -> pd.DataFrame:
+    """Most frequent label per item, with explicit ties.
+
+    Returns one row per item with columns ``item``, ``label``, ``votes``
+    (count of the winning label), ``n_labels``, ``share`` (``votes /
+    n_labels``) and ``tied``.  Tie policy: when two or more labels share the
+    top count, **no label is chosen** -- ``label`` is ``tie_label`` (default
+    ``None``) and ``tied`` is True; ``votes`` is still the top count.
+    """
+    coded = code_labels(labels, classes)
+    votes = coded.vote_counts()
+    top = votes.max(axis=1, initial=0)
+    n_labels = votes.sum(axis=1)
+    tied = (votes == top[:, None]).sum(axis=1) > 1
+    winner = coded.classes[votes.argmax(axis=1)] if votes.shape[1] else np.array([], dtype=object)
+    label = np.where(tied, np.array(tie_label, dtype=object), winner.astype(object))
+    return pd.DataFrame({
+        "item": coded.items,
+        "label": pd.Series(label, dtype=object),
+        "votes": top,
+        "n_labels": n_labels,
+        "share": top / np.maximum(n_labels, 1),
+        "tied": tied,
+    })
+
+
+@dataclass(frozen=True)
+class DawidSkeneResult:
+    """Dawid-Skene estimates.
+
+    * ``items``: DataFrame ``item``, ``label`` (MAP class), ``probability``
+      (its posterior probability);
+    * ``posterior``: DataFrame items x classes of posterior probabilities;
+    * ``raters``: DataFrame ``rater``, ``n_labels``, ``accuracy`` -- expected
+      share of the rater's labels equal to the true class under the posterior;
+    * ``confusion``: array ``(raters, classes, classes)``, ``confusion[j, t, l]`` =
+      P(rater j says l | true class t); see :meth:`confusion_frame`;
+    * ``class_priors``: Series of estimated class prevalences;
+    * ``n_iter``, ``converged``, ``log_likelihood`` (of the final estimates).
+    """
+
+    items: pd.DataFrame
+    posterior: pd.DataFrame
+    raters: pd.DataFrame
+    confusion: np.ndarray
+    class_priors: pd.Series
+    n_iter: int
+    converged: bool
+    log_likelihood: float
+
+    def confusion_frame(self, rater) -> pd.DataFrame:
+        """Confusion matrix of one rater: rows true class, columns given label."""
+        j = int(np.flatnonzero(self.raters["rater"].to_numpy() == rater)[0])
+        classes = self.posterior.columns
+        return pd.DataFrame(self.confusion[j], index=classes.rename("true"),
+                            columns=classes.rename("given"))
+
+
+def dawid_skene(
+    labels: pd.DataFrame,
+    n_iter: int = 500,
+    tol: float = 1e-6,
+    smoothing: float = 0.01,
+    classes=None,
+) -> DawidSkeneResult:
+    """Dawid & Skene (1979) EM estimate of true labels and rater confusions.
+
+    Initialised from the majority vote (each item's vote shares as its class
+    posterior, as in the original paper).  Each iteration: M-step -- class
+    priors and per-rater confusion matrices from the posteriors, with
+    ``smoothing`` pseudo-counts added to every confusion cell and prior (so no
+    probability is exactly 0 and the log-likelihood stays finite); E-step --
+    posteriors from priors and confusions.  Stops when the largest change of
+    any posterior probability in an iteration is below ``tol``
+    (``converged=True``; ``tol=0`` runs exactly ``n_iter`` iterations) or after
+    ``n_iter`` iterations (``converged=False``).  A rater's repeated labels of an item count as
+    independent judgments.  Vectorised: a few ``bincount`` passes over the
+    labels per iteration.
+    """
+    if n_iter < 1:
+        raise ValueError(f"n_iter must be >= 1, got {n_iter}")
+    coded = code_labels(labels, classes)
+    n_items, _, n_classes = coded.shape
+    votes = coded.vote_counts().astype(np.float64)
+    posterior = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1.0)
+    cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
+    if n_items == 0:
+        empty = np.zeros(0)
+        return _result(coded, votes, empty, np.zeros((0, 0, 0)), 0, True, 0.0)
+    done, converged = 0, False
+    while not converged and done < n_iter:
+        log_prior, log_conf = _m_step(coded, posterior, cell, smoothing)
+        new, _ = _e_step(coded, log_prior, log_conf, cell)
+        converged = bool(np.max(np.abs(new - posterior)) < tol)
+        posterior, done = new, done + 1
+    log_prior, log_conf = _m_step(coded, posterior, cell, smoothing)
+    _, log_lik = _e_step(coded, log_prior, log_conf, cell)
+    return _result(coded, posterior, log_prior, log_conf, done, converged, log_lik)
+
+
+def _m_step(coded: CodedLabels, posterior, cell, smoothing):
+    _, n_raters, n_classes = coded.shape
+    prior = posterior.sum(axis=0) + smoothing
+    log_prior = np.log(prior / prior.sum())
+    at_label = posterior[coded.item]  # (N, K) posterior of each label's item
+    counts = np.empty((n_raters, n_classes, n_classes))
+    for t in range(n_classes):
+        counts[:, t, :] = np.bincount(cell, weights=at_label[:, t],
+                                      minlength=n_raters * n_classes).reshape(n_raters, n_classes)
+    counts += smoothing
+    return log_prior, np.log(counts / counts.sum(axis=2, keepdims=True))
+
+
+def _e_step(coded: CodedLabels, log_prior, log_conf, cell):
+    n_items, _, n_classes = coded.shape
+    flat = log_conf.transpose(1, 0, 2).reshape(n_classes, -1)  # [t, rater * K + given]
+    log_post = np.empty((n_items, n_classes))
+    for t in range(n_classes):
+        log_post[:, t] = np.bincount(coded.item, weights=flat[t, cell], minlength=n_items)
+    log_post += log_prior
+    top = log_post.max(axis=1, keepdims=True)
+    log_norm = top[:, 0] + np.log(np.exp(log_post - top).sum(axis=1))
+    return np.exp(log_post - log_norm[:, None]), float(log_norm.sum())
+
+
+def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik):
+    classes = pd.Index(coded.classes, name="label")
+    best = posterior.argmax(axis=1) if coded.shape[2] else np.zeros(coded.shape[0], dtype=np.intp)
+    items = pd.DataFrame({
+        "item": coded.items,
+        "label": pd.Series(coded.classes[best] if coded.shape[2] else [], dtype=object),
+        "probability": posterior[np.arange(coded.shape[0]), best] if coded.shape[2] else [],
+    })
+    n_raters = coded.shape[1]
+    n_by_rater = np.bincount(coded.rater, minlength=n_raters)
+    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label], minlength=n_raters)
+    raters = pd.DataFrame({
+        "rater": coded.raters,
+        "n_labels": n_by_rater,
+        "accuracy": correct / np.maximum(n_by_rater, 1),
+    })
+    return DawidSkeneResult(
+        items=items,
+        posterior=pd.DataFrame(posterior, index=pd.Index(coded.items, name="item"), columns=classes),
+        raters=raters,
+        confusion=np.exp(log_conf),
+        class_priors=pd.Series(np.exp(log_prior), index=classes, name="prior"),
+        n_iter=n_iter,
+        converged=converged,
+        log_likelihood=log_lik,
+    )
