@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthoriz
 import api
 import cli
 import config
+import jobs
 import raters
 import security
 import tasks
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     raters.init_app(app)
     tasks.init_app(app)
+    jobs.init_app(app)
     app.register_blueprint(api.bp)
     security.exempt_api_from_csrf(app)
     cli.init_app(app)

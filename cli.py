@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from huey.consumer import Consumer
 from sqlalchemy import or_, select
 
+import jobs
 import migrate
 from demo import seed
 from database import db
@@ -164,6 +166,17 @@ def demo_seed():
     _commit()
 
 
+@click.group("jobs", cls=AppGroup, help="Background jobs (statistics, exports).")
+def jobs_group():
+    pass
+
+
+@jobs_group.command("worker", help="Run queued jobs until stopped (JOBS_URL selects the queue).")
+@click.option("--workers", default=2, show_default=True)
+def jobs_worker(workers):
+    Consumer(jobs.queue(), workers=workers, worker_type="thread").run()
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_group, users_group, tokens_group, items_group, demo_group):
+    for group in (db_group, users_group, tokens_group, items_group, demo_group, jobs_group):
         app.cli.add_command(group)

@@ -16,7 +16,7 @@ login_manager = LoginManager()
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
+    "style-src 'self' 'unsafe-inline'",  # wavesurfer and plotly inject <style>; scripts stay strict
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",
     "connect-src 'self'",

@@ -51,7 +51,7 @@ def app(database_url, tmp_path):
     application = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
         "ASSET_STORE": str(tmp_path / "assets"), "MEDIA_ROOT": str(tmp_path / "media"),
-        "MAX_UPLOAD_MB": 2, "MAX_IMPORT_MB": 1,
+        "MAX_UPLOAD_MB": 2, "MAX_IMPORT_MB": 1, "JOBS_URL": "memory://",
     })
     yield application
     engine = application.extensions["database"].engine
