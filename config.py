@@ -54,6 +54,15 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_TIME_LIMIT": None,
+        # An open assignment is held this long after serving (or after its last draft save),
+        # then expires and its item returns to the pool.
+        "ASSIGNMENT_TTL_MIN": int(os.environ.get("ASSIGNMENT_TTL_MIN", "30")),
         "API_PAGE_SIZE": 50,
         "API_MAX_PAGE_SIZE": 500,
+        # Statistics: projects with at most this many current judgments are computed in the
+        # request; larger ones by the job queue. Bootstrap resamples per interval.
+        "STATS_INLINE_MAX_JUDGMENTS": int(os.environ.get("STATS_INLINE_MAX_JUDGMENTS", "20000")),
+        "STATS_RESAMPLES": int(os.environ.get("STATS_RESAMPLES", "1000")),
+        # A queued computation not finished after this long is queued again.
+        "STATS_JOB_TIMEOUT_S": int(os.environ.get("STATS_JOB_TIMEOUT_S", "1800")),
     }

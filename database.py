@@ -1,7 +1,15 @@
 """The database: declarative base with a naming convention, engine and a request-scoped session.
 
 The request boundary owns the transaction: services only add and flush; ``after_request``
-commits a successful response and rolls back any other (see ``init_app``).
+commits a successful response and rolls back any other (see ``init_app``). Two refinements:
+
+* ``db.serialise_writes()`` (called before the request first touches the session, e.g. from a
+  blueprint's ``before_request``) makes SQLite start the request's transaction with
+  ``BEGIN IMMEDIATE``: concurrent writers then queue for the write lock up front instead of
+  failing mid-transaction when a deferred reader tries to become a writer. PostgreSQL ignores it
+  (it serialises what matters with row locks).
+* ``db.keep_on_refusal()`` commits a 4xx response's writes too: a refused judgment keeps the
+  refused answer as the rater's draft.
 """
 from __future__ import annotations
 
@@ -51,6 +59,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Execution option asking SQLite to open the transaction as a writer (see ``serialise_writes``).
+IMMEDIATE_OPTION = "dailies_begin_immediate"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -63,6 +75,14 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):
+            # Other transactions keep pysqlite's default (BEGIN just before the first write, so
+            # reads never pin a stale snapshot); a writer session takes the write lock up front.
+            # pysqlite sees the open transaction and emits no BEGIN of its own.
+            if connection.get_execution_options().get(IMMEDIATE_OPTION):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -73,18 +93,23 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.sessionmaker: sessionmaker | None = None
+        # Sessions whose transactions begin as writers (SQLite ``BEGIN IMMEDIATE``).
+        self.writer_sessionmaker: sessionmaker | None = None
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.writer_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{IMMEDIATE_OPTION: True}), expire_on_commit=False)
         app.extensions["database"] = self
 
         @app.after_request
         def _finish_transaction(response):
             session = g.pop("db_session", None)
+            keep = g.pop("db_keep_on_refusal", False)
             if session is not None:
                 try:
-                    if response.status_code < 400:
+                    if response.status_code < 400 or (keep and response.status_code < 500):
                         session.commit()
                     else:
                         session.rollback()
@@ -103,8 +128,20 @@ class Database:
     def session(self) -> Session:
         """The current application context's session (created on first use)."""
         if "db_session" not in g:
-            g.db_session = self.sessionmaker()
+            maker = self.writer_sessionmaker if g.get("db_serialise_writes") else self.sessionmaker
+            g.db_session = maker()
         return g.db_session
+
+    def serialise_writes(self) -> None:
+        """Make this request's transaction a writer from its first statement (SQLite
+        ``BEGIN IMMEDIATE``; a no-op on PostgreSQL). Call before the session is first used."""
+        if "db_session" in g:
+            raise RuntimeError("serialise_writes() must run before the request first uses the session")
+        g.db_serialise_writes = True
+
+    def keep_on_refusal(self) -> None:
+        """Commit this request's writes even though it answers 4xx (never on 5xx)."""
+        g.db_keep_on_refusal = True
 
 
 db = Database()

@@ -17,6 +17,8 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 ALL_ROLES = frozenset({"admin", "manager", "researcher", "rater"})
 STAFF = frozenset({"admin", "manager"})
 READERS = frozenset({"admin", "manager", "researcher"})
+# Not a role of its own: a rater whose account is marked senior holds it beside "rater".
+SENIOR_RATER = "senior_rater"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "account.self": ALL_ROLES,  # own tokens, own consent, home page
@@ -31,6 +33,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "assets.upload": STAFF,
     "assets.edit": STAFF,
     "media.fetch": ALL_ROLES,  # raters: only media of items in their projects
+    "rating.work": frozenset({"rater"}),  # next, judge, draft, skip, flag: members, own assignments only
+    "flags.manage": STAFF,  # see and resolve raters' reports of broken or unsafe media
+    "adjudication.decide": STAFF | {SENIOR_RATER},  # the queue and decisions; senior raters: members only
+    "stats.view": READERS,  # agreement, leaderboard (model names), consensus; never raters
+    "stats.recompute": READERS,  # refresh the cached statistics on demand
+    "judgments.import": READERS,  # researchers bring judgments made elsewhere, as staff do
 }
 
 # Roles that see a project only when they are one of its members.
@@ -46,11 +54,18 @@ class ConsentRequired(Forbidden):
     api_code = "consent_required"
 
 
+def roles_of(user) -> frozenset[str]:
+    """The user's role, plus ``senior_rater`` for a rater marked senior."""
+    if user.role == "rater" and getattr(user, "senior", False):
+        return frozenset({user.role, SENIOR_RATER})
+    return frozenset({user.role})
+
+
 def can(user, action: str, project: ProjectLike | None = None) -> bool:
     """True when ``user`` may perform ``action`` (on ``project``, when given)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.role not in PERMISSIONS[action]:
+    if not roles_of(user) & PERMISSIONS[action]:
         return False
     if project is not None and user.role in MEMBERSHIP_SCOPED:
         return project.has_member(user)

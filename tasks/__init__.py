@@ -16,9 +16,11 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    from tasks import api, asset_views, views
+    from tasks import api, asset_views, rating_api, rating_views, views
 
     app.add_template_filter(render_markdown, "markdown")
     app.register_blueprint(views.bp)
     app.register_blueprint(asset_views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(rating_api.bp)
+    app.register_blueprint(rating_views.bp)

@@ -30,6 +30,7 @@ class Project(Base):
         CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="gold_rate"),
         CheckConstraint("min_rationale_words >= 0", name="min_rationale_words"),
         CheckConstraint("min_media_fraction >= 0 AND min_media_fraction <= 1", name="min_media_fraction"),
+        CheckConstraint("revision_window_h >= 0", name="revision_window_h"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +48,8 @@ class Project(Base):
     gold_rate: Mapped[float] = mapped_column(Float, default=0.05)
     min_rationale_words: Mapped[int] = mapped_column(Integer, default=12)
     min_media_fraction: Mapped[float] = mapped_column(Float, default=0.8)
+    # Hours after first submitting during which a rater may revise a judgment (0: never).
+    revision_window_h: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every change to the project's items or settings (statistics cache key).
     revision: Mapped[int] = mapped_column(Integer, default=1)

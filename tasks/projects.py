@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
+from tasks import overlap
 from tasks.models import KINDS, MODALITIES, Item, Project, ProjectMember
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -23,8 +24,11 @@ SETTINGS: dict[str, tuple[type, Any, float, float]] = {
     "gold_rate": (float, 0.05, 0.0, 1.0),
     "min_rationale_words": (int, 12, 0, 500),
     "min_media_fraction": (float, 0.8, 0.0, 1.0),
+    "revision_window_h": (int, 24, 0, 720),
 }
 EDITABLE = ("name", "kind", "modality", "instructions", "rubric", "owner_id", *SETTINGS)
+# Settings that decide how many judgments an item needs: changing one recomputes every panel.
+PANEL_SETTINGS = frozenset({"overlap", "max_overlap", "agreement_target", "rubric"})
 
 
 class ProjectError(ValueError):
@@ -176,6 +180,8 @@ def update_project(session: Session, project: Project, data: dict, actor: User) 
         project.revision += 1
         audit(session, actor, "project.update", f"project:{project.id}", ", ".join(changed))
     session.flush()
+    if PANEL_SETTINGS & set(changed):
+        overlap.refresh_project(session, project)
     return project
 
 

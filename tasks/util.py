@@ -48,3 +48,4 @@ def may_fetch_media(user, asset: Asset) -> bool:
 
 def is_staff() -> bool:
     return can(current_user, "projects.edit")
+

@@ -5,11 +5,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from database import db
+from database import db, utcnow
 from raters.access import can, requires
 from raters.models import User
-from tasks import importing
+from tasks import importing, judging, overlap, routing
 from tasks.models import Item, ItemImport, Project
+from tasks.rating_models import Flag
 from tasks.projects import SETTINGS, ProjectError, create_project, set_members, update_project
 from tasks.util import asset_store, max_asset_bytes, project_for, visible_projects_query
 
@@ -53,7 +54,13 @@ def _render_form(project: Project | None, values: dict, errors: dict, status: in
 def home():
     projects = db.session.scalars(visible_projects_query(current_user)).all()
     counts = dict(db.session.execute(select(Item.project_id, func.count()).group_by(Item.project_id)).all())
-    return render_template("tasks/home.html", projects=projects, counts=counts)
+    progress, revisable = {}, []
+    if current_user.role == "rater":
+        now = utcnow()
+        progress = {p.id: routing.progress(db.session, p, current_user, now) for p in projects}
+        revisable = judging.revisable_assignments(db.session, current_user, now)
+    return render_template("tasks/home.html", projects=projects, counts=counts, progress=progress,
+                           revisable=revisable)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -90,6 +97,13 @@ def project(project_id: int):
     if can(current_user, "projects.edit"):
         raters = db.session.scalars(select(User).where(User.role == "rater", User.active.is_(True))
                                     .order_by(User.name)).all()
+    if can(current_user, "flags.manage", project) or can(current_user, "adjudication.decide", project):
+        context["open_flags"] = db.session.scalar(select(func.count()).select_from(Flag).where(
+            Flag.project_id == project.id, Flag.resolved_at.is_(None)))
+        context["split_items"] = db.session.scalar(select(func.count()).select_from(
+            overlap.queue_query(project).order_by(None).subquery()))
+    if current_user.role == "rater":
+        context["progress"] = routing.progress(db.session, project, current_user, utcnow())
     return render_template("tasks/project.html", raters=raters, import_errors=None, **context)
 
 

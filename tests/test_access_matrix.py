@@ -6,14 +6,16 @@ who is not (``outsider``). A route missing from ROUTES fails ``test_every_route_
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from database import db
+from database import db, utcnow
 from raters import services
 from raters.models import User
-from tasks.models import Asset
+from tasks.models import Asset, Item
+from tasks.rating_models import Assignment, Flag
 from tests.helpers import import_rows, install_demo_media, make_project, video_row
 
 ROLES = ("anonymous", "admin", "manager", "researcher", "member", "outsider")
@@ -67,6 +69,36 @@ ROUTES = [
     ("POST", "/api/v1/assets", STAFF),
     ("GET", "/api/v1/assets/{asset}", READERS),
     ("PATCH", "/api/v1/assets/{asset}", STAFF),
+    ("POST", "/api/v1/projects/{project}/assignments/next", {"member"}),
+    ("GET", "/api/v1/assignments/{assignment}", {"member"}),  # the member's own; other raters get 404
+    ("PUT", "/api/v1/assignments/{assignment}/draft", {"member"}),
+    ("POST", "/api/v1/assignments/{assignment}/judgment", {"member"}),
+    ("PUT", "/api/v1/assignments/{assignment}/judgment", {"member"}),
+    ("POST", "/api/v1/assignments/{assignment}/skip", {"member"}),
+    ("POST", "/api/v1/assignments/{assignment}/flag", {"member"}),
+    ("GET", "/api/v1/projects/{project}/flags", STAFF),
+    ("POST", "/api/v1/flags/{flag}/resolve", STAFF),
+    ("GET", "/api/v1/projects/{project}/adjudications/queue", STAFF),  # and senior raters: tests/tasks
+    ("POST", "/api/v1/items/{item}/adjudication", STAFF),
+    ("POST", "/projects/{project}/next", {"member"}),
+    ("GET", "/assignments/{assignment}", {"member"}),
+    ("POST", "/assignments/{assignment}", {"member"}),
+    ("POST", "/assignments/{assignment}/draft", {"member"}),
+    ("POST", "/assignments/{assignment}/skip", {"member"}),
+    ("POST", "/assignments/{assignment}/flag", {"member"}),
+    ("GET", "/projects/{project}/adjudication", STAFF),
+    ("POST", "/items/{item}/adjudication", STAFF),
+    ("GET", "/projects/{project}/flags", STAFF),
+    ("POST", "/flags/{flag}/resolve", STAFF),
+    ("GET", "/projects/{project}/statistics", READERS),
+    ("GET", "/projects/{project}/statistics/status", READERS),
+    ("POST", "/projects/{project}/statistics/recompute", READERS),
+    ("POST", "/projects/{project}/judgments/import", READERS),
+    ("GET", "/api/v1/projects/{project}/agreement", READERS),
+    ("GET", "/api/v1/projects/{project}/leaderboard", READERS),
+    ("GET", "/api/v1/projects/{project}/consensus", READERS),
+    ("POST", "/api/v1/projects/{project}/statistics/recompute", READERS),
+    ("POST", "/api/v1/projects/{project}/judgments/import", READERS),
 ]
 SESSION_ENDING = ("/logout", "/account/password", "/account/tokens/{token}/revoke", "/api/v1/tokens/{token}")
 
@@ -83,8 +115,15 @@ def world(app, session, make_user):
     project = make_project(session, session.get(User, manager.id), members=[session.get(User, member.id)])
     import_rows(session, app, project, video_row("m-1"))
     asset = session.scalars(select(Asset)).first()
+    item = session.scalars(select(Item)).first()
+    now = utcnow()
+    assignment = Assignment(project_id=project.id, item_id=item.id, rater_id=member.id, served_at=now,
+                            expires_at=now + timedelta(minutes=30), left_label="a", status="open")
+    flag = Flag(project_id=project.id, item_id=item.id, kind="broken", reason="black frames")
+    session.add_all([assignment, flag])
+    session.commit()
     return {"users": users, "project": project.id, "asset": asset.id, "media": asset.public_id,
-            "target_user": member.id}
+            "target_user": member.id, "assignment": assignment.id, "flag": flag.id, "item": item.id}
 
 
 def _login(app, role, world):
@@ -112,7 +151,8 @@ def test_role_against_every_route(app, world, role):
     wrong = []
     for method, template, allowed in ROUTES:
         path = template.format(project=world["project"], asset=world["asset"], media=world["media"],
-                               user=world["target_user"], token=token_id)
+                               user=world["target_user"], token=token_id, assignment=world["assignment"],
+                               flag=world["flag"], item=world["item"])
         is_api = path.startswith("/api/")
         headers = {"Authorization": creds["Authorization"]} if is_api and "Authorization" in creds else {}
         data = None if is_api else {"csrf_token": creds.get("csrf", "")}
@@ -122,7 +162,9 @@ def test_role_against_every_route(app, world, role):
                              json={} if is_api and method in ("POST", "PATCH") else None)
         status = response.status_code
         to_login = status == 302 and "/login" in response.headers.get("Location", "")
-        denied = status in (401, 403) or to_login or (status == 404 and "{media}" in template)
+        # Media and assignments answer 404 to those who may not see them (nothing is revealed).
+        hidden = "{media}" in template or "{assignment}" in template
+        denied = status in (401, 403) or to_login or (status == 404 and hidden)
         if (role in allowed) == denied:
             wrong.append(f"{method} {template}: {status} for {role} ({'allowed' if role in allowed else 'denied'} expected)")
     assert wrong == [], "\n".join(wrong)

@@ -78,7 +78,7 @@ def test_form_creates_a_project_with_a_rubric(login_as, session):
         "name": "Script craft", "kind": "rubric", "modality": "script", "instructions": "# Read it all",
         "overlap": "3", "max_overlap": "5", "agreement_target": "0.7", "confidence_threshold": "0.9",
         "audit_rate": "0.05", "gold_rate": "0.1", "min_rationale_words": "10", "min_media_fraction": "0.5",
-        "rubric_rows": "2", "rubric-0-key": "dialogue", "rubric-0-label": "Dialogue", "rubric-0-min": "1",
+        "revision_window_h": "24", "rubric_rows": "2", "rubric-0-key": "dialogue", "rubric-0-label": "Dialogue", "rubric-0-min": "1",
         "rubric-0-max": "4", "rubric-0-levels": "1: Flat\n2: Stiff\n4: Alive"})
     assert response.status_code == 302
     project = session.scalar(select(Project).where(Project.name == "Script craft"))

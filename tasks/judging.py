@@ -1,0 +1,434 @@
+"""Judging: the rules a judgment must meet, and the writes around an assignment (submit,
+revise, draft, skip, flag).
+
+Rules (server-side; ``rules_for`` gives the page the same numbers to show live):
+- Rationale: at least ``min_rationale_words`` words; not a near-copy (Jaccard ≥ 0.9 of word
+  3-shingles) of any of the rater's own last 50 rationales in the project; not mostly the brief
+  (≥ 0.8 of its shingles inside the brief's). See ``tasks.answers``.
+- Timing: refused sooner than ``min_media_fraction`` × the media's duration after serving, by the
+  server clock. Video and audio play synchronised side by side, so the pair needs the *longer*
+  duration; two scripts are read one after the other, so they need the *sum* of their reading
+  times (stored on the asset at import, 4 words a second).
+- Playback (video, audio): each output's client-reported seconds played ≥ ``min_media_fraction``
+  × its duration. Scripts are read, not played: no playback rule.
+- An output whose duration is unknown is left out of both rules.
+- A refused (or malformed) answer is saved as the assignment's draft; the caller must keep that
+  write although it answers 4xx (``db.keep_on_refusal()``, see ``RatingError.draft_saved``).
+
+Idempotency: a submission carries a key, unique per rater. A retry with the same key and the
+same body returns the stored judgment (``created`` False) and writes nothing; the same key with
+another body is refused (409 ``idempotency_key_reused``). A refused answer does not use its key.
+
+Revision: within the project's ``revision_window_h`` of the first submission, a rater may revise
+their judgment: a new row superseding the current one. The rationale rules apply again (the
+judgment's own earlier versions are not counted as copies); timing and playback do not (the
+media was watched before the first submission), and a revision without playback keeps the
+previous report. ``time_on_task_ms`` of a revision is still measured from serving.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session
+
+from raters.models import User
+from tasks import overlap
+from tasks.answers import (
+    BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
+    rationale_problem, scores_problems,
+)
+from tasks.models import Item, Project
+from tasks.projects import SETTINGS
+from tasks.rating_models import (
+    FLAG_KINDS, AnswerInvalid, Assignment, Draft, Flag, Judgment, JudgmentRefused, NotFound, RatingError,
+)
+from tasks.routing import require_serialised
+
+ANSWER_FIELDS = {"choice", "strength", "scores", "confidence", "rationale", "playback", "paste_count",
+                 "keystrokes"}
+MAX_DRAFT_BYTES = 32 * 1024
+MAX_KEY_LENGTH = 100
+MAX_REASON_CHARS = 2000
+MAX_REVISION_WINDOW_H = int(SETTINGS["revision_window_h"][3])
+
+
+@dataclass
+class Answer:
+    """A judgment's content in the item's labels."""
+    choice: str | None
+    strength: int | None
+    scores: dict | None
+    confidence: int
+    rationale: str
+    playback: dict | None  # {label: seconds}
+    paste_count: int
+    keystrokes: int | None
+
+
+# -- look-ups -------------------------------------------------------------------------------
+
+def assignment_for(session: Session, assignment_id: int, rater: User) -> Assignment:
+    """The rater's own assignment; anyone else's is NotFound (its existence is not revealed)."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.rater_id != rater.id:
+        raise NotFound(f"There is no assignment {assignment_id}.")
+    return assignment
+
+
+def current_judgment(session: Session, assignment: Assignment) -> Judgment | None:
+    return session.scalar(select(Judgment).where(Judgment.assignment_id == assignment.id,
+                                                 Judgment.superseded_at.is_(None)))
+
+
+def is_expired(assignment: Assignment, now: datetime) -> bool:
+    return assignment.status == "expired" or (assignment.status == "open" and now >= assignment.expires_at)
+
+
+def revisable_until(assignment: Assignment) -> datetime | None:
+    window = assignment.project.revision_window_h
+    if assignment.submitted_at is None or not window:
+        return None
+    return assignment.submitted_at + timedelta(hours=window)
+
+
+# -- the rules ------------------------------------------------------------------------------
+
+def durations(assignment: Assignment) -> dict[str, float | None]:
+    """Each output's duration in seconds (reading time for scripts), by item label."""
+    return {o.label: o.asset.duration_s for o in assignment.item.outputs}
+
+
+def required_dwell_s(modality: str, fraction: float, by_label: dict[str, float | None]) -> float:
+    """Seconds that must pass between serving and submitting (unknown durations left out)."""
+    known = [d for d in by_label.values() if d]
+    if not known:
+        return 0.0
+    return fraction * (sum(known) if modality == "script" else max(known))
+
+
+def required_playback_s(modality: str, fraction: float, by_label: dict[str, float | None]) -> dict[str, float]:
+    """Seconds each output must have been played, by label (none for scripts or unknown length)."""
+    if modality == "script":
+        return {}
+    return {label: fraction * d for label, d in by_label.items() if d}
+
+
+def rules_for(assignment: Assignment) -> dict:
+    """The rules in the rater's screen terms, for the page to show and enforce live."""
+    project = assignment.project
+    by_label = durations(assignment)
+    dwell = required_dwell_s(project.modality, project.min_media_fraction, by_label)
+    playback = required_playback_s(project.modality, project.min_media_fraction, by_label)
+    return {
+        "min_rationale_words": project.min_rationale_words,
+        "min_media_fraction": project.min_media_fraction,
+        "earliest_submit_s": round(dwell, 3),
+        "earliest_submit_at": (assignment.served_at + timedelta(seconds=dwell)).isoformat(),
+        "min_playback_s": {assignment.side_of(label): round(s, 3) for label, s in sorted(playback.items())},
+        "near_copy_threshold": NEAR_COPY_THRESHOLD,
+        "brief_copy_threshold": BRIEF_COPY_THRESHOLD,
+        "recent_rationales_compared": RECENT_RATIONALES,
+    }
+
+
+def parse_answer(assignment: Assignment, data) -> Answer:
+    """The client's answer (screen sides) checked and turned into item labels; AnswerInvalid
+    lists every problem by field."""
+    if not isinstance(data, dict):
+        raise AnswerInvalid("The answer must be a JSON object.", {"answer": "must be an object"})
+    project = assignment.project
+    problems: dict[str, str] = {}
+    unknown = sorted(set(data) - ANSWER_FIELDS) + [
+        f for f in (("scores",) if project.kind == "pairwise" else ("choice", "strength"))
+        if data.get(f) is not None]
+    if unknown:
+        problems["fields"] = f"not part of a {project.kind} judgment: {', '.join(unknown)}"
+    choice = strength = scores = None
+    if project.kind == "pairwise":
+        side = data.get("choice")
+        if side not in ("left", "right", "tie"):
+            problems["choice"] = "choose left, right or tie"
+        else:
+            choice = "tie" if side == "tie" else assignment.label_of(side)
+        strength = data.get("strength")
+        if choice == "tie":
+            strength = None
+        elif not is_whole(strength, 1, 3):
+            problems["strength"] = "how much better: 1 (slightly), 2 (clearly) or 3 (much)"
+    else:
+        scores = data.get("scores")
+        problems.update(scores_problems(scores, project.rubric or []))
+    confidence = data.get("confidence")
+    if not is_whole(confidence, 1, 5):
+        problems["confidence"] = "how sure you are, from 1 to 5"
+    rationale = data.get("rationale", "")
+    if not isinstance(rationale, str):
+        problems["rationale"] = "must be text"
+    elif len(rationale) > MAX_RATIONALE_CHARS:
+        problems["rationale"] = f"at most {MAX_RATIONALE_CHARS} characters"
+    playback = _playback_labels(assignment, data.get("playback"), problems)
+    counters = {}
+    for name in ("paste_count", "keystrokes"):
+        value = data.get(name)
+        if value is not None and not is_whole(value, 0, 10**7):
+            problems[name] = "a count (a whole number, 0 or more)"
+        counters[name] = value
+    if problems:
+        raise AnswerInvalid("The answer is incomplete or malformed.", problems)
+    return Answer(choice, strength, scores, confidence, rationale.strip(), playback,
+                  counters["paste_count"] or 0, counters["keystrokes"])
+
+
+def _playback_labels(assignment: Assignment, playback, problems: dict) -> dict | None:
+    if playback is None:
+        return None
+    sides = ("left", "right") if assignment.project.kind == "pairwise" else ("output",)
+    if not isinstance(playback, dict) or set(playback) - set(sides) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 86400 for v in playback.values()):
+        problems["playback"] = f"seconds played per output: {{{', '.join(f'“{s}”: 12.5' for s in sides)}}}"
+        return None
+    return {assignment.label_of(side): float(value) for side, value in playback.items()} or None
+
+
+def rule_problems(session: Session, assignment: Assignment, answer: Answer, now: datetime, *,
+                  revising: Judgment | None = None) -> dict[str, str]:
+    """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``)."""
+    project, problems = assignment.project, {}
+    earlier = session.scalars(
+        select(Judgment.rationale).where(Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
+                                         Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
+        .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES)).all()
+    message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
+                                brief=assignment.item.prompt, earlier=earlier)
+    if message:
+        problems["rationale"] = message
+    if revising is not None:
+        return problems
+    by_label = durations(assignment)
+    elapsed = (now - assignment.served_at).total_seconds()
+    dwell = required_dwell_s(project.modality, project.min_media_fraction, by_label)
+    if elapsed < dwell:
+        problems["timing"] = (f"Submitted {elapsed:.0f} s after the task opened; the media needs at least "
+                              f"{dwell:.0f} s ({project.min_media_fraction:.0%} of its length). Keep watching.")
+    short = []
+    for label, need in sorted(required_playback_s(project.modality, project.min_media_fraction, by_label).items()):
+        played = (answer.playback or {}).get(label, 0.0)
+        if played < need:
+            short.append(f"{assignment.side_of(label)} {played:.1f} s of {need:.1f} s")
+    if short:
+        problems["playback"] = (f"Play at least {project.min_media_fraction:.0%} of each output before judging "
+                                f"(played: {'; '.join(short)}).")
+    return problems
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+def _fingerprint(assignment: Assignment, operation: str, data) -> str:
+    body = json.dumps({"assignment": assignment.id, "operation": operation, "answer": data},
+                      sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _check_key(key) -> str:
+    if not isinstance(key, str) or not key.strip() or len(key.strip()) > MAX_KEY_LENGTH or not key.strip().isprintable():
+        raise RatingError(f"Send an Idempotency-Key (1–{MAX_KEY_LENGTH} printable characters, e.g. a UUID).",
+                          {"idempotency_key": "required"}, code="idempotency_key_required", status=400)
+    return key.strip()
+
+
+def _lock(session: Session, assignment: Assignment) -> None:
+    """Lock the assignment and then its item (every writer of an item's panel does the same)."""
+    session.refresh(assignment, with_for_update=True)
+    session.scalar(select(Item.id).where(Item.id == assignment.item_id).with_for_update())
+
+
+def _replay(session: Session, assignment: Assignment, key: str, fingerprint: str) -> Judgment | None:
+    stored = session.scalar(select(Judgment).where(Judgment.rater_id == assignment.rater_id,
+                                                   Judgment.idempotency_key == key))
+    if stored is None:
+        return None
+    if stored.request_sha256 != fingerprint:
+        raise RatingError("This Idempotency-Key was already used for a different request.",
+                          {"idempotency_key": "already used"}, code="idempotency_key_reused")
+    return stored
+
+
+def _require_open(assignment: Assignment, now: datetime) -> None:
+    if assignment.status == "submitted":
+        raise RatingError("This assignment is already judged; revise the judgment instead.", code="already_judged")
+    if assignment.status == "skipped":
+        raise RatingError("This assignment was skipped.", code="assignment_skipped")
+    if is_expired(assignment, now):
+        raise RatingError("This assignment expired; ask for the next one.", code="assignment_expired")
+
+
+def _refuse(session: Session, assignment: Assignment, data, error: RatingError, now: datetime) -> RatingError:
+    """Keep the refused answer as the draft (when it fits) and mark the error accordingly."""
+    if isinstance(data, dict) and len(json.dumps(data, default=str)) <= MAX_DRAFT_BYTES:
+        _put_draft(session, assignment, data, now)
+        error.draft_saved = True
+    return error
+
+
+def submit_judgment(session: Session, assignment: Assignment, data, *, idempotency_key: str,
+                    now: datetime) -> tuple[Judgment, bool]:
+    """Judge an open assignment with the client's answer (screen terms). Returns (judgment,
+    created): ``created`` is False for an idempotent replay. Raises AnswerInvalid/JudgmentRefused
+    (422, draft kept) or RatingError (409: ``already_judged``, ``assignment_skipped``,
+    ``assignment_expired``, ``idempotency_key_reused``; 400 ``idempotency_key_required``)."""
+    key = _check_key(idempotency_key)
+    require_serialised(session)
+    _lock(session, assignment)
+    fingerprint = _fingerprint(assignment, "submit", data)
+    replayed = _replay(session, assignment, key, fingerprint)
+    if replayed is not None:
+        return replayed, False
+    _require_open(assignment, now)
+    try:
+        answer = parse_answer(assignment, data)
+    except AnswerInvalid as exc:
+        raise _refuse(session, assignment, data, exc, now) from None
+    problems = rule_problems(session, assignment, answer, now)
+    if problems:
+        raise _refuse(session, assignment, data, JudgmentRefused(
+            "The judgment was refused: " + " ".join(problems.values()), problems), now)
+    judgment = _write(session, assignment, answer, key, fingerprint, now)
+    assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
+    assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
+    session.flush()
+    overlap.refresh_panel(session, assignment.item)
+    return judgment, True
+
+
+def revise_judgment(session: Session, assignment: Assignment, data, *, idempotency_key: str,
+                    now: datetime) -> tuple[Judgment, bool]:
+    """Write a new judgment superseding the assignment's current one, within the revision
+    window. Returns (judgment, created). Raises as ``submit_judgment``, plus 409
+    ``not_judged`` and ``revision_window_closed``."""
+    key = _check_key(idempotency_key)
+    require_serialised(session)
+    _lock(session, assignment)
+    fingerprint = _fingerprint(assignment, "revise", data)
+    replayed = _replay(session, assignment, key, fingerprint)
+    if replayed is not None:
+        return replayed, False
+    current = current_judgment(session, assignment)
+    if assignment.status != "submitted" or current is None:
+        raise RatingError("There is no judgment to revise on this assignment yet.", code="not_judged")
+    until = revisable_until(assignment)
+    if until is None or now > until:
+        raise RatingError("The time to revise this judgment has passed.", code="revision_window_closed")
+    answer = parse_answer(assignment, data)
+    problems = rule_problems(session, assignment, answer, now, revising=current)
+    if problems:
+        raise JudgmentRefused("The revision was refused: " + " ".join(problems.values()), problems)
+    if answer.playback is None:
+        answer.playback = current.playback
+    current.superseded_at = now
+    session.flush()  # the old row leaves the "current" unique index before the new one enters
+    judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
+    overlap.refresh_panel(session, assignment.item)
+    return judgment, True
+
+
+def _write(session: Session, assignment: Assignment, answer: Answer, key: str, fingerprint: str,
+           now: datetime, supersedes: Judgment | None = None) -> Judgment:
+    judgment = Judgment(
+        assignment_id=assignment.id, project_id=assignment.project_id, item_id=assignment.item_id,
+        rater_id=assignment.rater_id, choice=answer.choice, strength=answer.strength, scores=answer.scores,
+        rationale=answer.rationale, confidence=answer.confidence,
+        time_on_task_ms=max(0, int((now - assignment.served_at).total_seconds() * 1000)),
+        playback=answer.playback, paste_count=answer.paste_count, keystrokes=answer.keystrokes,
+        idempotency_key=key, request_sha256=fingerprint, supersedes_id=supersedes.id if supersedes else None,
+        source="live", created_at=now)
+    session.add(judgment)
+    session.flush()
+    return judgment
+
+
+def _put_draft(session: Session, assignment: Assignment, data: dict, now: datetime) -> Draft:
+    if assignment.draft is None:
+        assignment.draft = Draft(answer=data, updated_at=now)
+    else:
+        assignment.draft.answer, assignment.draft.updated_at = data, now
+    session.flush()
+    return assignment.draft
+
+
+def save_draft(session: Session, assignment: Assignment, data, *, now: datetime, ttl: timedelta) -> Draft:
+    """Autosave the page's answer (any JSON object up to 32 KB) on an open assignment; saving
+    also renews the assignment's hold to ``now + ttl`` (an active rater never loses it)."""
+    if not isinstance(data, dict):
+        raise AnswerInvalid("The draft must be a JSON object.", {"draft": "must be an object"})
+    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise AnswerInvalid("The draft is too large.", {"draft": f"at most {MAX_DRAFT_BYTES // 1024} KB"})
+    session.refresh(assignment, with_for_update=True)
+    _require_open(assignment, now)
+    assignment.expires_at = max(assignment.expires_at, now + ttl)
+    return _put_draft(session, assignment, data, now)
+
+
+def skip_assignment(session: Session, assignment: Assignment, reason, *, now: datetime) -> Assignment:
+    """Give an open assignment back with a reason; the item never returns to this rater."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
+        raise AnswerInvalid("Say why you skip this item.", {"reason": f"required, at most {MAX_REASON_CHARS} characters"})
+    session.refresh(assignment, with_for_update=True)
+    _require_open(assignment, now)
+    assignment.status, assignment.skip_reason, assignment.closed_at = "skipped", reason.strip(), now
+    session.flush()
+    return assignment
+
+
+def flag_assignment(session: Session, assignment: Assignment, kind, reason, *, now: datetime) -> Flag:
+    """Report broken or unsafe media of the assignment's item to the project's managers. The item
+    leaves routing until a manager resolves the flag; an open assignment is skipped with it."""
+    problems = {}
+    if kind not in FLAG_KINDS:
+        problems["kind"] = f"one of {', '.join(FLAG_KINDS)}"
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
+        problems["reason"] = f"describe the problem (at most {MAX_REASON_CHARS} characters)"
+    if problems:
+        raise AnswerInvalid("The flag is not valid.", problems)
+    session.refresh(assignment, with_for_update=True)
+    flag = Flag(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
+                reported_by_id=assignment.rater_id, kind=kind, reason=reason.strip(), created_at=now)
+    session.add(flag)
+    if assignment.status == "open" and not is_expired(assignment, now):
+        assignment.status, assignment.closed_at = "skipped", now
+        assignment.skip_reason = f"flagged as {kind}: {reason.strip()}"
+    session.flush()
+    return flag
+
+
+def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: datetime) -> Flag:
+    """Close a flag with what was done; its item is routed again (if nothing else holds it)."""
+    if flag.resolved_at is not None:
+        raise RatingError("This flag is already resolved.", code="already_resolved")
+    if not isinstance(resolution, str) or not resolution.strip():
+        raise AnswerInvalid("Say what was done about the flag.", {"resolution": "required"})
+    flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution.strip()
+    session.flush()
+    return flag
+
+
+def judged_count(session: Session, project_id: int, rater_id: int) -> int:
+    """How many items the rater has a current judgment on in the project."""
+    return session.scalar(select(func.count()).select_from(Judgment).where(
+        Judgment.project_id == project_id, Judgment.rater_id == rater_id, Judgment.superseded_at.is_(None)))
+
+
+def revisable_assignments(session: Session, rater: User, now: datetime, *, limit: int = 20) -> list[tuple[Assignment, datetime]]:
+    """The rater's judged assignments still inside their project's revision window, newest
+    first, each with the moment its window closes."""
+    oldest = now - timedelta(hours=MAX_REVISION_WINDOW_H)
+    recent = session.scalars(
+        select(Assignment).join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.rater_id == rater.id, Assignment.status == "submitted", Assignment.submitted_at > oldest,
+               Project.archived.is_(False), Project.revision_window_h > 0)
+        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc()).limit(500))
+    open_ = [(a, until) for a in recent if (until := revisable_until(a)) is not None and until > now]
+    return open_[:limit]

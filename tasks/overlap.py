@@ -1,0 +1,209 @@
+"""Adaptive overlap and adjudication: how far a panel agrees, how many judgments an item needs,
+and the queue of items the panel could not settle.
+
+Agreement (pure functions):
+- pairwise: the **majority share**, the largest share of the panel giving the same answer
+  (``a``, ``b`` or ``tie``);
+- rubric: per criterion, the share of scores within ±``tolerance`` of that criterion's median,
+  ``tolerance = (max − min) // 4`` (±1 on 5- to 8-point scales, exact on 2- to 4-point ones,
+  where ±1 would span most of the scale); the item's agreement is its **lowest** criterion.
+
+The panel (``panel_state``): below ``overlap`` judgments it is *collecting*; at or above, it is
+*agreed* when agreement ≥ ``agreement_target`` (compared at the setting's two-decimal precision,
+so a target of 0.67 accepts two raters of three), else *extended* (one more rater, target n + 1)
+until ``max_overlap``, where a still-split panel is *split*: the adjudication queue. The state is
+recomputed from the current judgments after every write (``refresh_panel``) and kept in
+``item_panels`` so routing can filter in SQL. Gold items have no panel: they are checks.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from raters.models import User
+from tasks.answers import count_words, is_whole, scores_problems
+from tasks.models import Item, Project
+from tasks.rating_models import Adjudication, AnswerInvalid, ItemPanel, Judgment, RatingError
+
+
+# -- agreement: pure ------------------------------------------------------------------------
+
+def majority_share(choices: Sequence[str]) -> float | None:
+    """The largest share of identical answers (None for no answers)."""
+    if not choices:
+        return None
+    return Counter(choices).most_common(1)[0][1] / len(choices)
+
+
+def tolerance(low: int, high: int) -> int:
+    return (high - low) // 4
+
+
+def near_median_share(levels: Sequence[float], within: int) -> float | None:
+    """The share of ``levels`` within ±``within`` of their median (None for no levels)."""
+    if not levels:
+        return None
+    median = statistics.median(levels)
+    return sum(abs(v - median) <= within for v in levels) / len(levels)
+
+
+def pairwise_agreement(answers: Sequence[dict], rubric: list[dict]) -> float | None:
+    return majority_share([a["choice"] for a in answers if a.get("choice")])
+
+
+def rubric_agreement(answers: Sequence[dict], rubric: list[dict]) -> float | None:
+    """The lowest, over criteria, of the share of scores near that criterion's median."""
+    shares = []
+    for crit in rubric:
+        levels = [a["scores"][crit["key"]] for a in answers
+                  if isinstance(a.get("scores"), dict) and crit["key"] in a["scores"]]
+        share = near_median_share(levels, tolerance(crit["min"], crit["max"]))
+        if share is not None:
+            shares.append(share)
+    return min(shares) if shares else None
+
+
+# Settings have two decimals: 0.67 means "two thirds" (0.666…), not "more than two thirds".
+AGREEMENT_SLACK = 0.005
+
+# How agreement is measured, per project kind (answers: dicts with "choice" or "scores").
+AGREEMENT: dict[str, Callable[[Sequence[dict], list[dict]], float | None]] = {
+    "pairwise": pairwise_agreement,
+    "rubric": rubric_agreement,
+}
+
+
+@dataclass(frozen=True)
+class PanelState:
+    n: int
+    target: int
+    state: str  # collecting | extended | agreed | split
+    agreement: float | None
+
+
+def panel_state(n: int, agreement: float | None, *, overlap: int, max_overlap: int,
+                agreement_target: float) -> PanelState:
+    """How many judgments the item needs now, and where its panel stands."""
+    if n < overlap:
+        return PanelState(n, overlap, "collecting", agreement)
+    if agreement is not None and agreement >= agreement_target - AGREEMENT_SLACK:
+        return PanelState(n, n, "agreed", agreement)
+    if n < max_overlap:
+        return PanelState(n, n + 1, "extended", agreement)
+    return PanelState(n, n, "split", agreement)
+
+
+# -- the stored panel -----------------------------------------------------------------------
+
+def current_judgments(session: Session, item_id: int) -> list[Judgment]:
+    return list(session.scalars(select(Judgment).where(
+        Judgment.item_id == item_id, Judgment.superseded_at.is_(None)).order_by(Judgment.id)))
+
+
+def refresh_panel(session: Session, item: Item) -> ItemPanel | None:
+    """Recompute the item's panel from its current judgments (call with the item row locked,
+    after every judgment written, revised or imported). Gold items have none."""
+    if item.is_gold:
+        return None
+    project = item.project
+    judgments = current_judgments(session, item.id)
+    answers = [{"choice": j.choice, "scores": j.scores} for j in judgments]
+    state = panel_state(len(judgments), AGREEMENT[project.kind](answers, project.rubric or []),
+                        overlap=project.overlap, max_overlap=project.max_overlap,
+                        agreement_target=project.agreement_target)
+    panel = session.get(ItemPanel, item.id)
+    if panel is None:
+        panel = ItemPanel(item_id=item.id, project_id=item.project_id)
+        session.add(panel)
+    panel.n_judgments, panel.target, panel.state, panel.agreement = (
+        state.n, state.target, state.state, state.agreement)
+    session.flush()
+    return panel
+
+
+def refresh_project(session: Session, project: Project) -> int:
+    """Recompute every panel of the project (after its overlap or agreement settings change)."""
+    items = session.scalars(select(Item).where(
+        Item.project_id == project.id, exists().where(Judgment.item_id == Item.id))
+        .order_by(Item.id).with_for_update(of=Item)).all()
+    return sum(refresh_panel(session, item) is not None for item in items)
+
+
+# -- adjudication ---------------------------------------------------------------------------
+
+def queue_query(project: Project):
+    """Items of the project whose panel is split at ``max_overlap`` and not yet adjudicated."""
+    return (select(Item).join(ItemPanel, ItemPanel.item_id == Item.id)
+            .where(Item.project_id == project.id, ItemPanel.state == "split",
+                   ~exists().where(Adjudication.item_id == Item.id))
+            .order_by(Item.id))
+
+
+def item_state(session: Session, item: Item) -> str:
+    """``adjudicated``, or the panel's state (``collecting`` before any judgment; ``gold``)."""
+    if item.is_gold:
+        return "gold"
+    if session.scalar(select(exists().where(Adjudication.item_id == item.id))):
+        return "adjudicated"
+    panel = session.get(ItemPanel, item.id)
+    return panel.state if panel else "collecting"
+
+
+def adjudicate(session: Session, item: Item, actor: User, decision: dict, *, now: datetime) -> Adjudication:
+    """Record the final decision on a split item, beside (never over) the panel's judgments.
+
+    ``decision``: pairwise ``{"choice": "a"|"b"|"tie", "strength"?: 1–3, "rationale"}``, rubric
+    ``{"scores": {…}, "rationale"}`` — in the item's labels. Raises ``RatingError`` (409:
+    ``already_adjudicated``, ``not_in_queue``, ``own_panel``) or ``AnswerInvalid`` (422)."""
+    session.scalar(select(Item.id).where(Item.id == item.id).with_for_update())
+    project = item.project
+    if session.scalar(select(exists().where(Adjudication.item_id == item.id))):
+        raise RatingError("This item has already been adjudicated.", code="already_adjudicated")
+    panel = session.get(ItemPanel, item.id)
+    if panel is None or panel.state != "split":
+        raise RatingError("Only items whose panel stayed split at the maximum overlap are adjudicated.",
+                          code="not_in_queue")
+    if session.scalar(select(func.count()).select_from(Judgment).where(
+            Judgment.item_id == item.id, Judgment.rater_id == actor.id)):
+        raise RatingError("You judged this item yourself: another adjudicator must decide it.", code="own_panel")
+    choice, strength, scores, rationale = _clean_decision(project, decision)
+    record = Adjudication(project_id=project.id, item_id=item.id, decided_by_id=actor.id, choice=choice,
+                          strength=strength, scores=scores, rationale=rationale, created_at=now)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _clean_decision(project: Project, decision: dict):
+    problems: dict[str, str] = {}
+    allowed = {"rationale", "choice", "strength"} if project.kind == "pairwise" else {"rationale", "scores"}
+    unknown = sorted(set(decision) - allowed)
+    if unknown:
+        problems["fields"] = f"unknown field(s): {', '.join(unknown)}"
+    rationale = decision.get("rationale")
+    need = max(1, project.min_rationale_words)
+    if not isinstance(rationale, str) or count_words(rationale) < need:
+        problems["rationale"] = f"explain the decision in at least {need} words"
+    choice = strength = scores = None
+    if project.kind == "pairwise":
+        choice = decision.get("choice")
+        if choice not in ("a", "b", "tie"):
+            problems["choice"] = "one of a, b, tie (the item's own labels)"
+        strength = decision.get("strength")
+        if choice == "tie":
+            strength = None
+        elif strength is not None and not is_whole(strength, 1, 3):
+            problems["strength"] = "1 (slightly), 2 (clearly) or 3 (much better)"
+    else:
+        scores = decision.get("scores")
+        problems.update(scores_problems(scores, project.rubric or []))
+    if problems:
+        raise AnswerInvalid("The decision is not valid.", problems)
+    return choice, strength, scores, rationale.strip()

@@ -1,0 +1,341 @@
+"""Rating over the API: next assignment, judgments (with ``Idempotency-Key``), drafts, skips,
+flags, and the adjudication queue.
+
+Raters see their own assignments only (anyone else's answers 404, so ids reveal nothing), in
+screen terms (``left``/``right``): never an item label, model name or gold marker. Write requests
+run in a writer transaction (SQLite ``BEGIN IMMEDIATE``) so concurrent picks are serialised.
+``assignment_json`` and ``judgment_json`` are the payloads of design.md's "Assignment" and
+"Judgment"; the rating pages may reuse them.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
+from database import db, utcnow
+from raters.access import authorize, requires
+from tasks import judging, overlap, routing
+from tasks.models import Item
+from tasks.rating_models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
+from tasks.util import asset_store, project_for
+
+bp = Blueprint("rating_api", __name__, url_prefix=PREFIX)
+
+SIDE = {"type": "object", "properties": {
+    "media_url": {"type": "string"}, "mime_type": {"type": "string"},
+    "duration_s": {"type": ["number", "null"]}, "text": {"type": "string"}}}
+ASSIGNMENT_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "project_id": {"type": "integer"},
+    "kind": {"type": "string", "enum": ["pairwise", "rubric"]}, "modality": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "submitted", "skipped", "expired"]},
+    "served_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"},
+    "item": {"type": "object", "properties": {"prompt": {"type": "string"}, "left": SIDE, "right": SIDE, "output": SIDE}},
+    "rubric": {"type": "array"}, "rules": {"type": "object"}, "draft": {"type": ["object", "null"]},
+    "judgment": {"type": ["object", "null"]}, "revisable_until": {"type": ["string", "null"]}}}
+ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "rationale"], "properties": {
+    "choice": {"type": "string", "enum": ["left", "right", "tie"], "description": "pairwise"},
+    "strength": {"type": "integer", "minimum": 1, "maximum": 3, "description": "pairwise, not for tie"},
+    "scores": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "rubric"},
+    "confidence": {"type": "integer", "minimum": 1, "maximum": 5}, "rationale": {"type": "string"},
+    "playback": {"type": "object", "description": "seconds played: {left, right} or {output}",
+                 "additionalProperties": {"type": "number"}},
+    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0}}})
+JUDGMENT_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "choice": {"type": "string"},
+    "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"}, "confidence": {"type": "integer"},
+    "rationale": {"type": "string"}, "playback": {"type": ["object", "null"]},
+    "time_on_task_ms": {"type": "integer"}, "supersedes_id": {"type": ["integer", "null"]},
+    "created_at": {"type": "string", "format": "date-time"}}}
+FLAG_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "item_id": {"type": "integer"}, "kind": {"type": "string"},
+    "reason": {"type": "string"}, "created_at": {"type": "string"}, "resolved_at": {"type": ["string", "null"]},
+    "resolution": {"type": ["string", "null"]}}}
+QUEUE_ITEM_SCHEMA = {"type": "object", "properties": {
+    "item_id": {"type": "integer"}, "external_id": {"type": "string"}, "prompt": {"type": "string"},
+    "outputs": {"type": "object", "description": "by item label (a, b)"}, "panel": {"type": "object"},
+    "judgments": {"type": "array"}}}
+ADJUDICATION_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "item_id": {"type": "integer"}, "choice": {"type": ["string", "null"]},
+    "strength": {"type": ["integer", "null"]}, "scores": {"type": ["object", "null"]},
+    "rationale": {"type": "string"}, "decided_by_id": {"type": "integer"}, "created_at": {"type": "string"}}}
+PAGE = {"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1}}
+
+
+@bp.before_request
+def _serialise_writes():
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        db.serialise_writes()
+
+
+@bp.errorhandler(RatingError)
+def _rating_error(exc: RatingError):
+    if exc.draft_saved:
+        db.keep_on_refusal()
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.errorhandler(IntegrityError)
+def _integrity_error(_exc):
+    return error_response(409, "conflict", "Another request changed this at the same moment; try again.")
+
+
+# -- payloads -------------------------------------------------------------------------------
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def _output_json(output) -> dict:
+    asset = output.asset
+    data = {"media_url": url_for("assets.media", public_id=asset.public_id), "mime_type": asset.mime_type,
+            "duration_s": asset.duration_s}
+    if asset.media_kind == "script":
+        path = asset_store().path_for(asset.sha256)
+        data["text"] = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+    return data
+
+
+def assignment_json(assignment: Assignment, now=None) -> dict:
+    """What a rater's client gets (design.md "Assignment"), in screen order."""
+    now = now or utcnow()
+    project, item = assignment.project, assignment.item
+    outputs = {o.label: o for o in item.outputs}
+    shown = {"prompt": item.prompt}
+    if project.kind == "pairwise":
+        shown["left"] = _output_json(outputs[assignment.left_label])
+        shown["right"] = _output_json(outputs[assignment.right_label])
+    else:
+        shown["output"] = _output_json(outputs["a"])
+    current = judging.current_judgment(db.session, assignment)
+    until = judging.revisable_until(assignment)
+    return {
+        "id": assignment.id, "project_id": project.id, "kind": project.kind, "modality": project.modality,
+        "status": "expired" if judging.is_expired(assignment, now) else assignment.status,
+        "served_at": _iso(assignment.served_at), "expires_at": _iso(assignment.expires_at),
+        "item": shown, "rubric": project.rubric or [], "rules": judging.rules_for(assignment),
+        "draft": assignment.draft.answer if assignment.draft else None,
+        "draft_saved_at": _iso(assignment.draft.updated_at) if assignment.draft else None,
+        "skip_reason": assignment.skip_reason,
+        "judgment": judgment_json(current, assignment) if current else None,
+        "revisable_until": _iso(until) if current and until and until > now else None,
+    }
+
+
+def judgment_json(judgment: Judgment, assignment: Assignment) -> dict:
+    """A judgment as its rater sees it: in the screen terms of their assignment."""
+    data = {"id": judgment.id, "assignment_id": assignment.id, "confidence": judgment.confidence,
+            "rationale": judgment.rationale, "time_on_task_ms": judgment.time_on_task_ms,
+            "playback": {assignment.side_of(k): v for k, v in (judgment.playback or {}).items()} or None,
+            "paste_count": judgment.paste_count, "keystrokes": judgment.keystrokes,
+            "supersedes_id": judgment.supersedes_id, "created_at": _iso(judgment.created_at)}
+    if assignment.project.kind == "pairwise":
+        data["choice"] = "tie" if judgment.choice == "tie" else assignment.side_of(judgment.choice)
+        data["strength"] = judgment.strength
+    else:
+        data["scores"] = judgment.scores
+    return data
+
+
+def flag_json(flag: Flag) -> dict:
+    return {"id": flag.id, "project_id": flag.project_id, "item_id": flag.item_id,
+            "external_id": flag.item.external_id, "assignment_id": flag.assignment_id,
+            "reported_by_id": flag.reported_by_id, "kind": flag.kind, "reason": flag.reason,
+            "created_at": _iso(flag.created_at), "resolved_at": _iso(flag.resolved_at),
+            "resolved_by_id": flag.resolved_by_id, "resolution": flag.resolution}
+
+
+def queue_item_json(item: Item) -> dict:
+    """A split item for its adjudicator: outputs by item label (no model names), the panel."""
+    panel = db.session.get(ItemPanel, item.id)
+    judgments = overlap.current_judgments(db.session, item.id)
+    return {"item_id": item.id, "external_id": item.external_id, "prompt": item.prompt,
+            "outputs": {o.label: _output_json(o) for o in item.outputs},
+            "panel": {"n_judgments": panel.n_judgments, "agreement": panel.agreement, "state": panel.state},
+            "judgments": [{"choice": j.choice, "strength": j.strength, "scores": j.scores,
+                           "confidence": j.confidence, "rationale": j.rationale,
+                           "created_at": _iso(j.created_at)} for j in judgments]}
+
+
+def adjudication_json(record: Adjudication) -> dict:
+    return {"id": record.id, "item_id": record.item_id, "choice": record.choice, "strength": record.strength,
+            "scores": record.scores, "rationale": record.rationale, "decided_by_id": record.decided_by_id,
+            "created_at": _iso(record.created_at)}
+
+
+# -- rater routes ---------------------------------------------------------------------------
+
+def _ttl() -> timedelta:
+    return timedelta(minutes=current_app.config["ASSIGNMENT_TTL_MIN"])
+
+
+def _rater():
+    return current_user._get_current_object()
+
+
+def _own_assignment(assignment_id: int) -> Assignment:
+    assignment = judging.assignment_for(db.session, assignment_id, _rater())
+    authorize("rating.work", assignment.project)  # still a member of the project
+    return assignment
+
+
+@bp.post("/projects/<int:project_id>/assignments/next")
+@requires("rating.work")
+@documented(response=ASSIGNMENT_SCHEMA, status=201)
+def next_assignment(project_id: int):
+    """Your next assignment in the project.
+
+    201 with a newly served assignment; 200 with your open one when you have one (resume);
+    204 when nothing is left for you now."""
+    project = project_for(project_id, "rating.work")
+    if project.archived:
+        raise ApiError(409, "project_archived", "This project is archived: it takes no more judgments.")
+    now = utcnow()
+    assignment = routing.next_assignment(db.session, project, _rater(), now, ttl=_ttl())
+    if assignment is None:
+        return "", 204
+    return assignment_json(assignment, now), 201 if assignment.served_at == now else 200
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@requires("rating.work")
+@documented(response=ASSIGNMENT_SCHEMA)
+def get_assignment(assignment_id: int):
+    """One of your assignments, with its saved draft and current judgment."""
+    return assignment_json(_own_assignment(assignment_id))
+
+
+@bp.put("/assignments/<int:assignment_id>/draft")
+@requires("rating.work")
+@documented(body=json_content({"type": "object", "description": "the page's answer so far (≤ 32 KB)"}),
+            response={"type": "object", "properties": {"saved_at": {"type": "string"},
+                                                       "expires_at": {"type": "string"}}})
+def put_draft(assignment_id: int):
+    """Autosave your answer on an open assignment (renews its hold)."""
+    assignment = _own_assignment(assignment_id)
+    draft = judging.save_draft(db.session, assignment, json_body(), now=utcnow(), ttl=_ttl())
+    return {"saved_at": _iso(draft.updated_at), "expires_at": _iso(assignment.expires_at)}
+
+
+def _judgment_response(judgment: Judgment, assignment: Assignment, created: bool):
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return judgment_json(judgment, assignment), 201, headers
+
+
+@bp.post("/assignments/<int:assignment_id>/judgment")
+@requires("rating.work")
+@documented(body=ANSWER_BODY, response=JUDGMENT_SCHEMA, status=201)
+def submit(assignment_id: int):
+    """Judge an assignment; send an ``Idempotency-Key`` header.
+
+    A retry with the same key and body answers the stored judgment again (201, header
+    ``Idempotent-Replayed: true``); the same key with another body is 409. A judgment breaking a
+    rule is 422 ``judgment_refused`` with ``details`` by field (``rationale``, ``timing``,
+    ``playback``), and the answer is kept as your draft."""
+    assignment = _own_assignment(assignment_id)
+    judgment, created = judging.submit_judgment(db.session, assignment, json_body(),
+                                                idempotency_key=request.headers.get("Idempotency-Key"),
+                                                now=utcnow())
+    return _judgment_response(judgment, assignment, created)
+
+
+@bp.put("/assignments/<int:assignment_id>/judgment")
+@requires("rating.work")
+@documented(body=ANSWER_BODY, response=JUDGMENT_SCHEMA, status=201)
+def revise(assignment_id: int):
+    """Revise your judgment within the project's revision window (a new judgment superseding
+    the old); send an ``Idempotency-Key`` header. ``playback`` may be left out."""
+    assignment = _own_assignment(assignment_id)
+    judgment, created = judging.revise_judgment(db.session, assignment, json_body(),
+                                                idempotency_key=request.headers.get("Idempotency-Key"),
+                                                now=utcnow())
+    return _judgment_response(judgment, assignment, created)
+
+
+@bp.post("/assignments/<int:assignment_id>/skip")
+@requires("rating.work")
+@documented(body=json_content({"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string"}}}), response=ASSIGNMENT_SCHEMA)
+def skip(assignment_id: int):
+    """Skip an open assignment, saying why (the item will not come back to you)."""
+    assignment = _own_assignment(assignment_id)
+    judging.skip_assignment(db.session, assignment, json_body().get("reason"), now=utcnow())
+    return assignment_json(assignment)
+
+
+@bp.post("/assignments/<int:assignment_id>/flag")
+@requires("rating.work")
+@documented(body=json_content({"type": "object", "required": ["kind", "reason"], "properties": {
+    "kind": {"type": "string", "enum": ["broken", "unsafe", "other"]}, "reason": {"type": "string"}}}),
+    response={"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}, status=201)
+def flag(assignment_id: int):
+    """Report broken or unsafe media to the project's managers (an open assignment is skipped)."""
+    assignment = _own_assignment(assignment_id)
+    body = json_body()
+    record = judging.flag_assignment(db.session, assignment, body.get("kind"), body.get("reason"), now=utcnow())
+    return {"id": record.id, "kind": record.kind, "assignment": assignment_json(assignment)}, 201
+
+
+# -- staff routes ---------------------------------------------------------------------------
+
+@bp.get("/projects/<int:project_id>/flags")
+@requires("flags.manage")
+@documented(response={"type": "object", "properties": {"items": {"type": "array", "items": FLAG_SCHEMA}}},
+            query={"state": {"type": "string", "enum": ["open", "resolved", "all"], "default": "open"}, **PAGE})
+def list_flags(project_id: int):
+    """Raters' reports of broken or unsafe media in the project (open ones by default)."""
+    project = project_for(project_id, "flags.manage")
+    state = request.args.get("state", "open")
+    query = select(Flag).where(Flag.project_id == project.id).order_by(Flag.id)
+    if state == "open":
+        query = query.where(Flag.resolved_at.is_(None))
+    elif state == "resolved":
+        query = query.where(Flag.resolved_at.isnot(None))
+    elif state != "all":
+        raise ApiError(400, "invalid_parameter", "state must be open, resolved or all.", {"state": state})
+    return paginate(query, flag_json)
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@requires("flags.manage")
+@documented(body=json_content({"type": "object", "required": ["resolution"], "properties": {
+    "resolution": {"type": "string"}}}), response=FLAG_SCHEMA)
+def resolve_flag(flag_id: int):
+    """Close a flag, saying what was done; its item is routed again."""
+    record = db.session.get(Flag, flag_id)
+    if record is None:
+        raise ApiError(404, "not_found", f"There is no flag {flag_id}.")
+    project_for(record.project_id, "flags.manage")
+    judging.resolve_flag(db.session, record, _rater(), json_body().get("resolution"), now=utcnow())
+    return flag_json(record)
+
+
+@bp.get("/projects/<int:project_id>/adjudications/queue")
+@requires("adjudication.decide")
+@documented(response={"type": "object", "properties": {"items": {"type": "array", "items": QUEUE_ITEM_SCHEMA}}},
+            query=PAGE)
+def adjudication_queue(project_id: int):
+    """Items whose panel stayed split at the maximum overlap, awaiting a final decision."""
+    project = project_for(project_id, "adjudication.decide")
+    return paginate(overlap.queue_query(project), queue_item_json)
+
+
+@bp.post("/items/<int:item_id>/adjudication")
+@requires("adjudication.decide")
+@documented(body=json_content({"type": "object", "required": ["rationale"], "properties": {
+    "choice": {"type": "string", "enum": ["a", "b", "tie"], "description": "pairwise, item labels"},
+    "strength": {"type": "integer", "minimum": 1, "maximum": 3},
+    "scores": {"type": "object", "description": "rubric"}, "rationale": {"type": "string"}}}),
+    response=ADJUDICATION_SCHEMA, status=201)
+def adjudicate(item_id: int):
+    """Decide a split item (in the item's labels), with a rationale; stored beside the judgments."""
+    item = db.session.get(Item, item_id)
+    if item is None:
+        raise ApiError(404, "not_found", f"There is no item {item_id}.")
+    project_for(item.project_id, "adjudication.decide")
+    record = overlap.adjudicate(db.session, item, _rater(), json_body(), now=utcnow())
+    return adjudication_json(record), 201

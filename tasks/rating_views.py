@@ -1,0 +1,244 @@
+"""The rating pages: start or resume, the task page, submit and revise, draft autosave, skip,
+flag; and for managers (and senior raters) the adjudication queue and the media reports.
+
+The pages call the same services as the API (``tasks.routing``, ``tasks.judging``,
+``tasks.overlap``) and show their refusals beside the fields; the refused answer stays as the
+draft. Write routes run as SQLite writers (``BEGIN IMMEDIATE``) like the API's.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from database import db, utcnow
+from raters.access import authorize, requires
+from tasks import judging, overlap, routing
+from tasks.models import Item
+from tasks.rating_api import assignment_json, judgment_json, queue_item_json
+from tasks.rating_models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
+from tasks.util import project_for
+
+bp = Blueprint("rating", __name__)
+
+
+@bp.before_request
+def _serialise_writes():
+    if request.method == "POST":
+        db.serialise_writes()
+
+
+def _ttl() -> timedelta:
+    return timedelta(minutes=current_app.config["ASSIGNMENT_TTL_MIN"])
+
+
+def _own(assignment_id: int) -> Assignment:
+    try:
+        assignment = judging.assignment_for(db.session, assignment_id, current_user)
+    except NotFound:
+        abort(404, "There is no such assignment of yours.")
+    authorize("rating.work", assignment.project)
+    return assignment
+
+
+def _go_next(project, message: str | None = None, category: str = "success"):
+    """Serve the rater's next assignment in the project, or send them home when none is left."""
+    if message:
+        flash(message, category)
+    assignment = routing.next_assignment(db.session, project, current_user, utcnow(), ttl=_ttl())
+    if assignment is None:
+        flash(f"Nothing more to rate in “{project.name}” for now. Thank you!", "info")
+        return redirect(url_for("tasks.home"))
+    return redirect(url_for("rating.task", assignment_id=assignment.id))
+
+
+def form_answer(form, kind: str, rubric: list[dict]) -> dict:
+    """The page's form as an answer in the API's screen terms (numbers as numbers)."""
+    def number(value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value or None
+    try:
+        playback = json.loads(form.get("playback") or "{}")
+    except json.JSONDecodeError:
+        playback = None
+    data = {"confidence": number(form.get("confidence")), "rationale": form.get("rationale", ""),
+            "playback": playback or None, "paste_count": number(form.get("paste_count")) or 0,
+            "keystrokes": number(form.get("keystrokes"))}
+    if kind == "pairwise":
+        data["choice"] = form.get("choice")
+        data["strength"] = None if data["choice"] == "tie" else number(form.get("strength"))
+    else:
+        data["scores"] = {c["key"]: number(form.get(f"score-{c['key']}")) for c in rubric}
+    return data
+
+
+def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 200, revising: bool = False):
+    project = assignment.project
+    payload = assignment_json(assignment)
+    rules = payload["rules"]
+    sides = ("left", "right") if project.kind == "pairwise" else ("output",)
+    durations = {side: payload["item"][side]["duration_s"] for side in sides}
+    submit_after = assignment.served_at + timedelta(seconds=0 if revising else rules["earliest_submit_s"])
+    return render_template(
+        "tasks/rate.html", project=project, assignment=payload, answer=answer or {}, errors=errors or {},
+        durations=durations, revising=revising,
+        submit_after_ms=int(submit_after.timestamp() * 1000), server_now_ms=int(utcnow().timestamp() * 1000),
+        idempotency_key=str(uuid.uuid4()), draft_saved_at=assignment.draft.updated_at if assignment.draft else None,
+        progress={"done": judging.judged_count(db.session, project.id, current_user.id)},
+        urls={"submit": url_for("rating.task", assignment_id=assignment.id),
+              "draft": url_for("rating.draft", assignment_id=assignment.id),
+              "skip": url_for("rating.skip", assignment_id=assignment.id),
+              "flag": url_for("rating.flag", assignment_id=assignment.id)}), status
+
+
+@bp.post("/projects/<int:project_id>/next")
+@requires("rating.work")
+def start(project_id: int):
+    """Start (or resume) rating in a project."""
+    project = project_for(project_id, "rating.work")
+    if project.archived:
+        abort(409, "This project is archived.")
+    return _go_next(project)
+
+
+@bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@requires("rating.work")
+def task(assignment_id: int):
+    assignment = _own(assignment_id)
+    now = utcnow()
+    revising = assignment.status == "submitted"
+    if revising:
+        until = judging.revisable_until(assignment)
+        if until is None or now > until:
+            flash("That judgment is final: its revision window has closed.", "info")
+            return redirect(url_for("tasks.home"))
+    elif judging.is_expired(assignment, now) or assignment.status != "open":
+        flash("That assignment is no longer open; here is your next one.", "info")
+        return _go_next(assignment.project) if request.method == "POST" else redirect(url_for("tasks.home"))
+    if request.method == "GET":
+        current = judging.current_judgment(db.session, assignment)
+        answer = judgment_json(current, assignment) if revising and current else (
+            assignment.draft.answer if assignment.draft else {})
+        return _render(assignment, answer, {}, revising=revising)
+    data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [])
+    key = request.form.get("idempotency_key", "")
+    action = judging.revise_judgment if revising else judging.submit_judgment
+    try:
+        _judgment, created = action(db.session, assignment, data, idempotency_key=key, now=now)
+    except (AnswerInvalid, JudgmentRefused) as exc:
+        if getattr(exc, "draft_saved", False):
+            db.keep_on_refusal()
+        return _render(assignment, data, exc.details or {"form": exc.message}, 422, revising=revising)
+    except RatingError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("tasks.home"))
+    if revising:
+        flash("Revision saved: it supersedes your earlier judgment.", "success")
+        return redirect(url_for("tasks.home"))
+    message = "Judgment saved." if created else "That judgment was already saved."
+    if assignment.project.revision_window_h:
+        message += f" You can revise it for {assignment.project.revision_window_h} h from your home page."
+    return _go_next(assignment.project, message)
+
+
+@bp.post("/assignments/<int:assignment_id>/draft")
+@requires("rating.work")
+def draft(assignment_id: int):
+    """Autosave (JSON body; CSRF token in the X-CSRFToken header)."""
+    assignment = _own(assignment_id)
+    data = request.get_json(silent=True)
+    try:
+        saved = judging.save_draft(db.session, assignment, data, now=utcnow(), ttl=_ttl())
+    except RatingError as exc:
+        return {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, exc.status
+    return {"saved_at": saved.updated_at.isoformat()}
+
+
+@bp.post("/assignments/<int:assignment_id>/skip")
+@requires("rating.work")
+def skip(assignment_id: int):
+    assignment = _own(assignment_id)
+    try:
+        judging.skip_assignment(db.session, assignment, request.form.get("reason", ""), now=utcnow())
+    except AnswerInvalid:
+        flash("Say why you skip this item.", "error")
+        return redirect(url_for("rating.task", assignment_id=assignment.id))
+    except RatingError as exc:
+        flash(exc.message, "error")
+    return _go_next(assignment.project, "Skipped.", "info")
+
+
+@bp.post("/assignments/<int:assignment_id>/flag")
+@requires("rating.work")
+def flag(assignment_id: int):
+    assignment = _own(assignment_id)
+    try:
+        judging.flag_assignment(db.session, assignment, request.form.get("kind", "broken"),
+                                request.form.get("reason", ""), now=utcnow())
+    except AnswerInvalid as exc:
+        flash("Report not sent: " + "; ".join(exc.details.values()), "error")
+        return redirect(url_for("rating.task", assignment_id=assignment.id))
+    return _go_next(assignment.project, "Thank you — the manager will look at this item.", "info")
+
+
+# -- managers and senior raters ----------------------------------------------------------------
+
+@bp.get("/projects/<int:project_id>/adjudication")
+@requires("adjudication.decide")
+def adjudication(project_id: int):
+    project = project_for(project_id, "adjudication.decide")
+    items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
+    return render_template("tasks/adjudication.html", project=project,
+                           queue=[queue_item_json(item) for item in items], errors={}, form={})
+
+
+@bp.post("/items/<int:item_id>/adjudication")
+@requires("adjudication.decide")
+def adjudicate(item_id: int):
+    item = db.session.get(Item, item_id) or abort(404)
+    project = project_for(item.project_id, "adjudication.decide")
+    form = request.form
+    decision = {"rationale": form.get("rationale", "")}
+    if project.kind == "pairwise":
+        decision["choice"] = form.get("choice")
+        decision["strength"] = int(form["strength"]) if form.get("strength", "").isdigit() else None
+    else:
+        decision["scores"] = {c["key"]: int(form[f"score-{c['key']}"]) if form.get(f"score-{c['key']}", "").isdigit()
+                              else None for c in project.rubric}
+    try:
+        overlap.adjudicate(db.session, item, current_user, decision, now=utcnow())
+    except RatingError as exc:
+        items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
+        return render_template("tasks/adjudication.html", project=project, queue=[queue_item_json(i) for i in items],
+                               errors={item.id: exc.details or {"form": exc.message}}, form=form), exc.status
+    flash(f"Decision on {item.external_id} recorded beside the panel's judgments.", "success")
+    return redirect(url_for("rating.adjudication", project_id=project.id))
+
+
+@bp.get("/projects/<int:project_id>/flags")
+@requires("flags.manage")
+def flags(project_id: int):
+    project = project_for(project_id, "flags.manage")
+    rows = db.session.scalars(select(Flag).where(Flag.project_id == project.id)
+                              .order_by(Flag.resolved_at.is_not(None), Flag.id.desc()).limit(200)).all()
+    return render_template("tasks/flags.html", project=project, flags=rows)
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@requires("flags.manage")
+def resolve(flag_id: int):
+    record = db.session.get(Flag, flag_id) or abort(404)
+    project = project_for(record.project_id, "flags.manage")
+    try:
+        judging.resolve_flag(db.session, record, current_user, request.form.get("resolution", ""), now=utcnow())
+    except RatingError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Report resolved; the item is routed again.", "success")
+    return redirect(url_for("rating.flags", project_id=project.id))

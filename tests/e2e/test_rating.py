@@ -1,0 +1,131 @@
+"""Raters at work in Chromium: the three kinds of task done with the keyboard alone, refusals
+shown beside their fields with the draft kept, and a reload resuming the draft."""
+import re
+
+from tests.e2e.conftest import screenshot, sign_in, wait_until
+
+RATIONALE = ("The left take holds the neon reflections steady through the whole push while the right "
+             "one smears the puddle highlights and loses the runner at frame forty")
+
+
+def start_rating(page, base, project_name):
+    page.goto(f"{base}/")
+    card = page.locator(".rater-card", has_text=project_name)
+    card.locator("button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/assignments/\d+$"))
+
+
+def rule_ok(page, rule):
+    return page.locator(f'[data-rule="{rule}"].ok')
+
+
+def test_pairwise_video_with_the_keyboard_alone(page, live_server):
+    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Neon alley chase")
+    wait_until(page, "document.querySelectorAll('video[data-side]').length === 2 && "
+                           "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)")
+    assert page.locator("#judgment-form button[type=submit]").is_disabled()
+    page.keyboard.press("k")  # both players start together
+    wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused)")
+    page.keyboard.press("a")
+    page.keyboard.press("2")
+    page.keyboard.press("c")
+    page.keyboard.press("4")
+    page.keyboard.press("r")
+    page.keyboard.type(RATIONALE)
+    screenshot(page, "rate-video-1440")
+    rule_ok(page, "playback-left").wait_for(timeout=15000)
+    rule_ok(page, "playback-right").wait_for(timeout=15000)
+    rule_ok(page, "timing").wait_for(timeout=15000)
+    assert page.locator("input[name=choice][value=left]").is_checked()
+    assert page.locator("input[name=strength][value='2']").is_checked()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".flash-success")
+    assert "Judgment saved." in page.locator(".flash-success").inner_text()
+    assert page.console_errors == []
+
+
+def test_rubric_script_with_the_keyboard_alone(page, live_server):
+    sign_in(page, live_server, "writer@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Short scene scripts")
+    assert page.locator("pre.script").count() == 1
+    for digit in ("4", "]", "3", "]", "5"):  # score, next criterion, score, …
+        page.keyboard.press(digit)
+    page.keyboard.press("c")
+    page.keyboard.press("3")
+    page.keyboard.press("r")
+    page.keyboard.type("The scene keeps its geography clear but the dialogue states every feeling outright "
+                       "and the final beat lands only because the lift doors close on cue")
+    screenshot(page, "rate-script-1440")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    screenshot(page, "rate-script-1024")
+    rule_ok(page, "scores").wait_for()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".flash-success")
+    assert page.console_errors == []
+
+
+def test_pairwise_audio_with_the_keyboard_alone(page, live_server):
+    sign_in(page, live_server, "sound@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Narration takes")
+    page.wait_for_selector(".waveform[data-side=left] >> css=div", state="attached")
+    wait_until(page, "[...document.querySelectorAll('audio[data-side]')].every(a => a.readyState >= 2)")
+    page.keyboard.press("k")
+    page.keyboard.press("b")
+    page.keyboard.press("1")
+    page.keyboard.press("c")
+    page.keyboard.press("5")
+    page.keyboard.press("r")
+    page.keyboard.type("Take B keeps every consonant clear under the room tone while take A swallows the "
+                       "last word of the line in its reverb tail")
+    screenshot(page, "rate-audio-1440")
+    rule_ok(page, "playback-left").wait_for(timeout=15000)
+    rule_ok(page, "playback-right").wait_for(timeout=15000)
+    rule_ok(page, "timing").wait_for(timeout=15000)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".flash-success")
+    assert page.console_errors == []
+
+
+def test_refusals_are_shown_beside_the_fields_and_the_draft_is_kept(page, live_server):
+    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Neon alley chase")
+    page.keyboard.press("a")
+    page.keyboard.press("1")
+    page.keyboard.press("c")
+    page.keyboard.press("2")
+    page.keyboard.press("r")
+    page.keyboard.type("Too short to count")
+    words = page.locator('[data-rule="words"] .rule-state')
+    assert words.inner_text() == "4 of 12 words"
+    page.keyboard.press("Control+Enter")  # the page refuses to send it
+    assert "/assignments/" in page.url and page.locator("#refusal").count() == 0
+    page.evaluate("document.getElementById('judgment-form').submit()")  # a client that ignores the rules
+    page.wait_for_selector("#refusal")
+    errors = page.locator(".field-error").all_inner_texts()
+    assert any("words" in e for e in errors), errors
+    assert any("after the task opened" in e for e in errors), errors  # too early: the media is 3.5 s
+    assert page.locator("textarea[name=rationale]").input_value() == "Too short to count"
+    assert page.locator("input[name=choice][value=left]").is_checked()
+    screenshot(page, "rate-refused")
+    page.reload()  # the refused answer is the draft: a reload resumes it
+    assert page.locator("textarea[name=rationale]").input_value() == "Too short to count"
+    assert page.locator("input[name=strength][value='1']").is_checked()
+
+
+def test_a_reload_resumes_the_autosaved_draft(page, live_server):
+    sign_in(page, live_server, "sound@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Narration takes")
+    url = page.url
+    page.keyboard.press("t")
+    page.keyboard.press("r")
+    page.keyboard.type("Half a thought about the room tone")
+    wait_until(page, "document.getElementById('draft-status').textContent.startsWith('Draft saved')")
+    page.reload()
+    assert page.url == url
+    assert page.locator("textarea[name=rationale]").input_value() == "Half a thought about the room tone"
+    assert page.locator("input[name=choice][value=tie]").is_checked()
+    page.goto(f"{live_server}/")
+    assert page.locator(".rater-card", has_text="Narration takes").locator("button", has_text="Resume").count() == 1
