@@ -11,6 +11,7 @@ import cli
 import config
 import jobs
 import raters
+import scoring.web
 import security
 import tasks
 from database import db
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     raters.init_app(app)
     tasks.init_app(app)
+    scoring.web.init_app(app)
     jobs.init_app(app)
     app.register_blueprint(api.bp)
     security.exempt_api_from_csrf(app)

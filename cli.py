@@ -13,10 +13,10 @@ from sqlalchemy import or_, select
 import jobs
 import migrate
 from demo import seed
-from database import db
+from database import db, utcnow
 from raters import services
 from raters.models import ROLES, ApiToken, User
-from tasks import importing
+from tasks import importing, judgment_import
 from tasks.models import Project
 from tasks.util import asset_store, max_asset_bytes
 
@@ -155,6 +155,31 @@ def items_import(project, path, actor_email):
     click.echo(f"imported {record.n_items} items into “{target.name}”")
 
 
+@click.group("judgments", cls=AppGroup, help="Judgments of a project.")
+def judgments_group():
+    pass
+
+
+@judgments_group.command("import", help="Import judgments made elsewhere (JSONL or CSV): all or nothing.")
+@click.argument("project")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor_email", default=None, help="e-mail of the person recorded as importer")
+def judgments_import(project, path, actor_email):
+    target = _project(project)
+    actor = _user(actor_email) if actor_email else None
+    try:
+        result = judgment_import.import_judgments(db.session, target, path.read_bytes(), path.name,
+                                                  actor=actor, now=utcnow())
+    except judgment_import.ImportRejected as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{path.name}: {exc}") from None
+    _commit()
+    made = f", {len(result.new_raters)} new placeholder raters" if result.new_raters else ""
+    click.echo(f"imported {result.n_judgments} judgments on {result.n_items} items into “{target.name}”{made}")
+
+
 @click.group("demo", cls=AppGroup, help="The demo project.")
 def demo_group():
     pass
@@ -178,5 +203,5 @@ def jobs_worker(workers):
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_group, users_group, tokens_group, items_group, demo_group, jobs_group):
+    for group in (db_group, users_group, tokens_group, items_group, judgments_group, demo_group, jobs_group):
         app.cli.add_command(group)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 _JOBS: dict[str, Callable] = {}
 
@@ -51,6 +53,18 @@ def init_app(app: Flask) -> None:
 def enqueue(name: str, *args, **kwargs):
     """Queue the job ``name``; returns Huey's result handle."""
     return current_app.extensions["jobs"]["tasks"][name](*args, **kwargs)
+
+
+def enqueue_after_commit(session: Session, name: str, *args, **kwargs) -> None:
+    """Queue the job ``name`` once ``session`` commits (never, if it does not): the job then sees
+    the writes it depends on and never waits on the lock they hold (SQLite; inline in tests)."""
+    app = current_app._get_current_object()
+
+    def _enqueue(_session):
+        with app.app_context():
+            enqueue(name, *args, **kwargs)
+
+    event.listen(session, "after_commit", _enqueue, once=True)
 
 
 def queue() -> Huey:

@@ -89,6 +89,34 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
     return user
 
 
+IMPORTED_DOMAIN = "imported.invalid"
+
+
+def placeholder_email(ref: str) -> str:
+    """The account e-mail standing for a rater known only from imported judgments: the value
+    itself when it is an e-mail, else ``<id>@imported.invalid`` (characters outside
+    ``[a-z0-9._+-]`` replaced, with a short hash of the original when any were)."""
+    ref = ref.strip()
+    if EMAIL_RE.match(ref):
+        return ref.lower()
+    local = re.sub(r"[^a-z0-9._+-]+", "-", ref.lower()).strip("-.")[:60] or "rater"
+    if local != ref:
+        local += "." + hashlib.sha256(ref.encode()).hexdigest()[:8]
+    return f"{local}@{IMPORTED_DOMAIN}"
+
+
+def create_placeholder_rater(session: Session, ref: str, actor: User | None = None) -> User:
+    """An inactive rater account for someone who judged outside Dailies: no password, so it can
+    never sign in or hold a token; an admin sees it (inactive) among the users."""
+    email = placeholder_email(ref)
+    user = User(email=email, name=f"{ref.strip()[:100]} (imported)", role="rater", password_hash=None,
+                active=False, senior=False, session_version=1)
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.placeholder", user.email, "rater of imported judgments")
+    return user
+
+
 def update_user(session: Session, user: User, *, name: str | None = None, role: str | None = None,
                 expertise=None, senior: bool | None = None, actor: User | None = None) -> User:
     errors = {}

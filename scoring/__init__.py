@@ -6,5 +6,13 @@
   comparisons, with bootstrap intervals;
 * :mod:`scoring.consensus` -- majority vote and Dawid-Skene label consensus.
 
-No Flask, no database: inputs are array-likes and pandas DataFrames.
+No Flask, no database in those: inputs are array-likes and pandas DataFrames.
+:mod:`scoring.frames` (judgments -> reliability data, labels, comparisons) and
+:mod:`scoring.report` (frames -> a JSON-able report) and :mod:`scoring.figures`
+(report -> plotly JSON) are pure too.
+
+Around them, the product: :mod:`scoring.data` (the only module here that reads
+the database), :mod:`scoring.models` and :mod:`scoring.snapshots` (the cached
+reports and the background job), and the web side wired by
+:mod:`scoring.web` (``views``: the statistics page; ``api``: ``/api/v1``).
 """

@@ -1,0 +1,212 @@
+"""Statistics over the API: agreement, leaderboard, consensus (the page's numbers: the same
+snapshot), recompute, and the import of judgments made elsewhere.
+
+Every statistics answer carries ``computed_at``, ``stale`` (numbers from before the latest
+judgments, served while fresh ones are computed) and ``computing``. A large project with nothing
+computed yet answers 202 with ``status: computing`` and a ``Retry-After`` header.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request, url_for
+from flask_login import current_user
+
+from api import PREFIX, ApiError, documented, int_arg
+from database import db, utcnow
+from raters.access import requires
+from scoring import data, snapshots
+from scoring.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from tasks import judgment_import
+from tasks.util import project_for
+
+bp = Blueprint("scoring_api", __name__, url_prefix=PREFIX)
+RETRY_AFTER_S = 5
+
+META = {"project_id": {"type": "integer"}, "key": {"type": "string", "description": "cache key of the data"},
+        "computed_at": {"type": ["string", "null"], "format": "date-time"},
+        "stale": {"type": "boolean", "description": "from before the latest judgments; fresh ones are computing"},
+        "computing": {"type": "boolean"}, "duration_ms": {"type": ["integer", "null"]},
+        "n_judgments": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}}
+NUMBER = {"type": ["number", "null"]}
+AGREEMENT_ROW = {"type": "object", "properties": {
+    "criterion": {"type": "string"}, "label": {"type": "string"},
+    "level": {"type": "string", "enum": ["nominal", "ordinal", "interval", "ratio"]},
+    "alpha": NUMBER, "alpha_ci": {"type": "array", "items": NUMBER}, "alpha_ci_note": {"type": ["string", "null"]},
+    "undefined_reason": {"type": ["string", "null"]}, "n_units": {"type": "integer"},
+    "n_pairable_values": {"type": "integer"}, "n_raters": {"type": "integer"},
+    "observed_disagreement": NUMBER, "expected_disagreement": NUMBER, "percent_agreement": NUMBER,
+    "fleiss_kappa": NUMBER, "fleiss_note": {"type": ["string", "null"]}, "cohen_kappa": NUMBER,
+    "cohen_weights": {"type": ["string", "null"]}, "cohen_note": {"type": ["string", "null"]}}}
+MODEL_ROW = {"type": "object", "properties": {
+    "rank": {"type": "integer"}, "model": {"type": "string"}, "score": {"type": "number"},
+    "ci_low": NUMBER, "ci_high": NUMBER, "n_comparisons": {"type": "integer"}, "wins": {"type": "number"},
+    "losses": {"type": "number"}, "ties": {"type": "number"}, "win_rate": NUMBER}}
+CONSENSUS_ITEM = {"type": "object", "properties": {
+    "item_id": {"type": "integer"}, "external_id": {"type": "string"},
+    "model_a": {"type": ["string", "null"]}, "model_b": {"type": ["string", "null"]}, "n_judgments": {"type": "integer"},
+    "n_imported": {"type": "integer"}, "adjudicated": {"type": "boolean"},
+    "labels": {"type": "object", "description": "by criterion: label, source (adjudication | majority | "
+               "dawid_skene), posterior, majority, share, tied, ds_label, ds_posterior, adjudicated_label"}}}
+COMPUTING = {"type": "object", "properties": {
+    "status": {"type": "string", "enum": ["computing"]}, "message": {"type": "string"},
+    "retry_after_s": {"type": "integer"}, **META}}
+
+
+def _meta(project, served: snapshots.Served) -> dict:
+    snap = served.snapshot
+    return {"project_id": project.id, "key": served.key,
+            "computed_at": snap.computed_at.isoformat() if snap else None, "stale": served.stale,
+            "computing": served.computing, "duration_ms": snap.duration_ms if snap else None,
+            "n_judgments": snap.n_judgments if snap else None, "error": served.error}
+
+
+def _computing(project, served: snapshots.Served):
+    if served.error and not served.computing:
+        raise ApiError(503, "statistics_failed", "Computing this project's statistics failed; "
+                       f"POST {PREFIX}/projects/{project.id}/statistics/recompute to try again.",
+                       {"error": served.error})
+    body = {"status": "computing", "retry_after_s": RETRY_AFTER_S, **_meta(project, served),
+            "message": "This project's statistics are being computed in the background; "
+                       "ask again in a few seconds (no earlier numbers are cached)."}
+    return body, 202, {"Retry-After": str(RETRY_AFTER_S)}
+
+
+def _served(project_id: int, *, force: bool = False):
+    project = project_for(project_id, "stats.recompute" if force else "stats.view")
+    return project, snapshots.serve(db.session, project, snapshots.StatsConfig.from_app(), force=force)
+
+
+@bp.before_request
+def _serialise_imports():
+    if request.endpoint == "scoring_api.import_judgments":
+        db.serialise_writes()
+
+
+@bp.get("/projects/<int:project_id>/agreement")
+@requires("stats.view")
+@documented(response={"type": "object", "properties": {
+    **META, "counts": {"type": "object"}, "settings": {"type": "object"},
+    "criteria": {"type": "array", "items": AGREEMENT_ROW}}})
+def agreement(project_id: int):
+    """Inter-rater agreement per criterion: Krippendorff's alpha with its 95% bootstrap interval.
+
+    Pairwise projects: ``choice`` (nominal a/b/tie) and ``preference`` (ordinal signed strength);
+    rubric projects: each criterion at its level (ordinal by default). Also the units and pairable
+    values, percent agreement, Fleiss' kappa (equal raters per unit) and Cohen's kappa (exactly
+    two raters; quadratic weights for ordinal criteria). An undefined statistic is null with its
+    reason. A 202 answer means the numbers are being computed: ask again after ``Retry-After``."""
+    project, served = _served(project_id)
+    if served.snapshot is None:
+        return _computing(project, served)
+    report = served.snapshot.report
+    return {**_meta(project, served), "counts": report["counts"], "settings": report["settings"],
+            "criteria": report["agreement"]}
+
+
+@bp.get("/projects/<int:project_id>/leaderboard")
+@requires("stats.view")
+@documented(response={"type": "object", "properties": {
+    **META, "models": {"type": "array", "items": MODEL_ROW}, "n_comparisons": {"type": "integer"},
+    "ties": {"type": "string"}, "n_resamples": {"type": "integer"}, "confidence": {"type": "number"},
+    "warnings": {"type": "array", "items": {"type": "string"}}, "undefined_reason": {"type": ["string", "null"]},
+    "win_rates": {"type": "object", "properties": {
+        "models": {"type": "array", "items": {"type": "string"}},
+        "matrix": {"type": "array", "description": "row model's win rate against column model (ties half)"},
+        "counts": {"type": "array"}}}}})
+def leaderboard(project_id: int):
+    """Bradley–Terry leaderboard with 95% bootstrap intervals, and the win-rate matrix.
+
+    Scores are on the Chatbot Arena's Elo-like scale (mean 1000, 400 points = 10:1 odds); a tie
+    counts as half a win for each side. Gold items and items whose two outputs come from the
+    same model are left out. A 202 answer means the numbers are being computed."""
+    project, served = _served(project_id)
+    if served.snapshot is None:
+        return _computing(project, served)
+    report = served.snapshot.report
+    return {**_meta(project, served), **report["leaderboard"], "win_rates": report["win_rates"]}
+
+
+@bp.get("/projects/<int:project_id>/consensus")
+@requires("stats.view")
+@documented(response={"type": "object", "properties": {
+    **META, "criteria": {"type": "array", "items": {"type": "string"}},
+    "items": {"type": "array", "items": CONSENSUS_ITEM}, "page": {"type": "integer"},
+    "per_page": {"type": "integer"}, "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}},
+    query={"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
+           "show": {"type": "string", "enum": list(CONSENSUS_FILTERS)}})
+def consensus(project_id: int):
+    """Consensus label of each judged item, per criterion, in pages.
+
+    ``label`` is the adjudicated decision when there is one, else the majority label, else (tied
+    majority) the Dawid–Skene label; ``source`` says which. ``posterior`` is the Dawid–Skene
+    probability of that label, ``share`` the majority share of the panel. ``show``: ``all``,
+    ``contested`` (tied, or below the project's agreement target), ``adjudicated``, ``imported``."""
+    project, served = _served(project_id)
+    per_page = int_arg("per_page", current_app.config["API_PAGE_SIZE"], lo=1,
+                       hi=current_app.config["API_MAX_PAGE_SIZE"])
+    page = int_arg("page", 1, lo=1, hi=10**9)
+    show = request.args.get("show", "all")
+    if show not in CONSENSUS_FILTERS:
+        raise ApiError(400, "invalid_parameter", f"show must be one of {', '.join(CONSENSUS_FILTERS)}.",
+                       {"show": show})
+    if served.snapshot is None:
+        return _computing(project, served)
+    section = data.snapshot_consensus(db.session, served.snapshot)
+    rows = select_rows(section, show, project.agreement_target) if section["rows"] else []
+    chunk = rows[(page - 1) * per_page: page * per_page]
+    has_next = page * per_page < len(rows)
+    return {**_meta(project, served), "criteria": section["criteria"],
+            "items": consensus_records(section, chunk), "page": page, "per_page": per_page, "total": len(rows),
+            "next": url_for("scoring_api.consensus", project_id=project.id, page=page + 1, per_page=per_page,
+                            show=show) if has_next else None}
+
+
+@bp.post("/projects/<int:project_id>/statistics/recompute")
+@requires("stats.recompute")
+@documented(response={"type": "object", "properties": META})
+def recompute(project_id: int):
+    """Recompute the statistics now (small projects; 200) or queue it (large ones; 202)."""
+    project, served = _served(project_id, force=True)
+    if served.computing:
+        body, _, headers = _computing(project, served)
+        if served.snapshot is not None:
+            body["message"] = "Recomputing in the background; the current numbers are served meanwhile."
+        return body, 202, headers
+    return _meta(project, served)
+
+
+@bp.post("/projects/<int:project_id>/judgments/import")
+@requires("judgments.import")
+@documented(body={"application/x-ndjson": {"schema": {"type": "string"}},
+                  "text/csv": {"schema": {"type": "string"}},
+                  "multipart/form-data": {"schema": {"type": "object", "properties": {
+                      "file": {"type": "string", "format": "binary"}}}}},
+            response={"type": "object", "properties": {
+                "n_judgments": {"type": "integer"}, "n_items": {"type": "integer"},
+                "n_raters": {"type": "integer"}, "new_raters": {"type": "array", "items": {"type": "string"}},
+                "sha256": {"type": "string"}}}, status=201)
+def import_judgments(project_id: int):
+    """Import judgments made elsewhere (JSONL or CSV, the body or a multipart ``file``); all or nothing.
+
+    One judgment a line: ``external_id``, ``rater`` (an e-mail or an external rater id),
+    ``choice`` (a, b, tie in item labels) and optional ``strength`` (1–3), or ``scores`` (every
+    criterion) for rubric projects; ``rationale``, ``confidence`` (1–5), optional ``created_at``
+    (ISO 8601 with a zone). Stored as imported: no assignment, no dwell-time or playback rules.
+    Raters without an account get an inactive placeholder account (listed in ``new_raters``).
+    A refused file answers 422 with ``details.errors``: every ``line N: …`` problem."""
+    project = project_for(project_id, "judgments.import")
+    limit = current_app.config["MAX_IMPORT_MB"] * 1024 * 1024
+    upload = request.files.get("file")
+    if upload is not None:
+        data, filename = upload.read(limit + 1), upload.filename or "judgments.jsonl"
+    else:
+        data = request.get_data(cache=False)
+        filename = "judgments.csv" if (request.mimetype or "").endswith("csv") else "judgments.jsonl"
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"The file is larger than {limit // (1024 * 1024)} MB.")
+    try:
+        result = judgment_import.import_judgments(db.session, project, data, filename, actor=current_user,
+                                                  now=utcnow())
+    except judgment_import.ImportRejected as exc:
+        raise ApiError(422, "import_rejected", f"{exc} — nothing was imported.", {"errors": exc.errors}) from None
+    return {"n_judgments": result.n_judgments, "n_items": result.n_items, "n_raters": result.n_raters,
+            "new_raters": result.new_raters, "sha256": result.sha256}, 201

@@ -1,0 +1,165 @@
+"""The one scoring module that touches the database: a project's current judgments as frames,
+the cache key naming the data they come from, and the rows of the cached snapshots. Thin on
+purpose: queries here, statistics in ``scoring.frames`` and ``scoring.report``, the caching
+policy in ``scoring.snapshots``.
+
+*Current* judgments are those not superseded (``superseded_at IS NULL``), live and imported
+alike: a revised judgment counts once, as its latest version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scoring import frames as fr
+from scoring.models import StatsSnapshot
+from scoring.report import REPORT_VERSION
+from tasks.models import Item, ItemOutput, Project
+from tasks.rating_models import Adjudication, Judgment
+from tasks.routing import is_gold_sql
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the cache key is made of; ``current`` is the number of current judgments."""
+
+    key: str
+    current: int
+
+
+def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fingerprint:
+    """The cache key: report version, resamples, project revision, and the judgments' and
+    adjudications' counts and newest ids. Judgments are append-only (a revision adds a row and
+    stamps the old one), so any new, revised or imported judgment changes the key."""
+    total, newest, superseded = session.execute(
+        select(func.count(Judgment.id), func.max(Judgment.id), func.count(Judgment.superseded_at))
+        .where(Judgment.project_id == project.id)).one()
+    n_adj, newest_adj = session.execute(
+        select(func.count(Adjudication.id), func.max(Adjudication.id))
+        .where(Adjudication.project_id == project.id)).one()
+    key = (f"v{REPORT_VERSION}.b{n_resamples}.r{project.revision}"
+           f".j{total}-{newest or 0}-{superseded}.a{n_adj}-{newest_adj or 0}")
+    return Fingerprint(key, total - superseded)
+
+
+def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
+    rows = session.execute(
+        select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
+               Judgment.strength, Judgment.scores)
+        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
+        .order_by(Judgment.id)).all()
+    if not rows:
+        return fr.empty_judgments()
+    return pd.DataFrame.from_records(rows, columns=list(fr.JUDGMENT_COLUMNS))
+
+
+def items_frame(session: Session, project: Project) -> pd.DataFrame:
+    items = session.execute(select(Item.id, Item.external_id, is_gold_sql()).where(
+        Item.project_id == project.id).order_by(Item.id)).all()
+    if not items:
+        return fr.empty_items()
+    models = session.execute(select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model)
+                             .join(Item, Item.id == ItemOutput.item_id)
+                             .where(Item.project_id == project.id)).all()
+    by_label = pd.DataFrame.from_records(models, columns=["item", "label", "model"]).pivot(
+        index="item", columns="label", values="model") if models else pd.DataFrame()
+    frame = pd.DataFrame.from_records(items, columns=["item", "external_id", "is_gold"])
+    frame["is_gold"] = frame["is_gold"].astype(bool)
+    for label in ("a", "b"):
+        column = by_label[label] if label in by_label else pd.Series(dtype=object)
+        frame[f"model_{label}"] = frame["item"].map(column).astype(object)
+    frame = frame.astype({"model_a": object, "model_b": object})
+    frame.loc[frame["model_b"].isna(), "model_b"] = None
+    return frame[list(fr.ITEM_COLUMNS)]
+
+
+def adjudications(session: Session, project: Project) -> dict:
+    """item id -> {criterion key: decided label} (pairwise: ``choice`` and ``preference``)."""
+    out = {}
+    for item_id, choice, strength, scores in session.execute(
+            select(Adjudication.item_id, Adjudication.choice, Adjudication.strength, Adjudication.scores)
+            .where(Adjudication.project_id == project.id)):
+        if choice is not None:
+            out[item_id] = {"choice": choice, "preference": fr.signed_strength(choice, strength)}
+        else:
+            out[item_id] = dict(scores or {})
+    return out
+
+
+def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
+    return fr.build(project.kind, project.rubric or [], judgments_frame(session, project),
+                    items_frame(session, project), adjudications(session, project))
+
+
+# -- cached snapshots (scoring.snapshots decides when; these read and write the rows) ---------
+
+KEEP_PREVIOUS = 2  # earlier ready snapshots kept per project (served as stale while computing)
+EMPTY_CONSENSUS = {"criteria": [], "columns": [], "rows": [], "dawid_skene": {}}
+
+
+def find_snapshot(session: Session, project_id: int, key: str) -> StatsSnapshot | None:
+    return session.scalar(select(StatsSnapshot).where(StatsSnapshot.project_id == project_id,
+                                                      StatsSnapshot.key == key))
+
+
+def latest_ready_snapshot(session: Session, project_id: int) -> StatsSnapshot | None:
+    return session.scalar(select(StatsSnapshot).where(
+        StatsSnapshot.project_id == project_id, StatsSnapshot.report.is_not(None))
+        .order_by(StatsSnapshot.computed_at.desc(), StatsSnapshot.id.desc()).limit(1))
+
+
+def snapshot_consensus(session: Session, snapshot: StatsSnapshot) -> dict:
+    """The snapshot's per-item consensus (a deferred column, loaded on demand)."""
+    found = session.scalar(select(StatsSnapshot.consensus).where(StatsSnapshot.id == snapshot.id))
+    return found or EMPTY_CONSENSUS
+
+
+def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:
+    """Insert the pending row of ``key`` (computation requested at ``now``); None when another
+    transaction inserted it first (the unique ``(project_id, key)`` decides)."""
+    snapshot = StatsSnapshot(project_id=project_id, key=key, requested_at=now)
+    session.add(snapshot)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return snapshot
+
+
+def store_snapshot(session: Session, project_id: int, fp: Fingerprint, report: dict, consensus: dict,
+                   duration_ms: int, now: datetime) -> StatsSnapshot:
+    """Write the computed report under ``fp.key`` (insert or update), then prune old rows."""
+    for attempt in range(2):
+        snapshot = find_snapshot(session, project_id, fp.key)
+        if snapshot is None:
+            snapshot = StatsSnapshot(project_id=project_id, key=fp.key)
+            session.add(snapshot)
+        snapshot.report, snapshot.consensus = report, consensus
+        snapshot.computed_at, snapshot.duration_ms, snapshot.n_judgments = now, duration_ms, fp.current
+        snapshot.requested_at = snapshot.error = None
+        try:
+            session.flush()
+            break
+        except IntegrityError:  # stored concurrently: update that row instead
+            session.rollback()
+            if attempt:
+                raise
+    prune_snapshots(session, project_id, fp.key)
+    return snapshot
+
+
+def prune_snapshots(session: Session, project_id: int, keep_key: str) -> None:
+    """Drop other keys' pending rows and all but the newest ``KEEP_PREVIOUS`` ready ones."""
+    keep = session.scalars(select(StatsSnapshot.id).where(
+        StatsSnapshot.project_id == project_id, StatsSnapshot.key != keep_key, StatsSnapshot.report.is_not(None))
+        .order_by(StatsSnapshot.computed_at.desc(), StatsSnapshot.id.desc()).limit(KEEP_PREVIOUS)).all()
+    session.execute(delete(StatsSnapshot).where(
+        StatsSnapshot.project_id == project_id, StatsSnapshot.key != keep_key,
+        StatsSnapshot.id.not_in(keep or [-1])))
+    session.flush()

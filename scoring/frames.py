@@ -1,0 +1,185 @@
+"""Turn a project's judgments (one row each) into what the statistics take (pure pandas).
+
+Input, as ``scoring.data`` loads it (or as a test builds it):
+
+* ``judgments``: one row per *current* judgment with columns ``judgment_id``, ``item``,
+  ``rater``, ``source`` (``live``/``imported``), ``choice`` (``a``/``b``/``tie`` in item labels,
+  pairwise) and ``strength`` (1-3), or ``scores`` (dict criterion -> level, rubric);
+* ``items``: one row per item with ``item``, ``external_id``, ``model_a``, ``model_b`` (None
+  for rubric items) and ``is_gold``.
+
+Criteria: a pairwise project has ``choice`` (nominal: a, b, tie) and, when any judgment gives a
+strength, ``preference`` (ordinal, the signed strength: +3 a much better ... 0 tie ... -3 b much
+better). A rubric project has one criterion per rubric entry at its level (``ordinal`` unless the
+criterion says ``"level"``), with the categories of its scale. Gold items measure raters, not
+models: they are left out of every statistic and counted.
+
+Outputs: per criterion the reliability data (raters x items, NaN missing; nominal categories
+coded by their position) and the long labels (item, rater, label); for pairwise projects the
+comparisons (model_a, model_b, winner).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+CHOICES = ("a", "b", "tie")
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+JUDGMENT_COLUMNS = ("judgment_id", "item", "rater", "source", "choice", "strength", "scores")
+ITEM_COLUMNS = ("item", "external_id", "model_a", "model_b", "is_gold")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    label: str
+    level: str  # Krippendorff level of measurement
+    categories: tuple  # every possible value, in scale order
+    consensus: bool = True  # labels per item are reported for it
+
+    @property
+    def numeric(self) -> bool:
+        return self.level != "nominal"
+
+    def code(self, value):
+        """The number standing for ``value`` in reliability data."""
+        return float(self.categories.index(value)) if not self.numeric else float(value)
+
+    def decode(self, code):
+        if code is None or (isinstance(code, float) and np.isnan(code)):
+            return None
+        return self.categories[int(code)] if not self.numeric else _plain(code)
+
+
+@dataclass
+class ProjectFrames:
+    """A project's judgments ready for ``scoring.report.build_report``."""
+
+    kind: str  # pairwise | rubric
+    criteria: list[Criterion]
+    judgments: pd.DataFrame  # current judgments on non-gold items
+    items: pd.DataFrame  # non-gold items with at least one judgment, indexed by item id
+    # item id -> {criterion key: adjudicated label}
+    adjudications: dict = field(default_factory=dict)
+    n_gold_judgments: int = 0
+
+
+def empty_judgments() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in JUDGMENT_COLUMNS})
+
+
+def empty_items() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
+
+
+def signed_strength(choice, strength):
+    """+strength for a, -strength for b, 0 for a tie; None when a/b has no strength."""
+    if choice == "tie":
+        return 0
+    if choice in ("a", "b") and strength is not None and not pd.isna(strength):
+        return int(strength) if choice == "a" else -int(strength)
+    return None
+
+
+def criteria_for(kind: str, rubric: list[dict], judgments: pd.DataFrame) -> list[Criterion]:
+    if kind == "pairwise":
+        found = [Criterion("choice", "Choice", "nominal", CHOICES)]
+        has_strength = "strength" in judgments and judgments["strength"].notna().any()
+        if has_strength:
+            found.append(Criterion("preference", "Preference (signed strength)", "ordinal",
+                                   tuple(range(-3, 4)), consensus=False))
+        return found
+    found = []
+    for crit in rubric or []:
+        level = crit.get("level", "ordinal")
+        if level not in LEVELS:
+            level = "ordinal"
+        found.append(Criterion(crit["key"], crit.get("label") or crit["key"], level,
+                               tuple(range(int(crit["min"]), int(crit["max"]) + 1))))
+    return found
+
+
+def build(kind: str, rubric: list[dict], judgments: pd.DataFrame, items: pd.DataFrame,
+          adjudications: dict | None = None) -> ProjectFrames:
+    """Frames of the judgments on non-gold items (gold judgments are counted, not used)."""
+    items = items.set_index("item", drop=False) if "item" in items else items
+    gold = set(items.index[items["is_gold"].astype(bool)]) if len(items) else set()
+    is_gold = judgments["item"].isin(gold)
+    kept = judgments[~is_gold].reset_index(drop=True)
+    judged = items[items.index.isin(kept["item"].unique()) & ~items.index.isin(gold)]
+    return ProjectFrames(kind=kind, criteria=criteria_for(kind, rubric, kept), judgments=kept,
+                         items=judged.sort_index(), adjudications=dict(adjudications or {}),
+                         n_gold_judgments=int(is_gold.sum()))
+
+
+def values(frames: ProjectFrames, criterion: Criterion) -> pd.Series:
+    """Each judgment's value on ``criterion`` (None where it gives none)."""
+    j = frames.judgments
+    if criterion.key == "choice":
+        return j["choice"].where(j["choice"].isin(CHOICES), None)
+    if criterion.key == "preference" and frames.kind == "pairwise":
+        return pd.Series([signed_strength(c, s) for c, s in zip(j["choice"], j["strength"])],
+                         index=j.index, dtype=object)
+    key = criterion.key
+    return pd.Series([_score(s, key, criterion.categories) for s in j["scores"]], index=j.index, dtype=object)
+
+
+def _score(scores, key, categories):
+    if not isinstance(scores, dict):
+        return None
+    value = scores.get(key)
+    return value if value in categories else None
+
+
+def labels(frames: ProjectFrames, criterion: Criterion) -> pd.DataFrame:
+    """Long labels ``item, rater, label`` (judgments without a value on the criterion dropped)."""
+    value = values(frames, criterion)
+    keep = value.notna()
+    out = pd.DataFrame({"item": frames.judgments["item"][keep].to_numpy(),
+                        "rater": frames.judgments["rater"][keep].to_numpy(),
+                        "label": value[keep].to_numpy()})
+    if criterion.numeric:
+        out["label"] = out["label"].astype(np.int64)
+    return out
+
+
+def reliability(frames: ProjectFrames, criterion: Criterion) -> pd.DataFrame:
+    """Raters x items reliability data (float, NaN missing; nominal values coded by position).
+
+    Only pairable items (two or more values) are columns: the others carry no information
+    about agreement, and leaving them out keeps the unit bootstrap on the units alpha uses."""
+    long = labels(frames, criterion)
+    codes = {c: criterion.code(c) for c in criterion.categories}
+    coded = pd.DataFrame({"item": long["item"], "rater": long["rater"],
+                          "value": long["label"].map(codes).astype(np.float64)})
+    coded = coded.drop_duplicates(["item", "rater"], keep="last")
+    pairable = coded.groupby("item")["rater"].transform("size") >= 2
+    coded = coded[pairable]
+    if coded.empty:
+        return pd.DataFrame(np.zeros((0, 0)))
+    matrix = coded.pivot(index="rater", columns="item", values="value")
+    return matrix.astype(np.float64).sort_index().sort_index(axis=1)
+
+
+def comparisons(frames: ProjectFrames) -> tuple[pd.DataFrame, int]:
+    """(model_a, model_b, winner) per pairwise judgment, and how many were left out because
+    both outputs of the item come from the same model."""
+    if frames.kind != "pairwise" or frames.judgments.empty:
+        return pd.DataFrame({"model_a": [], "model_b": [], "winner": []}, dtype=object), 0
+    j = frames.judgments[frames.judgments["choice"].isin(CHOICES)]
+    models = frames.items[["model_a", "model_b"]]
+    rows = j[["item", "choice"]].join(models, on="item")
+    same = rows["model_a"] == rows["model_b"]
+    rows = rows[~same & rows["model_a"].notna() & rows["model_b"].notna()]
+    out = pd.DataFrame({"model_a": rows["model_a"].to_numpy(dtype=object),
+                        "model_b": rows["model_b"].to_numpy(dtype=object),
+                        "winner": rows["choice"].to_numpy(dtype=object)})
+    return out, int(same.sum())
+
+
+def _plain(value):
+    """A numpy scalar as the plain Python number JSON wants."""
+    number = float(value)
+    return int(number) if number.is_integer() else number

@@ -1,0 +1,291 @@
+"""A project's statistics report from its frames (pure: frames in, a JSON-able dict out).
+
+``build_report(frames)`` returns::
+
+    {"version", "kind", "settings": {n_resamples, confidence, seed},
+     "counts": {judgments, imported, live, raters, items, gold_judgments_excluded,
+                same_model_excluded, adjudicated_items},
+     "agreement": [one row per criterion, see ``agreement_row``],
+     "leaderboard": {models: [...], n_comparisons, ties, ..., undefined_reason, warnings},
+     "win_rates": {models, matrix, counts},
+     "consensus": {criteria, columns, rows, dawid_skene}}
+
+Undefined statistics are ``None`` with a reason beside them, never NaN (JSON has no NaN).
+The consensus is columnar (``columns`` names each position of a row) so that a project with
+many items stays compact; ``consensus_records`` expands rows into dicts.
+
+Final label of an item on a criterion: the adjudicated decision when there is one (``source``
+``adjudication``), else the majority label (``majority``), else, when the majority is tied, the
+Dawid-Skene label (``dawid_skene``). ``posterior`` is the Dawid-Skene posterior probability of
+that final label (``ds_posterior`` the one of Dawid-Skene's own label); ``share`` is the
+majority share of the item's panel (its agreement).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from scoring import frames as fr
+from scoring.agreement import (
+    NO_PAIRABLE_UNITS, alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement,
+)
+from scoring.consensus import dawid_skene, majority_vote
+from scoring.preferences import bootstrap_leaderboard
+from scoring import _bt
+
+REPORT_VERSION = 1
+BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")
+CRITERION_COLUMNS = ("label", "source", "posterior", "majority", "share", "tied", "ds_label", "ds_posterior",
+                     "adjudicated_label")
+
+
+def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidence: float = 0.95,
+                 seed: int = 0) -> dict:
+    comparisons, same_model = fr.comparisons(frames)
+    board = leaderboard(comparisons, n_resamples=n_resamples, confidence=confidence, seed=seed)
+    if frames.kind != "pairwise":
+        board["undefined_reason"] = "a rubric project rates one output per item: there are no comparisons"
+    report = {
+        "version": REPORT_VERSION,
+        "kind": frames.kind,
+        "settings": {"n_resamples": n_resamples, "confidence": confidence, "seed": seed},
+        "counts": counts(frames, same_model),
+        "agreement": [agreement_row(c, fr.reliability(frames, c), n_resamples=n_resamples,
+                                    confidence=confidence, seed=seed) for c in frames.criteria],
+        "leaderboard": board,
+        "win_rates": win_rates(comparisons, [m["model"] for m in board["models"]]),
+        "consensus": consensus(frames),
+    }
+    return clean(report)
+
+
+def counts(frames: fr.ProjectFrames, same_model: int) -> dict:
+    j = frames.judgments
+    imported = int((j["source"] == "imported").sum()) if len(j) else 0
+    return {"judgments": len(j), "imported": imported, "live": len(j) - imported,
+            "raters": int(j["rater"].nunique()) if len(j) else 0, "items": len(frames.items),
+            "gold_judgments_excluded": frames.n_gold_judgments, "same_model_excluded": same_model,
+            "adjudicated_items": sum(1 for i in frames.adjudications if i in frames.items.index)}
+
+
+# -- agreement --------------------------------------------------------------------------------
+
+def agreement_row(criterion: fr.Criterion, data: pd.DataFrame, *, n_resamples: int = 1000,
+                  confidence: float = 0.95, seed: int = 0) -> dict:
+    """Every agreement statistic of one criterion's reliability data (raters x units)."""
+    details = alpha_details(data, criterion.level)
+    ci, ci_note = (None, None), None
+    if details.reason is None:
+        low, high = bootstrap_ci(data, f"alpha_{criterion.level}", n_resamples=n_resamples,
+                                 confidence=confidence, seed=seed)
+        if math.isnan(low):
+            ci_note = "too few resamples where alpha is defined (too few units to resample)"
+        else:
+            ci = (low, high)
+    raters = data.index[data.notna().any(axis=1)] if data.size else []
+    fleiss, fleiss_note = _fleiss(criterion, data)
+    cohen, weights, cohen_note = _cohen(criterion, data, len(raters))
+    return {
+        "criterion": criterion.key, "label": criterion.label, "level": criterion.level,
+        "alpha": details.alpha, "alpha_ci": list(ci), "alpha_ci_note": ci_note,
+        "undefined_reason": details.reason,
+        "n_units": details.n_units, "n_pairable_values": details.n_pairable_values, "n_raters": len(raters),
+        "observed_disagreement": details.observed_disagreement,
+        "expected_disagreement": details.expected_disagreement,
+        "percent_agreement": percent_agreement(data) if data.size else math.nan,
+        "fleiss_kappa": fleiss, "fleiss_note": fleiss_note,
+        "cohen_kappa": cohen, "cohen_weights": weights, "cohen_note": cohen_note,
+    }
+
+
+def category_codes(criterion: fr.Criterion) -> list[float]:
+    return [criterion.code(c) for c in criterion.categories]
+
+
+def fleiss_counts(criterion: fr.Criterion, data: pd.DataFrame) -> np.ndarray:
+    """Units x categories counts of the criterion's pairable units."""
+    x = data.to_numpy(dtype=np.float64)
+    table = np.stack([(x == code).sum(axis=0) for code in category_codes(criterion)], axis=1)
+    return table[table.sum(axis=1) >= 2]
+
+
+def _fleiss(criterion: fr.Criterion, data: pd.DataFrame):
+    table = fleiss_counts(criterion, data) if data.size else np.zeros((0, 0))
+    if table.shape[0] == 0:
+        return None, NO_PAIRABLE_UNITS
+    per_unit = table.sum(axis=1)
+    if per_unit.min() != per_unit.max():
+        return None, (f"units have {int(per_unit.min())} to {int(per_unit.max())} ratings; Fleiss' kappa "
+                      "needs the same number for every unit (alpha handles unequal numbers)")
+    value = fleiss_kappa(table)
+    if math.isnan(value):
+        return None, "undefined: every rating falls in one category (no chance disagreement)"
+    return value, None
+
+
+def _cohen(criterion: fr.Criterion, data: pd.DataFrame, n_raters: int):
+    weights = None if criterion.level == "nominal" else "quadratic"
+    if n_raters != 2:
+        return None, weights, f"needs exactly two raters (there are {n_raters})"
+    rows = data[data.notna().any(axis=1)].to_numpy(dtype=np.float64)
+    both = ~np.isnan(rows).any(axis=0)
+    if not both.any():
+        return None, weights, "the two raters share no unit"
+    value = cohen_kappa(rows[0, both], rows[1, both], weights=weights, labels=category_codes(criterion))
+    if math.isnan(value):
+        return None, weights, "undefined: both raters used one and the same category"
+    return value, weights, None
+
+
+# -- leaderboard --------------------------------------------------------------------------------
+
+def leaderboard(comparisons: pd.DataFrame, *, n_resamples: int = 1000, confidence: float = 0.95,
+                seed: int = 0) -> dict:
+    """Bradley-Terry scores (Elo-like scale, mean 1000) with percentile bootstrap intervals."""
+    base = {"models": [], "n_comparisons": len(comparisons), "ties": "half", "n_resamples": n_resamples,
+            "confidence": confidence, "warnings": [], "undefined_reason": None}
+    if comparisons.empty:
+        return {**base, "undefined_reason": "no pairwise judgments of two different models yet"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        board = bootstrap_leaderboard(comparisons, n_resamples=n_resamples, seed=seed, ties="half",
+                                      confidence=confidence, on_disconnected="warn")
+    models = [{"rank": rank, **{k: _plain(v) for k, v in row.items()}}
+              for rank, row in enumerate(board.to_dict("records"), start=1)]
+    return {**base, "models": models, "warnings": sorted({str(w.message) for w in caught}),
+            "n_iter": board.attrs.get("n_iter"), "n_valid_resamples": board.attrs.get("n_valid_resamples")}
+
+
+def win_rates(comparisons: pd.DataFrame, order: list) -> dict:
+    """``matrix[i][j]``: share of comparisons of model i with model j that i won (a tie counts
+    half), None where the two were never compared; ``counts[i][j]``: how many comparisons."""
+    if comparisons.empty:
+        return {"models": [], "matrix": [], "counts": []}
+    agg = _bt.aggregate(comparisons)
+    wins = _bt.win_matrix(agg.cells, "half")
+    total = wins + wins.T
+    position = {m: i for i, m in enumerate(agg.models)}
+    index = [position[m] for m in order]
+    wins, total = wins[np.ix_(index, index)], total[np.ix_(index, index)]
+    rate = np.full(wins.shape, np.nan)
+    np.divide(wins, total, out=rate, where=total > 0)
+    return {"models": list(order), "matrix": rate.tolist(), "counts": total.astype(int).tolist()}
+
+
+# -- consensus --------------------------------------------------------------------------------
+
+def consensus(frames: fr.ProjectFrames) -> dict:
+    criteria = [c for c in frames.criteria if c.consensus]
+    items = frames.items
+    j = frames.judgments
+    per_item = pd.DataFrame({"n_judgments": j.groupby("item").size(),
+                             "n_imported": (j["source"] == "imported").groupby(j["item"]).sum()})
+    per_item = per_item.reindex(items.index, fill_value=0).astype(np.int64)
+    columns = list(BASE_COLUMNS)
+    table = pd.DataFrame({
+        "item_id": items.index.to_numpy(), "external_id": items["external_id"].to_numpy(dtype=object),
+        "model_a": items["model_a"].to_numpy(dtype=object), "model_b": items["model_b"].to_numpy(dtype=object),
+        "n_judgments": per_item["n_judgments"].to_numpy(), "n_imported": per_item["n_imported"].to_numpy(),
+        "adjudicated": [i in frames.adjudications for i in items.index]}, index=items.index)
+    summaries = {}
+    for criterion in criteria:
+        block, summary = _criterion_consensus(frames, criterion)
+        block = block.reindex(items.index)
+        for name in CRITERION_COLUMNS:
+            table[f"{criterion.key}.{name}"] = block[name].to_numpy(dtype=object)
+            columns.append(f"{criterion.key}.{name}")
+        summaries[criterion.key] = summary
+    rows = table[columns].astype(object).where(table[columns].notna(), None).to_numpy().tolist()
+    return {"criteria": [c.key for c in criteria], "columns": columns, "rows": rows, "dawid_skene": summaries}
+
+
+def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
+    long = fr.labels(frames, criterion)
+    empty = pd.DataFrame(columns=list(CRITERION_COLUMNS), dtype=object)
+    if long.empty:
+        return empty, {"n_iter": 0, "converged": True, "raters": []}
+    classes = [c for c in criterion.categories if c in set(long["label"])]
+    votes = majority_vote(long, classes=classes).set_index("item")
+    ds = dawid_skene(long, classes=classes)
+    estimate = ds.items.set_index("item")
+    block = pd.DataFrame({
+        "majority": votes["label"].astype(object), "share": votes["share"], "tied": votes["tied"],
+        "ds_posterior": estimate["probability"], "ds_label": estimate["label"].astype(object)})
+    adjudicated = pd.Series({item: labels.get(criterion.key) for item, labels in frames.adjudications.items()},
+                            dtype=object).reindex(block.index)
+    block["adjudicated_label"] = adjudicated
+    has_adj = adjudicated.notna().to_numpy()
+    tied = block["tied"].to_numpy(dtype=bool)
+    final = np.where(has_adj, adjudicated.to_numpy(dtype=object),
+                     np.where(tied, block["ds_label"].to_numpy(dtype=object), block["majority"].to_numpy(dtype=object)))
+    block["label"] = final
+    block["source"] = np.where(has_adj, "adjudication", np.where(tied, "dawid_skene", "majority"))
+    posterior = ds.posterior.reindex(block.index)
+    column = posterior.columns.get_indexer(pd.Index(final, dtype=object))
+    values = np.full(len(block), np.nan)
+    known = column >= 0
+    values[known] = posterior.to_numpy()[np.flatnonzero(known), column[known]]
+    block["posterior"] = values
+    raters = [{"rater": _plain(r.rater), "n_labels": int(r.n_labels), "accuracy": float(r.accuracy)}
+              for r in ds.raters.itertuples()]
+    return block, {"n_iter": ds.n_iter, "converged": ds.converged, "raters": raters}
+
+
+CONSENSUS_FILTERS = ("all", "contested", "adjudicated", "imported")
+
+
+def select_rows(consensus_section: dict, show: str = "all", agreement_target: float = 0.67) -> list[list]:
+    """Consensus rows to list: ``all``; ``contested`` (on some criterion the majority is tied or
+    its share is below the project's agreement target, at the setting's two-decimal precision);
+    ``adjudicated``; ``imported`` (items with imported judgments)."""
+    columns = {name: i for i, name in enumerate(consensus_section["columns"])}
+    rows = consensus_section["rows"]
+    if show == "adjudicated":
+        return [r for r in rows if r[columns["adjudicated"]]]
+    if show == "imported":
+        return [r for r in rows if r[columns["n_imported"]]]
+    if show == "contested":
+        checks = [(columns[f"{k}.tied"], columns[f"{k}.share"]) for k in consensus_section["criteria"]]
+        return [r for r in rows if any(r[t] or (r[s] is not None and r[s] < agreement_target - 0.005)
+                                       for t, s in checks)]
+    return rows
+
+
+def consensus_records(consensus_section: dict, rows: list[list]) -> list[dict]:
+    """Rows of the columnar consensus as ``{item_id, …, labels: {criterion: {…}}}`` dicts."""
+    columns = consensus_section["columns"]
+    out = []
+    for row in rows:
+        record = dict(zip(columns, row))
+        item = {name: record[name] for name in BASE_COLUMNS}
+        item["labels"] = {key: {name: record[f"{key}.{name}"] for name in CRITERION_COLUMNS}
+                          for key in consensus_section["criteria"]}
+        out.append(item)
+    return out
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+def _plain(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def clean(obj):
+    """The report as plain JSON values: numpy scalars unwrapped, NaN and inf as None."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    value = _plain(obj)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

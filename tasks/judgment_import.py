@@ -1,0 +1,292 @@
+"""Judgment import: judgments made outside Dailies (JSONL, or CSV with the same columns), every
+row checked first, then all written, or nothing — errors as ``line N: what is wrong``, like the
+item import.
+
+A row (design.md, "Judgment import")::
+
+    {"external_id": "alley-017", "rater": "ana@studio.example", "choice": "a", "strength": 2,
+     "rationale": "…", "confidence": 4, "created_at": "2026-06-30T10:00:00Z"}
+
+with ``scores`` (every rubric criterion, a whole number on its scale) instead of ``choice`` and
+``strength`` for rubric projects. ``choice`` is in the item's labels; ``strength`` (1–3) is
+optional for ``a``/``b`` and absent for a tie. ``rationale`` and ``confidence`` (1–5) are
+required; the rationale rules of live rating (minimum words, near-copies) and the dwell-time and
+playback rules do not apply: the judgment was made elsewhere, under other rules. ``created_at``
+(ISO 8601 with a zone, not in the future) defaults to the time of import.
+
+``rater`` is an e-mail or an external rater id. An e-mail of an existing account must belong to
+a rater; anyone else gets an inactive placeholder rater account (no password: it can never sign
+in; ``raters.services.create_placeholder_rater``), so the same id in a later file is the same
+rater. A rater may not judge an item twice: not twice in the file, not when they already have a
+current judgment on it, and not while they hold an open assignment of it.
+
+Stored with ``source='imported'``, no assignment, no time on task or playback; each touched
+item's panel is recomputed (``tasks.overlap.refresh_panel``).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from raters.models import User
+from raters.services import audit, create_placeholder_rater, placeholder_email
+from tasks import overlap
+from tasks.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
+from tasks.importing import ImportRejected
+from tasks.models import Item, Project
+from tasks.rating_models import Assignment, Judgment
+
+ROW_FIELDS = {"external_id", "rater", "choice", "strength", "scores", "rationale", "confidence", "created_at"}
+INT_COLUMNS = ("strength", "confidence")
+MAX_REF_CHARS = 200
+CLOCK_SKEW = timedelta(minutes=5)
+CHUNK = 500
+
+__all__ = ["ImportRejected", "JudgmentImport", "import_judgments", "parse_rows"]
+
+
+@dataclass
+class CheckedJudgment:
+    line: int
+    item_id: int
+    rater_ref: str
+    choice: str | None
+    strength: int | None
+    scores: dict | None
+    rationale: str
+    confidence: int
+    created_at: datetime | None
+
+    @property
+    def email(self) -> str:
+        return placeholder_email(self.rater_ref)
+
+
+@dataclass
+class JudgmentImport:
+    """What an accepted file wrote."""
+
+    n_judgments: int
+    n_items: int
+    n_raters: int
+    new_raters: list[str] = field(default_factory=list)  # e-mails of placeholder accounts made
+    sha256: str = ""
+
+
+def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], list[str]]:
+    """(line, row) pairs from JSONL or CSV (chosen by extension, else by content)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [f"the file is not UTF-8 text (byte {exc.start})"]
+    name = filename.lower()
+    is_csv = name.endswith(".csv") or (not name.endswith((".jsonl", ".json", ".ndjson"))
+                                       and not text.lstrip().startswith("{"))
+    rows, errors = [], []
+    if is_csv:
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames:
+            return [], ["the CSV file has no header row"]
+        for record in reader:
+            line = reader.line_num
+            if None in record:
+                errors.append(f"line {line}: more cells than header columns")
+                continue
+            row: dict = {k: v for k, v in record.items() if v not in (None, "")}
+            for column in INT_COLUMNS:
+                if isinstance(row.get(column), str) and row[column].strip().lstrip("-").isdigit():
+                    row[column] = int(row[column])
+            if "scores" in row:
+                try:
+                    row["scores"] = json.loads(row["scores"])
+                except json.JSONDecodeError as exc:
+                    errors.append(f"line {line}: column scores is not valid JSON ({exc.msg})")
+            rows.append((line, row))
+    else:
+        for line, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                rows.append((line, json.loads(raw)))
+            except json.JSONDecodeError as exc:
+                errors.append(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})")
+    if not rows and not errors:
+        errors.append("the file holds no judgments")
+    return rows, errors
+
+
+def _timestamp(value, where: str, now: datetime, errors: list[str]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        errors.append(f"{where}: created_at must be an ISO 8601 time, e.g. 2026-06-30T10:00:00Z")
+    elif moment.tzinfo is None:
+        errors.append(f"{where}: created_at needs a time zone (…Z or …+02:00)")
+    elif moment > now + CLOCK_SKEW:
+        errors.append(f"{where}: created_at {value} is in the future")
+    else:
+        return moment
+    return None
+
+
+def check_row(project: Project, items: dict[str, int], line: int, row, now: datetime,
+              errors: list[str]) -> CheckedJudgment | None:
+    where = f"line {line}"
+    before = len(errors)
+    if not isinstance(row, dict):
+        errors.append(f"{where}: each line must be a JSON object")
+        return None
+    unknown = sorted(set(row) - ROW_FIELDS)
+    if unknown:
+        errors.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    external_id = row.get("external_id")
+    item_id = None
+    if not isinstance(external_id, (str, int)) or isinstance(external_id, bool) or not str(external_id).strip():
+        errors.append(f"{where}: missing field “external_id” (the item judged)")
+    else:
+        item_id = items.get(str(external_id).strip())
+        if item_id is None:
+            errors.append(f"{where}: no item “{str(external_id).strip()}” in this project")
+    rater = row.get("rater")
+    if isinstance(rater, int) and not isinstance(rater, bool):
+        rater = str(rater)
+    if not isinstance(rater, str) or not rater.strip() or len(rater.strip()) > MAX_REF_CHARS:
+        errors.append(f"{where}: missing field “rater” (an e-mail or an external rater id, "
+                      f"at most {MAX_REF_CHARS} characters)")
+    choice = strength = scores = None
+    if project.kind == "pairwise":
+        if "scores" in row:
+            errors.append(f"{where}: scores are for rubric projects; this one is pairwise")
+        choice, strength = row.get("choice"), row.get("strength")
+        if choice not in ("a", "b", "tie"):
+            errors.append(f"{where}: choice must be a, b or tie (the item's own labels), not {choice!r}")
+        elif choice == "tie" and strength is not None:
+            errors.append(f"{where}: a tie has no strength")
+        elif strength is not None and not is_whole(strength, 1, 3):
+            errors.append(f"{where}: strength must be 1 (slightly), 2 (clearly) or 3 (much better)")
+    else:
+        stray = [f for f in ("choice", "strength") if f in row]
+        if stray:
+            errors.append(f"{where}: {', '.join(stray)} are for pairwise projects; give scores")
+        scores = row.get("scores")
+        for name, problem in scores_problems(scores, project.rubric or []).items():
+            key = name.partition(".")[2]
+            if not key:
+                errors.append(f"{where}: scores: {problem}")
+            elif key not in scores:
+                errors.append(f"{where}: scores has no “{key}” (score every criterion)")
+            else:
+                errors.append(f"{where}: scores.{key} must be {problem}")
+    rationale = row.get("rationale")
+    if not isinstance(rationale, str) or not rationale.strip():
+        errors.append(f"{where}: missing field “rationale” (why the rater judged so)")
+    elif len(rationale) > MAX_RATIONALE_CHARS:
+        errors.append(f"{where}: rationale is longer than {MAX_RATIONALE_CHARS} characters")
+    confidence = row.get("confidence")
+    if confidence is None:
+        errors.append(f"{where}: missing field “confidence” (1–5)")
+    elif not is_whole(confidence, 1, 5):
+        errors.append(f"{where}: confidence must be a whole number from 1 to 5")
+    created_at = _timestamp(row.get("created_at"), where, now, errors)
+    if len(errors) > before:
+        return None
+    return CheckedJudgment(line, item_id, rater.strip(), choice, strength, scores, rationale.strip(),
+                           confidence, created_at)
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _item_ids(session: Session, project: Project, rows) -> dict[str, int]:
+    wanted = sorted({str(r.get("external_id")).strip() for _, r in rows if isinstance(r, dict)
+                     and isinstance(r.get("external_id"), (str, int))})
+    found = {}
+    for chunk in _chunks(wanted):
+        found.update(session.execute(select(Item.external_id, Item.id).where(
+            Item.project_id == project.id, Item.external_id.in_(chunk))).all())
+    return found
+
+
+def _check_raters(session: Session, checked: list[CheckedJudgment], errors: list[str]) -> dict[str, User]:
+    """Existing accounts by e-mail; every problem with who judged what, by line."""
+    first: dict[str, int] = {}
+    for row in checked:
+        first.setdefault(row.email, row.line)
+    users: dict[str, User] = {}
+    for chunk in _chunks(sorted(first)):
+        users.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(chunk)))})
+    for email, user in users.items():
+        if user.role != "rater":
+            errors.append(f"line {first[email]}: {email} has a {user.role} account here; only raters' "
+                          "judgments can be imported")
+    seen: dict[tuple[int, str], int] = {}
+    for row in checked:
+        pair = (row.item_id, row.email)
+        if pair in seen:
+            errors.append(f"line {row.line}: {row.rater_ref} already judges this item on line {seen[pair]}")
+        else:
+            seen[pair] = row.line
+    by_id = {u.id: u.email for u in users.values()}
+    items = sorted({row.item_id for row in checked if row.email in users})
+    taken: set[tuple[int, str, str]] = set()
+    for chunk in _chunks(items):
+        for model, extra in ((Judgment, Judgment.superseded_at.is_(None)), (Assignment, Assignment.status == "open")):
+            for item_id, rater_id in session.execute(select(model.item_id, model.rater_id).where(
+                    model.item_id.in_(chunk), model.rater_id.in_(list(by_id) or [-1]), extra)):
+                taken.add((item_id, by_id[rater_id], model.__name__))
+    for item_id, email, what in sorted(taken):
+        line = seen.get((item_id, email))
+        if line is not None:
+            errors.append(f"line {line}: {email} already has a current judgment on this item" if what == "Judgment"
+                          else f"line {line}: {email} holds an open assignment of this item")
+    return users
+
+
+def import_judgments(session: Session, project: Project, data: bytes, filename: str, *,
+                     actor: User | None, now: datetime) -> JudgmentImport:
+    """Check every row of the file, then write them all; raise ImportRejected otherwise."""
+    rows, errors = parse_rows(data, filename)
+    items = _item_ids(session, project, rows)
+    checked = [c for line, row in rows if (c := check_row(project, items, line, row, now, errors)) is not None]
+    users = _check_raters(session, checked, errors) if checked else {}
+    if errors:
+        errors.sort(key=lambda e: int(e.split()[1].rstrip(":,")) if e.startswith("line ") else 0)
+        raise ImportRejected(errors)
+    return _write(session, project, checked, users, filename, hashlib.sha256(data).hexdigest(), actor, now)
+
+
+def _write(session: Session, project: Project, rows: list[CheckedJudgment], users: dict[str, User],
+           filename: str, file_sha: str, actor: User | None, now: datetime) -> JudgmentImport:
+    new_raters = []
+    for row in rows:
+        if row.email not in users:
+            users[row.email] = create_placeholder_rater(session, row.rater_ref, actor)
+            new_raters.append(row.email)
+    item_ids = sorted({row.item_id for row in rows})
+    for chunk in _chunks(item_ids):  # lock the items (in id order) before their panels change
+        session.scalars(select(Item.id).where(Item.id.in_(chunk)).order_by(Item.id).with_for_update()).all()
+    session.add_all(Judgment(
+        project_id=project.id, item_id=row.item_id, rater_id=users[row.email].id, choice=row.choice,
+        strength=row.strength if row.choice != "tie" else None, scores=row.scores, rationale=row.rationale,
+        confidence=row.confidence, source="imported", assignment_id=None, created_at=row.created_at or now)
+        for row in rows)
+    session.flush()
+    for chunk in _chunks(item_ids):
+        for item in session.scalars(select(Item).where(Item.id.in_(chunk)).order_by(Item.id)):
+            overlap.refresh_panel(session, item)
+    audit(session, actor, "judgments.import", f"project:{project.id}",
+          f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters")
+    return JudgmentImport(len(rows), len(item_ids), len({r.email for r in rows}), new_raters, file_sha)
