@@ -11,10 +11,10 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy import select
 
-from database import db
+from database import db, utcnow
 from raters import services
 from raters.models import User
-from tasks import importing
+from tasks import importing, judgment_import
 from tasks.models import Project
 from tasks.projects import create_project, set_members
 from tasks.util import asset_store, max_asset_bytes
@@ -54,7 +54,13 @@ def run(echo: Callable[[str], None] = print) -> None:
         record = importing.import_items(session, project, items_file.read_bytes(), items_file.name,
                                         actor=manager, store=asset_store(), media_root=str(MEDIA_ROOT),
                                         max_asset_bytes=max_asset_bytes())
-        echo(f"  project “{project.name}”: {record.n_items} items")
+        judgments = HERE / "judgments" / items_file.name.replace("items/", "")
+        n_judgments = 0
+        if judgments.exists():
+            imported = judgment_import.import_judgments(session, project, judgments.read_bytes(), judgments.name,
+                                                        actor=manager, now=utcnow())
+            n_judgments = imported.n_judgments
+        echo(f"  project “{project.name}”: {record.n_items} items, {n_judgments} earlier judgments")
     session.flush()
     echo("Demo logins (demo mode only):")
     for spec in demo_logins():

@@ -41,7 +41,8 @@ def test_rubric_project_assets_and_users_pages(page, live_server):
     assert page.evaluate("document.querySelector('video.preview').readyState >= 1 || new Promise(r => document.querySelector('video.preview').addEventListener('loadedmetadata', () => r(true)))")
     screenshot(page, "asset")
     page.click("nav.mainnav >> text=Users")
-    assert page.locator("table.table tbody tr").count() == 6
+    assert page.locator("table.table tbody tr").count() == 10  # 6 demo accounts, 4 imported panelists
+    assert page.locator("table.table tbody tr.revoked", has_text="(imported)").count() == 4
     screenshot(page, "users")
     assert page.console_errors == []
 
