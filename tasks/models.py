@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -165,6 +165,7 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
+        Index("ix_items_project_confidence", "project_id", "model_confidence"),  # routing's order
         CheckConstraint("model_confidence IS NULL OR (model_confidence >= 0 AND model_confidence <= 1)",
                         name="model_confidence"),
     )
@@ -174,8 +175,9 @@ class Item(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     prompt: Mapped[str] = mapped_column(Text)
     model_confidence: Mapped[float | None] = mapped_column(Float)
-    gold: Mapped[dict | None] = mapped_column(JSON)
-    extra: Mapped[dict | None] = mapped_column("metadata", JSON)
+    # none_as_null: an absent answer is SQL NULL, never JSON null, so "IS NULL" means "not gold".
+    gold: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    extra: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("item_imports.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
