@@ -79,14 +79,20 @@ class ImportContext:
     errors: list[str] = field(default_factory=list)
 
 
-def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], list[str]]:
-    """(line, parsed row) pairs from JSONL or CSV (chosen by extension, else by content)."""
+def read_rows(data: bytes, filename: str, *, json_columns=(), converters=None,
+              what: str = "items") -> tuple[list[tuple[int, object]], list[str]]:
+    """(line, parsed row) pairs from JSONL or CSV (chosen by extension, else by content), with
+    every problem as ``line N: …``. CSV cells of ``json_columns`` are parsed as JSON; a cell of a
+    ``converters`` column is converted when it can be (else left as text for the row check to
+    report with its value). Shared by the item and the judgment import."""
+    converters = converters or {}
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return [], [f"the file is not UTF-8 text (byte {exc.start})"]
-    is_csv = filename.lower().endswith(".csv") or (
-        not filename.lower().endswith((".jsonl", ".json", ".ndjson")) and not text.lstrip().startswith("{"))
+    name = filename.lower()
+    is_csv = name.endswith(".csv") or (
+        not name.endswith((".jsonl", ".json", ".ndjson")) and not text.lstrip().startswith("{"))
     rows, errors = [], []
     if is_csv:
         reader = csv.DictReader(io.StringIO(text))
@@ -98,17 +104,18 @@ def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], li
                 errors.append(f"line {line}: more cells than header columns")
                 continue
             row: dict = {k: v for k, v in record.items() if v not in (None, "")}
-            for column in JSON_COLUMNS:
+            for column in json_columns:
                 if column in row:
                     try:
                         row[column] = json.loads(row[column])
                     except json.JSONDecodeError as exc:
                         errors.append(f"line {line}: column {column} is not valid JSON ({exc.msg})")
-            if "model_confidence" in row:
-                try:
-                    row["model_confidence"] = float(row["model_confidence"])
-                except ValueError:
-                    pass  # reported by the row check with the value
+            for column, convert in converters.items():
+                if column in row:
+                    try:
+                        row[column] = convert(row[column].strip())
+                    except ValueError:
+                        pass
             rows.append((line, row))
     else:
         for line, raw in enumerate(text.splitlines(), start=1):
@@ -119,8 +126,18 @@ def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], li
             except json.JSONDecodeError as exc:
                 errors.append(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})")
     if not rows and not errors:
-        errors.append("the file holds no items")
+        errors.append(f"the file holds no {what}")
     return rows, errors
+
+
+def in_line_order(errors: list[str]) -> list[str]:
+    """``line N: …`` messages sorted by line (stable: a line's messages keep their order)."""
+    return sorted(errors, key=lambda e: int(e.split()[1].rstrip(":,")) if e.startswith("line ") else 0)
+
+
+def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], list[str]]:
+    """The rows of an item file."""
+    return read_rows(data, filename, json_columns=JSON_COLUMNS, converters={"model_confidence": float})
 
 
 def _resolve_media(ctx: ImportContext, out: dict, where: str) -> MediaRef | None:
@@ -308,8 +325,7 @@ def import_items(session: Session, project: Project, data: bytes, filename: str,
         for ext in sorted(taken, key=first_line.get):
             ctx.errors.append(f"line {first_line[ext]}: external_id “{ext}” is already in this project")
     if ctx.errors:
-        ctx.errors.sort(key=lambda e: int(e.split()[1].rstrip(":,")) if e.startswith("line ") else 0)
-        raise ImportRejected(ctx.errors)
+        raise ImportRejected(in_line_order(ctx.errors))
     return _write(session, project, checked, filename, file_sha, actor)
 
 

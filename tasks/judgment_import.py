@@ -25,10 +25,7 @@ item's panel is recomputed (``tasks.overlap.refresh_panel``).
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,7 +36,7 @@ from raters.models import User
 from raters.services import audit, create_placeholder_rater, placeholder_email
 from tasks import overlap
 from tasks.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
-from tasks.importing import ImportRejected
+from tasks.importing import ImportRejected, in_line_order, read_rows
 from tasks.models import Item, Project
 from tasks.rating_models import Assignment, Judgment
 
@@ -81,45 +78,9 @@ class JudgmentImport:
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], list[str]]:
-    """(line, row) pairs from JSONL or CSV (chosen by extension, else by content)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [], [f"the file is not UTF-8 text (byte {exc.start})"]
-    name = filename.lower()
-    is_csv = name.endswith(".csv") or (not name.endswith((".jsonl", ".json", ".ndjson"))
-                                       and not text.lstrip().startswith("{"))
-    rows, errors = [], []
-    if is_csv:
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames:
-            return [], ["the CSV file has no header row"]
-        for record in reader:
-            line = reader.line_num
-            if None in record:
-                errors.append(f"line {line}: more cells than header columns")
-                continue
-            row: dict = {k: v for k, v in record.items() if v not in (None, "")}
-            for column in INT_COLUMNS:
-                if isinstance(row.get(column), str) and row[column].strip().lstrip("-").isdigit():
-                    row[column] = int(row[column])
-            if "scores" in row:
-                try:
-                    row["scores"] = json.loads(row["scores"])
-                except json.JSONDecodeError as exc:
-                    errors.append(f"line {line}: column scores is not valid JSON ({exc.msg})")
-            rows.append((line, row))
-    else:
-        for line, raw in enumerate(text.splitlines(), start=1):
-            if not raw.strip():
-                continue
-            try:
-                rows.append((line, json.loads(raw)))
-            except json.JSONDecodeError as exc:
-                errors.append(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})")
-    if not rows and not errors:
-        errors.append("the file holds no judgments")
-    return rows, errors
+    """The rows of a judgment file (JSONL, or CSV with ``scores`` as JSON text)."""
+    return read_rows(data, filename, json_columns=("scores",), converters=dict.fromkeys(INT_COLUMNS, int),
+                     what="judgments")
 
 
 def _timestamp(value, where: str, now: datetime, errors: list[str]) -> datetime | None:
@@ -263,8 +224,7 @@ def import_judgments(session: Session, project: Project, data: bytes, filename: 
     checked = [c for line, row in rows if (c := check_row(project, items, line, row, now, errors)) is not None]
     users = _check_raters(session, checked, errors) if checked else {}
     if errors:
-        errors.sort(key=lambda e: int(e.split()[1].rstrip(":,")) if e.startswith("line ") else 0)
-        raise ImportRejected(errors)
+        raise ImportRejected(in_line_order(errors))
     return _write(session, project, checked, users, filename, hashlib.sha256(data).hexdigest(), actor, now)
 
 
