@@ -50,6 +50,21 @@ def json_body() -> dict:
     return data
 
 
+def uploaded_file(default_stem: str) -> tuple[bytes, str]:
+    """An import file sent as the request body (JSONL, or CSV by its Content-Type) or as a
+    multipart ``file``: (bytes, file name); 413 past ``MAX_IMPORT_MB``."""
+    limit = current_app.config["MAX_IMPORT_MB"] * 1024 * 1024
+    upload = request.files.get("file")
+    if upload is not None:
+        data, filename = upload.read(limit + 1), upload.filename or f"{default_stem}.jsonl"
+    else:
+        data = request.get_data(cache=False)
+        filename = f"{default_stem}.csv" if (request.mimetype or "").endswith("csv") else f"{default_stem}.jsonl"
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"The file is larger than {limit // (1024 * 1024)} MB.")
+    return data, filename
+
+
 def int_arg(name: str, default: int, *, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":

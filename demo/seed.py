@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from flask import current_app
 from sqlalchemy import select
 
 from database import db, utcnow

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
-from api import PREFIX, ApiError, documented, int_arg
+from api import PREFIX, ApiError, documented, int_arg, uploaded_file
 from database import db, utcnow
 from raters.access import requires
 from scoring import data, snapshots
@@ -194,15 +194,7 @@ def import_judgments(project_id: int):
     Raters without an account get an inactive placeholder account (listed in ``new_raters``).
     A refused file answers 422 with ``details.errors``: every ``line N: …`` problem."""
     project = project_for(project_id, "judgments.import")
-    limit = current_app.config["MAX_IMPORT_MB"] * 1024 * 1024
-    upload = request.files.get("file")
-    if upload is not None:
-        data, filename = upload.read(limit + 1), upload.filename or "judgments.jsonl"
-    else:
-        data = request.get_data(cache=False)
-        filename = "judgments.csv" if (request.mimetype or "").endswith("csv") else "judgments.jsonl"
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"The file is larger than {limit // (1024 * 1024)} MB.")
+    data, filename = uploaded_file("judgments")
     try:
         result = judgment_import.import_judgments(db.session, project, data, filename, actor=current_user,
                                                   now=utcnow())

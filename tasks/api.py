@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from api import ApiError, PREFIX, documented, json_body, json_content, paginate
+from api import PREFIX, ApiError, documented, json_body, json_content, paginate, uploaded_file
 from database import db
 from raters.access import requires
 from tasks import assets as asset_ops
@@ -140,15 +140,7 @@ def import_items(project_id: int):
 
     A refused file answers 422 with ``details.errors``: every ``line N: …`` problem."""
     project = project_for(project_id, "items.import")
-    limit = current_app.config["MAX_IMPORT_MB"] * 1024 * 1024
-    upload = request.files.get("file")
-    if upload is not None:
-        data, filename = upload.read(limit + 1), upload.filename or "upload.jsonl"
-    else:
-        data = request.get_data(cache=False)
-        filename = "upload.csv" if (request.mimetype or "").endswith("csv") else "upload.jsonl"
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"The file is larger than {limit // (1024 * 1024)} MB.")
+    data, filename = uploaded_file("upload")
     try:
         record = importing.import_items(db.session, project, data, filename, actor=current_user,
                                         store=asset_store(), media_root=current_app.config["MEDIA_ROOT"],

@@ -316,7 +316,6 @@ def test_split_item_is_adjudicated_through_the_api(world, session):
     p, project = world["project"].id, world["project"]
     project.agreement_target, project.overlap, project.max_overlap = 0.9, 2, 2
     session.commit()
-    choices = {"member": "left", "senior_member": "right"}
     ids = {}
     for role in ("member", "senior_member"):
         payload = next_for(world, role).json
