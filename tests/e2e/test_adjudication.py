@@ -1,0 +1,47 @@
+"""A manager settles a split item from the adjudication queue and resolves a media report."""
+import json
+
+from sqlalchemy import select
+
+from database import db, utcnow
+from tasks import judgment_import
+from tasks.models import Item, Project
+from tasks.rating_models import Adjudication, Flag
+from tests.e2e.conftest import screenshot, sign_in
+
+
+def test_manager_adjudicates_a_split_item_and_resolves_a_report(page, live_server, app):
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.name.like("Neon alley chase%")))
+        rows = [{"external_id": "alley-008", "rater": f"split-{i}", "choice": "a" if i < 3 else "b", "strength": 2,
+                 "confidence": 3, "rationale": f"reason number {i} about the market stalls"} for i in range(5)]
+        judgment_import.import_judgments(db.session, project, "\n".join(map(json.dumps, rows)).encode(),
+                                         "split.jsonl", actor=None, now=utcnow())
+        item = db.session.scalar(select(Item).where(Item.external_id == "alley-010"))
+        db.session.add(Flag(project_id=project.id, item_id=item.id, kind="broken", reason="right clip is black"))
+        db.session.commit()
+        project_id = project.id
+    sign_in(page, live_server, "manager@dailies.example", "demo-manager-pass")
+    page.goto(f"{live_server}/projects/{project_id}")
+    page.click("text=Adjudication")
+    section = page.locator("section.adjudication")
+    assert section.count() == 1 and "alley-008" in section.inner_text()
+    assert section.locator("tbody tr").count() == 5  # the panel's judgments with their rationales
+    assert section.locator("video").count() == 2
+    screenshot(page, "adjudication")
+    section.locator("input[name=choice][value=a]").check()
+    section.locator("input[name=strength][value='1']").check()
+    section.locator("textarea[name=rationale]").fill("Three of five saw the stutter in B; I see it at frame 40 too.")
+    section.locator("button[type=submit]").click()
+    assert "recorded beside the panel's judgments" in page.locator(".flash-success").inner_text()
+    assert page.locator("section.adjudication").count() == 0
+    page.goto(f"{live_server}/projects/{project_id}/flags")
+    page.fill("input[name=resolution]", "Re-encoded the clip")
+    page.click("button:has-text('Resolve')")
+    assert "Report resolved" in page.locator(".flash-success").inner_text()
+    screenshot(page, "flags")
+    with app.app_context():
+        decision = db.session.scalar(select(Adjudication))
+        assert (decision.choice, decision.strength) == ("a", 1)
+        assert db.session.scalar(select(Flag)).resolution == "Re-encoded the clip"
+    assert page.console_errors == []
