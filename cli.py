@@ -17,6 +17,7 @@ from database import db, utcnow
 from raters import services
 from raters.models import ROLES, ApiToken, User
 from tasks import importing, judgment_import
+from tasks.importing import ImportRejected
 from tasks.models import Project
 from tasks.util import asset_store, max_asset_bytes
 
@@ -44,6 +45,19 @@ def _project(ref: str) -> Project:
 
 def _commit() -> None:
     db.session.commit()
+
+
+def _import_file(path: Path, run):
+    """Run an all-or-nothing import of ``path``: commit it, or list its ``line N: …`` errors."""
+    try:
+        result = run(path.read_bytes())
+    except ImportRejected as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{path.name}: {exc}") from None
+    _commit()
+    return result
 
 
 @click.group("db", cls=AppGroup, help="Database schema.")
@@ -141,17 +155,9 @@ def items_group():
 @click.option("--as", "actor_email", default=None, help="e-mail of the manager recorded as importer")
 def items_import(project, path, actor_email):
     target = _project(project)
-    actor = _user(actor_email) if actor_email else None
-    try:
-        record = importing.import_items(db.session, target, path.read_bytes(), path.name, actor=actor,
-                                        store=asset_store(), media_root=current_app.config["MEDIA_ROOT"],
-                                        max_asset_bytes=max_asset_bytes())
-    except importing.ImportRejected as exc:
-        db.session.rollback()
-        for line in exc.errors:
-            click.echo(line, err=True)
-        raise click.ClickException(f"{path.name}: {exc}") from None
-    _commit()
+    record = _import_file(path, lambda data: importing.import_items(
+        db.session, target, data, path.name, actor=_user(actor_email) if actor_email else None,
+        store=asset_store(), media_root=current_app.config["MEDIA_ROOT"], max_asset_bytes=max_asset_bytes()))
     click.echo(f"imported {record.n_items} items into “{target.name}”")
 
 
@@ -166,16 +172,8 @@ def judgments_group():
 @click.option("--as", "actor_email", default=None, help="e-mail of the person recorded as importer")
 def judgments_import(project, path, actor_email):
     target = _project(project)
-    actor = _user(actor_email) if actor_email else None
-    try:
-        result = judgment_import.import_judgments(db.session, target, path.read_bytes(), path.name,
-                                                  actor=actor, now=utcnow())
-    except judgment_import.ImportRejected as exc:
-        db.session.rollback()
-        for line in exc.errors:
-            click.echo(line, err=True)
-        raise click.ClickException(f"{path.name}: {exc}") from None
-    _commit()
+    result = _import_file(path, lambda data: judgment_import.import_judgments(
+        db.session, target, data, path.name, actor=_user(actor_email) if actor_email else None, now=utcnow()))
     made = f", {len(result.new_raters)} new placeholder raters" if result.new_raters else ""
     click.echo(f"imported {result.n_judgments} judgments on {result.n_items} items into “{target.name}”{made}")
 

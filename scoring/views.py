@@ -12,6 +12,7 @@ from raters.access import can, requires
 from scoring import data, figures, snapshots
 from scoring.report import CONSENSUS_FILTERS, consensus_records, select_rows
 from tasks import judgment_import
+from tasks.importing import read_upload
 from tasks.util import project_for
 
 bp = Blueprint("scoring", __name__)
@@ -110,11 +111,8 @@ def import_judgments(project_id: int):
     if upload is None or not upload.filename:
         flash("Choose a JSONL or CSV file of judgments to import.", "error")
         return redirect(url_for("scoring.statistics", project_id=project.id, _anchor="import"))
-    limit = current_app.config["MAX_IMPORT_MB"] * 1024 * 1024
-    data = upload.read(limit + 1)
     try:
-        if len(data) > limit:
-            raise judgment_import.ImportRejected([f"the file is larger than {current_app.config['MAX_IMPORT_MB']} MB"])
+        data = read_upload(upload, current_app.config["MAX_IMPORT_MB"])
         result = judgment_import.import_judgments(db.session, project, data, upload.filename,
                                                   actor=current_user, now=utcnow())
     except judgment_import.ImportRejected as exc:

@@ -130,6 +130,14 @@ def read_rows(data: bytes, filename: str, *, json_columns=(), converters=None,
     return rows, errors
 
 
+def read_upload(upload, max_mb: int) -> bytes:
+    """The bytes of an uploaded import file, refused (ImportRejected) past ``max_mb``."""
+    data = upload.read(max_mb * 1024 * 1024 + 1)
+    if len(data) > max_mb * 1024 * 1024:
+        raise ImportRejected([f"the file is larger than {max_mb} MB"])
+    return data
+
+
 def in_line_order(errors: list[str]) -> list[str]:
     """``line N: …`` messages sorted by line (stable: a line's messages keep their order)."""
     return sorted(errors, key=lambda e: int(e.split()[1].rstrip(":,")) if e.startswith("line ") else 0)

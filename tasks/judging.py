@@ -274,17 +274,24 @@ def _refuse(session: Session, assignment: Assignment, data, error: RatingError, 
     return error
 
 
+def _begin(session: Session, assignment: Assignment, operation: str, data,
+           idempotency_key) -> tuple[str, str, Judgment | None]:
+    """What every judgment write starts with: a valid key, the writer lock on the assignment,
+    the request's fingerprint, and the judgment already stored under that key (a replay)."""
+    key = _check_key(idempotency_key)
+    require_serialised(session)
+    _lock(session, assignment)
+    fingerprint = _fingerprint(assignment, operation, data)
+    return key, fingerprint, _replay(session, assignment, key, fingerprint)
+
+
 def submit_judgment(session: Session, assignment: Assignment, data, *, idempotency_key: str,
                     now: datetime) -> tuple[Judgment, bool]:
     """Judge an open assignment with the client's answer (screen terms). Returns (judgment,
     created): ``created`` is False for an idempotent replay. Raises AnswerInvalid/JudgmentRefused
     (422, draft kept) or RatingError (409: ``already_judged``, ``assignment_skipped``,
     ``assignment_expired``, ``idempotency_key_reused``; 400 ``idempotency_key_required``)."""
-    key = _check_key(idempotency_key)
-    require_serialised(session)
-    _lock(session, assignment)
-    fingerprint = _fingerprint(assignment, "submit", data)
-    replayed = _replay(session, assignment, key, fingerprint)
+    key, fingerprint, replayed = _begin(session, assignment, "submit", data, idempotency_key)
     if replayed is not None:
         return replayed, False
     _require_open(assignment, now)
@@ -309,11 +316,7 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     """Write a new judgment superseding the assignment's current one, within the revision
     window. Returns (judgment, created). Raises as ``submit_judgment``, plus 409
     ``not_judged`` and ``revision_window_closed``."""
-    key = _check_key(idempotency_key)
-    require_serialised(session)
-    _lock(session, assignment)
-    fingerprint = _fingerprint(assignment, "revise", data)
-    replayed = _replay(session, assignment, key, fingerprint)
+    key, fingerprint, replayed = _begin(session, assignment, "revise", data, idempotency_key)
     if replayed is not None:
         return replayed, False
     current = current_judgment(session, assignment)

@@ -82,7 +82,12 @@ def new_project():
 @bp.get("/projects/<int:project_id>")
 @requires("projects.view")
 def project(project_id: int):
-    project = project_for(project_id, "projects.view")
+    return _project_page(project_for(project_id, "projects.view"))
+
+
+def _project_page(project: Project, import_errors: list[str] | None = None, import_filename: str = "",
+                  status: int = 200):
+    """The project page as the current user may see it (with a refused import's errors)."""
     context = {"project": project, "n_items": 0, "items": [], "imports": [], "page": 1, "pages": 1}
     if can(current_user, "items.view"):
         page = max(1, request.args.get("page", 1, type=int))
@@ -104,7 +109,8 @@ def project(project_id: int):
             overlap.queue_query(project).order_by(None).subquery()))
     if current_user.role == "rater":
         context["progress"] = routing.progress(db.session, project, current_user, utcnow())
-    return render_template("tasks/project.html", raters=raters, import_errors=None, **context)
+    return render_template("tasks/project.html", raters=raters, import_errors=import_errors,
+                           import_filename=import_filename, **context), status
 
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
@@ -146,18 +152,14 @@ def import_items(project_id: int):
     if upload is None or not upload.filename:
         flash("Choose a JSONL or CSV file to import.", "error")
         return redirect(url_for("tasks.project", project_id=project.id))
-    data = upload.read(current_app.config["MAX_IMPORT_MB"] * 1024 * 1024 + 1)
     try:
-        if len(data) > current_app.config["MAX_IMPORT_MB"] * 1024 * 1024:
-            raise importing.ImportRejected([f"the file is larger than {current_app.config['MAX_IMPORT_MB']} MB"])
+        data = importing.read_upload(upload, current_app.config["MAX_IMPORT_MB"])
         record = importing.import_items(db.session, project, data, upload.filename, actor=current_user,
                                         store=asset_store(), media_root=current_app.config["MEDIA_ROOT"],
                                         max_asset_bytes=max_asset_bytes())
     except importing.ImportRejected as exc:
         db.session.rollback()
         flash(f"{upload.filename}: nothing was imported — fix these and upload again.", "error")
-        return render_template("tasks/project.html", project=project, n_items=None, items=[], imports=[],
-                               page=1, pages=1, raters=[], import_errors=exc.errors,
-                               import_filename=upload.filename), 422
+        return _project_page(project, exc.errors, upload.filename, 422)
     flash(f"Imported {record.n_items} items from {upload.filename}.", "success")
     return redirect(url_for("tasks.project", project_id=project.id))
