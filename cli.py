@@ -16,10 +16,11 @@ from demo import seed
 from database import db, utcnow
 from raters import services
 from raters.models import ROLES, ApiToken, User
-from tasks import importing, judgment_import
-from tasks.importing import ImportRejected
-from tasks.models import Project
-from tasks.util import asset_store, max_asset_bytes
+from tasks.catalogue import importing
+from tasks.rating import judgment_import
+from tasks.catalogue.importing import ImportRejected
+from tasks.catalogue.models import Project
+from tasks.catalogue.util import asset_store, max_asset_bytes
 
 
 def _read_password(prompt: str) -> str:

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 import choix  # noqa: E402
 import krippendorff  # noqa: E402
 
-from scoring._reliability import count_values  # noqa: E402
-from scoring.agreement import bootstrap_ci, krippendorff_alpha  # noqa: E402
-from scoring.consensus import dawid_skene, majority_vote  # noqa: E402
-from scoring.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry  # noqa: E402
+from scoring.stats._reliability import count_values  # noqa: E402
+from scoring.stats.agreement import bootstrap_ci, krippendorff_alpha  # noqa: E402
+from scoring.stats.consensus import dawid_skene, majority_vote  # noqa: E402
+from scoring.stats.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry  # noqa: E402
 
 
 def best_of(fn, repeats: int):

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from database import db, utcnow
 from raters import services
 from raters.models import User
-from tasks import importing, judgment_import
-from tasks.models import Project
-from tasks.projects import create_project, set_members
-from tasks.util import asset_store, max_asset_bytes
+from tasks.catalogue import importing
+from tasks.rating import judgment_import
+from tasks.catalogue.models import Project
+from tasks.catalogue.projects import create_project, set_members
+from tasks.catalogue.util import asset_store, max_asset_bytes
 
 HERE = Path(__file__).resolve().parent
 ACCOUNTS = HERE / "accounts.json"

@@ -7,9 +7,9 @@ from alembic import context
 from sqlalchemy import pool
 
 import raters.models  # noqa: F401  (register the tables)
-import scoring.models  # noqa: F401
-import tasks.models  # noqa: F401
-import tasks.rating_models  # noqa: F401
+import scoring.reports.models  # noqa: F401
+import tasks.catalogue.models  # noqa: F401
+import tasks.rating.models  # noqa: F401
 from database import Base, make_engine
 
 config = context.config

@@ -1,4 +1,5 @@
-"""Rating tasks: projects, assets and provenance, items and their import."""
+"""Rating tasks: the catalogue (projects, assets, items, import) in `tasks.catalogue`, rating
+(routing, judging, overlap, adjudication) in `tasks.rating`."""
 import markdown as md
 import nh3
 from flask import Flask
@@ -16,7 +17,8 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    from tasks import api, asset_views, rating_api, rating_views, views
+    from tasks.catalogue import api, asset_views, views
+    from tasks.rating import api as rating_api, views as rating_views
 
     app.add_template_filter(render_markdown, "markdown")
     app.register_blueprint(views.bp)

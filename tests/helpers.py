@@ -5,10 +5,10 @@ import io
 import json
 import shutil
 
-from tasks import assets as asset_ops
-from tasks import importing
-from tasks.models import Project
-from tasks.projects import create_project, set_members
+from tasks.catalogue import assets as asset_ops
+from tasks.catalogue import importing
+from tasks.catalogue.models import Project
+from tasks.catalogue.projects import create_project, set_members
 from tests.conftest import DEMO_MEDIA
 
 RUBRIC = [{"key": "coherence", "label": "Coherence", "min": 1, "max": 5,

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from database import db, utcnow
 from raters import services
 from raters.models import User
-from tasks.models import Asset, Item
-from tasks.rating_models import Assignment, Flag
+from tasks.catalogue.models import Asset, Item
+from tasks.rating.models import Assignment, Flag
 from tests.helpers import import_rows, install_demo_media, make_project, video_row
 
 ROLES = ("anonymous", "admin", "manager", "researcher", "member", "outsider")

@@ -1,4 +1,4 @@
-"""statistics snapshots: cached statistics reports per project and cache key (scoring.models).
+"""statistics snapshots: cached statistics reports per project and cache key (scoring.reports.models).
 
 Revision ID: 9000ff7818f8
 Revises: da8bf01ee9ab

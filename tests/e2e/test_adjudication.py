@@ -4,9 +4,9 @@ import json
 from sqlalchemy import select
 
 from database import db, utcnow
-from tasks import judgment_import
-from tasks.models import Item, Project
-from tasks.rating_models import Adjudication, Flag
+from tasks.rating import judgment_import
+from tasks.catalogue.models import Item, Project
+from tasks.rating.models import Adjudication, Flag
 from tests.e2e.conftest import screenshot, sign_in
 
 

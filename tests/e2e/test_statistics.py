@@ -14,9 +14,9 @@ from sqlalchemy import select
 import jobs
 from database import db, utcnow
 from raters.models import User
-from scoring import snapshots
-from tasks import judgment_import
-from tasks.models import Project
+from scoring.reports import snapshots
+from tasks.rating import judgment_import
+from tasks.catalogue.models import Project
 from tests.e2e.conftest import screenshot, sign_in
 from tests.scoring.stats_factories import item, stats_project
 

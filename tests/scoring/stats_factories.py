@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from database import utcnow
 from raters.models import User
-from tasks.models import Asset, Item, ItemOutput, Project
-from tasks.rating_models import Adjudication, Assignment, Judgment
+from tasks.catalogue.models import Asset, Item, ItemOutput, Project
+from tasks.rating.models import Adjudication, Assignment, Judgment
 from tests.helpers import make_project
 
 _n = itertools.count(1)

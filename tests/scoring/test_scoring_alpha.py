@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import _reliability
-from scoring.agreement import AlphaDetails, alpha_details, krippendorff_alpha, percent_agreement
+from scoring.stats import _reliability
+from scoring.stats.agreement import AlphaDetails, alpha_details, krippendorff_alpha, percent_agreement
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 NAN = np.nan

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import _bootstrap, _reliability
-from scoring.agreement import FAST_STATISTICS, bootstrap_ci, krippendorff_alpha, percent_agreement
+from scoring.stats import _bootstrap, _reliability
+from scoring.stats.agreement import FAST_STATISTICS, bootstrap_ci, krippendorff_alpha, percent_agreement
 
 NAN = np.nan
 

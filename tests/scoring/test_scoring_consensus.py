@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.consensus import dawid_skene, majority_vote
+from scoring.stats.consensus import dawid_skene, majority_vote
 
 
 def long_frame(rows):

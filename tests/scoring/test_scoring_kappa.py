@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats import inter_rater
 
-from scoring.agreement import cohen_kappa, fleiss_kappa
+from scoring.stats.agreement import cohen_kappa, fleiss_kappa
 
 NAN = np.nan
 

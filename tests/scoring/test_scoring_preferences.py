@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scoring.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry
+from scoring.stats.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry
 
 
 def rows_from_counts(wins, ties=None):

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 import jobs
 from database import db
-from scoring import report as report_mod
-from scoring import data, snapshots
-from scoring.models import StatsSnapshot
+from scoring.reports import report as report_mod
+from scoring.reports import data, snapshots
+from scoring.reports.models import StatsSnapshot
 from tests.helpers import jsonl
 from tests.scoring.stats_factories import item, judge, pairwise_panel, rater, stats_project
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring import data, frames
-from scoring.agreement import alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement
-from scoring.consensus import dawid_skene, majority_vote
-from scoring.preferences import bootstrap_leaderboard
-from scoring.report import build_report, consensus_records
+from scoring.reports import data, frames
+from scoring.stats.agreement import alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement
+from scoring.stats.consensus import dawid_skene, majority_vote
+from scoring.stats.preferences import bootstrap_leaderboard
+from scoring.reports.report import build_report, consensus_records
 from tests.scoring.stats_factories import (
     adjudicate, item, judge, pairwise_panel, rater, revise, stats_project,
 )
@@ -119,7 +119,7 @@ PANEL = {  # four raters, missing values, a tie — the choices per item
 
 
 def _matrix(table, code):
-    """Raters x items, written out independently of scoring.frames."""
+    """Raters x items, written out independently of scoring.reports.frames."""
     return np.array([[code[row[r]] if row[r] is not None else NAN for row in table.values()]
                      for r in range(4)], dtype=float)
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from raters.models import User
-from tasks import assets as asset_ops
-from tasks.models import Asset, Item, ItemExpertise, ItemOutput, Project
+from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemOutput, Project
 from tests.helpers import make_project
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)

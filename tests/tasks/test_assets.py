@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks import assets as asset_ops
-from tasks.models import Asset, ConsentChange
+from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.models import Asset, ConsentChange
 from tests.conftest import DEMO_MEDIA
 from tests.helpers import import_rows, install_demo_media, make_project, video_row
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from database import utcnow
-from tasks.models import Item
-from tasks.rating_models import Assignment, Judgment
+from tasks.catalogue.models import Item
+from tasks.rating.models import Assignment, Judgment
 from tests.tasks.rating_factories import make_item, rating_project, rationale
 
 N_RATERS = 16

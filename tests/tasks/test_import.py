@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks.importing import ImportRejected
-from tasks.models import Asset, ConsentChange, Item, ItemImport, ItemOutput
+from tasks.catalogue.importing import ImportRejected
+from tasks.catalogue.models import Asset, ConsentChange, Item, ItemImport, ItemOutput
 from tests.helpers import RUBRIC, import_rows, install_demo_media, jsonl, make_project, video_row
 
 

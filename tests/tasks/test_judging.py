@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from raters.models import User
-from tasks import answers, judging, routing
-from tasks.rating_models import (
+from tasks.rating import answers, judging, routing
+from tasks.rating.models import (
     AnswerInvalid, Assignment, Judgment, JudgmentRefused, NotFound, RatingError,
 )
 from tests.tasks.rating_factories import (  # noqa: F401

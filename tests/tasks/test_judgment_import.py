@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import AuditEvent, User
-from tasks.rating_models import Assignment, ItemPanel, Judgment
+from tasks.rating.models import Assignment, ItemPanel, Judgment
 from tests.helpers import jsonl
 from tests.scoring.stats_factories import item, judge, rater, stats_project
 

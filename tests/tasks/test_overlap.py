@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks import judging, overlap, routing
-from tasks.rating_models import AnswerInvalid, Judgment, RatingError
+from tasks.rating import judging, overlap, routing
+from tasks.rating.models import AnswerInvalid, Judgment, RatingError
 from tests.tasks.rating_factories import T0, after, answer, make_item, rating_project, wsession  # noqa: F401
 
 RUBRIC7 = [{"key": "craft", "label": "Craft", "min": 1, "max": 7, "levels": {"1": "poor", "7": "superb"}},

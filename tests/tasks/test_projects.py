@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks.models import Project
-from tasks.projects import ProjectError, create_project, validate_project
+from tasks.catalogue.models import Project
+from tasks.catalogue.projects import ProjectError, create_project, validate_project
 from tests.helpers import RUBRIC, import_rows, install_demo_media, make_project, video_row
 
 

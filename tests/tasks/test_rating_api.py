@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from tasks import overlap
-from tasks.rating_models import Assignment, Draft, Flag, Judgment
+from tasks.rating import overlap
+from tasks.rating.models import Assignment, Draft, Flag, Judgment
 from tests.tasks.rating_factories import make_item, rating_project, rationale, store_for
 
 ROLES = ("anonymous", "admin", "manager", "researcher", "member", "outsider", "senior_member", "senior_outsider")
@@ -353,7 +353,7 @@ def test_an_archived_project_serves_no_assignments(world, session):
 def test_a_constraint_hit_by_a_race_answers_409_not_500(world, monkeypatch):
     from sqlalchemy.exc import IntegrityError
 
-    from tasks import routing
+    from tasks.rating import routing
 
     def racing(*_args, **_kwargs):
         raise IntegrityError("INSERT INTO assignments …", {}, Exception("uq_assignments_one_open"))

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks import judging, routing
-from tasks.models import Item
-from tasks.rating_models import Assignment, Flag
+from tasks.rating import judging, routing
+from tasks.catalogue.models import Item
+from tasks.rating.models import Assignment, Flag
 from tests.tasks.rating_factories import T0, after, answer, make_item, rating_project, wsession  # noqa: F401
 
 

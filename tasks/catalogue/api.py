@@ -8,12 +8,12 @@ from sqlalchemy import select
 from api import PREFIX, ApiError, documented, json_body, json_content, paginate, uploaded_file
 from database import db
 from raters.access import requires
-from tasks import assets as asset_ops
-from tasks import importing
-from tasks.asset_views import upload_asset
-from tasks.models import Asset, Item
-from tasks.projects import SETTINGS, ProjectError, create_project, set_members, update_project
-from tasks.util import asset_store, max_asset_bytes, project_for, visible_projects_query
+from tasks.catalogue import assets as asset_ops
+from tasks.catalogue import importing
+from tasks.catalogue.asset_views import upload_asset
+from tasks.catalogue.models import Asset, Item
+from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
+from tasks.catalogue.util import asset_store, max_asset_bytes, project_for, visible_projects_query
 
 bp = Blueprint("tasks_api", __name__, url_prefix=PREFIX)
 

@@ -1,7 +1,7 @@
 """Statistics snapshots: serve the report of the project's current data, computing it in the
 request for small projects and on the job queue for large ones.
 
-``serve`` looks up the snapshot of the current cache key (``scoring.data.fingerprint``). When it
+``serve`` looks up the snapshot of the current cache key (``scoring.reports.data.fingerprint``). When it
 is missing (or a recompute is forced):
 
 * at most ``inline_max`` current judgments: computed now and stored;
@@ -10,7 +10,7 @@ is missing (or a recompute is forced):
   snapshot is served marked *stale* meanwhile. A claim older than ``job_timeout_s`` is
   queued again; a failed job is retried only on request (Recompute).
 
-The rows are read and written by ``scoring.data`` through the caller's session (the request or
+The rows are read and written by ``scoring.reports.data`` through the caller's session (the request or
 job commits); nothing here commits, except the job, which is its own unit of work.
 """
 from __future__ import annotations
@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 
 import jobs
 from database import db, utcnow
-from scoring import data
-from scoring.models import StatsSnapshot
-from scoring.report import build_report
-from tasks.models import Project
+from scoring.reports import data
+from scoring.reports.models import StatsSnapshot
+from scoring.reports.report import build_report
+from tasks.catalogue.models import Project
 
 log = logging.getLogger("dailies.scoring")
 

@@ -21,7 +21,7 @@ rater. A rater may not judge an item twice: not twice in the file, not when they
 current judgment on it, and not while they hold an open assignment of it.
 
 Stored with ``source='imported'``, no assignment, no time on task or playback; each touched
-item's panel is recomputed (``tasks.overlap.refresh_panel``).
+item's panel is recomputed (``tasks.rating.overlap.refresh_panel``).
 """
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit, create_placeholder_rater, placeholder_email
-from tasks import overlap
-from tasks.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
-from tasks.importing import ImportRejected, in_line_order, read_rows
-from tasks.models import Item, Project
-from tasks.rating_models import Assignment, Judgment
+from tasks.rating import overlap
+from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
+from tasks.catalogue.importing import ImportRejected, in_line_order, read_rows
+from tasks.catalogue.models import Item, Project
+from tasks.rating.models import Assignment, Judgment
 
 ROW_FIELDS = {"external_id", "rater", "choice", "strength", "scores", "rationale", "confidence", "created_at"}
 INT_COLUMNS = ("strength", "confidence")

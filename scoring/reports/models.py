@@ -1,6 +1,6 @@
 """Cached statistics: one snapshot per project and cache key.
 
-The key (``scoring.data.cache_key``) names the data a report was computed from: the project's
+The key (``scoring.reports.data.cache_key``) names the data a report was computed from: the project's
 revision plus a fingerprint of its judgments and adjudications, so any new, revised or imported
 judgment gives a new key and the old snapshot becomes *stale*. A row with ``report`` NULL and
 ``requested_at`` set is a computation that was queued and has not finished; a ready row with
@@ -30,7 +30,7 @@ class StatsSnapshot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
-    # Agreement, leaderboard, win rates and counts (``scoring.report.build_report`` minus the
+    # Agreement, leaderboard, win rates and counts (``scoring.reports.report.build_report`` minus the
     # per-item consensus, which is kept apart so summary reads stay small).
     report: Mapped[dict | None] = mapped_column(NullableJSON)
     consensus: Mapped[dict | None] = deferred(mapped_column(NullableJSON))

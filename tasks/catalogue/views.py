@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 from database import db, utcnow
 from raters.access import can, requires
 from raters.models import User
-from tasks import importing, judging, overlap, routing
-from tasks.models import Item, ItemImport, Project
-from tasks.rating_models import Flag
-from tasks.projects import SETTINGS, ProjectError, create_project, set_members, update_project
-from tasks.util import asset_store, max_asset_bytes, project_for, visible_projects_query
+from tasks.catalogue import importing
+from tasks.rating import judging, overlap, routing
+from tasks.catalogue.models import Item, ItemImport, Project
+from tasks.rating.models import Flag
+from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
+from tasks.catalogue.util import asset_store, max_asset_bytes, project_for, visible_projects_query
 
 bp = Blueprint("tasks", __name__)
 RUBRIC_FORM_ROWS = 2  # blank criteria rows offered beyond the existing ones

@@ -28,13 +28,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from scoring import frames as fr
-from scoring.agreement import (
+from scoring.reports import frames as fr
+from scoring.stats.agreement import (
     NO_PAIRABLE_UNITS, alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement,
 )
-from scoring.consensus import dawid_skene, majority_vote
-from scoring.preferences import bootstrap_leaderboard
-from scoring import _bt
+from scoring.stats.consensus import dawid_skene, majority_vote
+from scoring.stats.preferences import bootstrap_leaderboard
+from scoring.stats import _bt
 
 REPORT_VERSION = 1
 BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")

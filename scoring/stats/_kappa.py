@@ -1,4 +1,4 @@
-"""Private: Fleiss' and Cohen's kappa (re-exported by :mod:`scoring.agreement`)."""
+"""Private: Fleiss' and Cohen's kappa (re-exported by :mod:`scoring.stats.agreement`)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from sqlalchemy import exists, select
 
 from database import db
 from raters.access import authorize, can
-from tasks.assets import AssetStore
-from tasks.models import Asset, Item, ItemOutput, Project, ProjectMember
+from tasks.catalogue.assets import AssetStore
+from tasks.catalogue.models import Asset, Item, ItemOutput, Project, ProjectMember
 
 
 def asset_store() -> AssetStore:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from raters.models import User
-from tasks.models import CONSENT_STATES, Asset, ConsentChange
+from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange
 
 # sniffed format → (media kind, MIME type, extensions a file of that format may carry)
 FORMATS = {

@@ -1,7 +1,7 @@
 """The one scoring module that touches the database: a project's current judgments as frames,
 the cache key naming the data they come from, and the rows of the cached snapshots. Thin on
-purpose: queries here, statistics in ``scoring.frames`` and ``scoring.report``, the caching
-policy in ``scoring.snapshots``.
+purpose: queries here, statistics in ``scoring.reports.frames`` and ``scoring.reports.report``, the caching
+policy in ``scoring.reports.snapshots``.
 
 *Current* judgments are those not superseded (``superseded_at IS NULL``), live and imported
 alike: a revised judgment counts once, as its latest version.
@@ -16,12 +16,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scoring import frames as fr
-from scoring.models import StatsSnapshot
-from scoring.report import REPORT_VERSION
-from tasks.models import Item, ItemOutput, Project
-from tasks.rating_models import Adjudication, Judgment
-from tasks.routing import is_gold_sql
+from scoring.reports import frames as fr
+from scoring.reports.models import StatsSnapshot
+from scoring.reports.report import REPORT_VERSION
+from tasks.catalogue.models import Item, ItemOutput, Project
+from tasks.rating.models import Adjudication, Judgment
+from tasks.rating.routing import is_gold_sql
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
                     items_frame(session, project), adjudications(session, project))
 
 
-# -- cached snapshots (scoring.snapshots decides when; these read and write the rows) ---------
+# -- cached snapshots (scoring.reports.snapshots decides when; these read and write the rows) ---------
 
 KEEP_PREVIOUS = 2  # earlier ready snapshots kept per project (served as stale while computing)
 EMPTY_CONSENSUS = {"criteria": [], "columns": [], "rows": [], "dawid_skene": {}}

@@ -28,9 +28,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
-from tasks.answers import count_words, is_whole, scores_problems
-from tasks.models import Item, Project
-from tasks.rating_models import Adjudication, AnswerInvalid, ItemPanel, Judgment, RatingError
+from tasks.rating.answers import count_words, is_whole, scores_problems
+from tasks.catalogue.models import Item, Project
+from tasks.rating.models import Adjudication, AnswerInvalid, ItemPanel, Judgment, RatingError
 
 
 # -- agreement: pure ------------------------------------------------------------------------

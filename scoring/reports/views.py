@@ -9,11 +9,11 @@ from flask_login import current_user
 
 from database import db, utcnow
 from raters.access import can, requires
-from scoring import data, figures, snapshots
-from scoring.report import CONSENSUS_FILTERS, consensus_records, select_rows
-from tasks import judgment_import
-from tasks.importing import read_upload
-from tasks.util import project_for
+from scoring.reports import data, figures, snapshots
+from scoring.reports.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from tasks.rating import judgment_import
+from tasks.catalogue.importing import read_upload
+from tasks.catalogue.util import project_for
 
 bp = Blueprint("scoring", __name__)
 CONSENSUS_PER_PAGE = 50

@@ -1,6 +1,6 @@
 """Turn a project's judgments (one row each) into what the statistics take (pure pandas).
 
-Input, as ``scoring.data`` loads it (or as a test builds it):
+Input, as ``scoring.reports.data`` loads it (or as a test builds it):
 
 * ``judgments``: one row per *current* judgment with columns ``judgment_id``, ``item``,
   ``rater``, ``source`` (``live``/``imported``), ``choice`` (``a``/``b``/``tie`` in item labels,
@@ -55,7 +55,7 @@ class Criterion:
 
 @dataclass
 class ProjectFrames:
-    """A project's judgments ready for ``scoring.report.build_report``."""
+    """A project's judgments ready for ``scoring.reports.report.build_report``."""
 
     kind: str  # pairwise | rubric
     criteria: list[Criterion]

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import TAG_RE, audit
-from tasks import assets as asset_ops
-from tasks.models import Asset, Item, ItemExpertise, ItemImport, ItemOutput, Project
+from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemImport, ItemOutput, Project
 
 ROW_FIELDS = {"external_id", "prompt", "outputs", "model_confidence", "expertise", "gold", "metadata"}
 OUTPUT_FIELDS = {"model", "asset", "text", "provenance", "duration_s"}

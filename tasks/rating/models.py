@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base, UTCDateTime, utcnow
 from raters.models import User
-from tasks.models import Item, Project
+from tasks.catalogue.models import Item, Project
 
 ASSIGNMENT_STATES = ("open", "submitted", "skipped", "expired")
 FLAG_KINDS = ("broken", "unsafe", "other")
@@ -172,7 +172,7 @@ class Flag(Base):
 class ItemPanel(Base):
     """Where an item's panel stands, recomputed from its current judgments after each one.
 
-    A cache of a derived value (``tasks.overlap.panel_state``) kept so routing can filter in SQL:
+    A cache of a derived value (``tasks.rating.overlap.panel_state``) kept so routing can filter in SQL:
     ``target`` is how many judgments the item needs; ``split`` means the adjudication queue.
     Items with no row yet are collecting toward the project's ``overlap``.
     """

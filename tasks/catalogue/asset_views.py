@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from database import db
 from raters.access import requires
-from tasks import assets as asset_ops
-from tasks.models import CONSENT_STATES, Asset, Item, ItemOutput, Project
-from tasks.util import asset_store, max_asset_bytes, may_fetch_media
+from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.models import CONSENT_STATES, Asset, Item, ItemOutput, Project
+from tasks.catalogue.util import asset_store, max_asset_bytes, may_fetch_media
 
 bp = Blueprint("assets", __name__)
 PER_PAGE = 50

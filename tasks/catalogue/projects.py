@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
-from tasks import overlap
-from tasks.models import KINDS, MODALITIES, Item, Project, ProjectMember
+from tasks.rating import overlap
+from tasks.catalogue.models import KINDS, MODALITIES, Item, Project, ProjectMember
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 

@@ -13,10 +13,10 @@ from flask_login import current_user
 from api import PREFIX, ApiError, documented, int_arg, uploaded_file
 from database import db, utcnow
 from raters.access import requires
-from scoring import data, snapshots
-from scoring.report import CONSENSUS_FILTERS, consensus_records, select_rows
-from tasks import judgment_import
-from tasks.util import project_for
+from scoring.reports import data, snapshots
+from scoring.reports.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from tasks.rating import judgment_import
+from tasks.catalogue.util import project_for
 
 bp = Blueprint("scoring_api", __name__, url_prefix=PREFIX)
 RETRY_AFTER_S = 5

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks import judging, overlap, routing
-from tasks.models import Item
-from tasks.rating_models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
-from tasks.util import asset_store, project_for
+from tasks.rating import judging, overlap, routing
+from tasks.catalogue.models import Item
+from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
+from tasks.catalogue.util import asset_store, project_for
 
 bp = Blueprint("rating_api", __name__, url_prefix=PREFIX)
 

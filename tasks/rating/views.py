@@ -1,8 +1,8 @@
 """The rating pages: start or resume, the task page, submit and revise, draft autosave, skip,
 flag; and for managers (and senior raters) the adjudication queue and the media reports.
 
-The pages call the same services as the API (``tasks.routing``, ``tasks.judging``,
-``tasks.overlap``) and show their refusals beside the fields; the refused answer stays as the
+The pages call the same services as the API (``tasks.rating.routing``, ``tasks.rating.judging``,
+``tasks.rating.overlap``) and show their refusals beside the fields; the refused answer stays as the
 draft. Write routes run as SQLite writers (``BEGIN IMMEDIATE``) like the API's.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks import judging, overlap, routing
-from tasks.models import Item
-from tasks.rating_api import assignment_json, judgment_json, queue_item_json
-from tasks.rating_models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
-from tasks.util import project_for
+from tasks.rating import judging, overlap, routing
+from tasks.catalogue.models import Item
+from tasks.rating.api import assignment_json, judgment_json, queue_item_json
+from tasks.rating.models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
+from tasks.catalogue.util import project_for
 
 bp = Blueprint("rating", __name__)
 

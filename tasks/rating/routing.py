@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session
 
 from database import IMMEDIATE_OPTION
 from raters.models import User
-from tasks.models import Item, ItemExpertise, Project, ProjectMember
-from tasks.rating_models import Adjudication, Assignment, Flag, ItemPanel, Judgment
+from tasks.catalogue.models import Item, ItemExpertise, Project, ProjectMember
+from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment
 
 DEFAULT_TTL = timedelta(minutes=30)
 HASH_SPACE = 2**32

@@ -4,7 +4,7 @@ revise, draft, skip, flag).
 Rules (server-side; ``rules_for`` gives the page the same numbers to show live):
 - Rationale: at least ``min_rationale_words`` words; not a near-copy (Jaccard ≥ 0.9 of word
   3-shingles) of any of the rater's own last 50 rationales in the project; not mostly the brief
-  (≥ 0.8 of its shingles inside the brief's). See ``tasks.answers``.
+  (≥ 0.8 of its shingles inside the brief's). See ``tasks.rating.answers``.
 - Timing: refused sooner than ``min_media_fraction`` × the media's duration after serving, by the
   server clock. Video and audio play synchronised side by side, so the pair needs the *longer*
   duration; two scripts are read one after the other, so they need the *sum* of their reading
@@ -36,17 +36,17 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from raters.models import User
-from tasks import overlap
-from tasks.answers import (
+from tasks.rating import overlap
+from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
 )
-from tasks.models import Item, Project
-from tasks.projects import SETTINGS
-from tasks.rating_models import (
+from tasks.catalogue.models import Item, Project
+from tasks.catalogue.projects import SETTINGS
+from tasks.rating.models import (
     FLAG_KINDS, AnswerInvalid, Assignment, Draft, Flag, Judgment, JudgmentRefused, NotFound, RatingError,
 )
-from tasks.routing import require_serialised
+from tasks.rating.routing import require_serialised
 
 ANSWER_FIELDS = {"choice", "strength", "scores", "confidence", "rationale", "playback", "paste_count",
                  "keystrokes"}

@@ -1,0 +1,1 @@
+"""The catalogue: projects, assets and their provenance, items and their import."""
