@@ -4,7 +4,9 @@ purpose: queries here, statistics in ``scoring.reports.frames`` and ``scoring.re
 policy in ``scoring.reports.snapshots``.
 
 *Current* judgments are those not superseded (``superseded_at IS NULL``), live and imported
-alike: a revised judgment counts once, as its latest version.
+alike: a revised judgment counts once, as its latest version. Judgments of items with an output
+whose asset's consent is withdrawn are kept but left out, and counted (``consent_excluded``); a
+consent change bumps the project's revision, so the cache key changes with it.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from scoring.reports.models import StatsSnapshot
 from scoring.reports.report import REPORT_VERSION
 from tasks.catalogue.models import Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Judgment
+from tasks.rating.consent import excluded_judgment_ids_sql
 from tasks.rating.routing import is_gold_sql
 
 
@@ -51,11 +54,17 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     rows = session.execute(
         select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
                Judgment.strength, Judgment.scores)
-        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
+        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
+               Judgment.id.not_in(excluded_judgment_ids_sql(project.id)))
         .order_by(Judgment.id)).all()
     if not rows:
         return fr.empty_judgments()
     return pd.DataFrame.from_records(rows, columns=list(fr.JUDGMENT_COLUMNS))
+
+
+def consent_excluded(session: Session, project: Project) -> int:
+    """How many current judgments are left out because an output's consent was withdrawn."""
+    return session.scalar(select(func.count()).select_from(excluded_judgment_ids_sql(project.id).subquery()))
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:

@@ -2,15 +2,20 @@
 revise, draft, skip, flag).
 
 Rules (server-side; ``rules_for`` gives the page the same numbers to show live):
-- Rationale: at least ``min_rationale_words`` words; not a near-copy (Jaccard ≥ 0.9 of word
-  3-shingles) of any of the rater's own last 50 rationales in the project; not mostly the brief
-  (≥ 0.8 of its shingles inside the brief's). See ``tasks.rating.answers``.
+- Rationale effort (``tasks.rating.answers.rationale_problem``, thresholds documented there): at
+  least ``min_rationale_words`` words; no filler (too few different words, a word or phrase
+  repeated in a row); not mostly the brief or the rubric's level descriptions; not a near-copy of
+  one of the rater's own last 50 rationales in the project, nor a copy of another rater's
+  rationale on the same item — all compared with side words and model names normalised.
 - Timing: refused sooner than ``min_media_fraction`` × the media's duration after serving, by the
   server clock. Video and audio play synchronised side by side, so the pair needs the *longer*
   duration; two scripts are read one after the other, so they need the *sum* of their reading
   times (stored on the asset at import, 4 words a second).
-- Playback (video, audio): each output's client-reported seconds played ≥ ``min_media_fraction``
-  × its duration. Scripts are read, not played: no playback rule.
+- Playback (video, audio): only what the server observed counts (``tasks.rating.playback``:
+  the page's heartbeats, or the media bytes an API client fetched for the assignment). Each
+  output's observed seconds ≥ ``min_media_fraction`` × its duration; a client's claim above the
+  clip's duration, above the time since serving, or above the observation is refused. The
+  judgment stores the observed seconds. Scripts are read, not played: no playback rule.
 - An output whose duration is unknown is left out of both rules.
 - A refused (or malformed) answer is saved as the assignment's draft; the caller must keep that
   write although it answers 4xx (``db.keep_on_refusal()``, see ``RatingError.draft_saved``).
@@ -36,7 +41,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from raters.models import User
-from tasks.rating import overlap
+from tasks.rating import overlap, playback
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
@@ -202,8 +207,13 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
         select(Judgment.rationale).where(Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
                                          Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
         .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES)).all()
+    others = session.scalars(select(Judgment.rationale).where(
+        Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
+        Judgment.superseded_at.is_(None))).all()
+    levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
-                                brief=assignment.item.prompt, earlier=earlier)
+                                brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
+                                side_words=[o.model for o in assignment.item.outputs])
     if message:
         problems["rationale"] = message
     if revising is not None:
@@ -214,15 +224,40 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
     if elapsed < dwell:
         problems["timing"] = (f"Submitted {elapsed:.0f} s after the task opened; the media needs at least "
                               f"{dwell:.0f} s ({project.min_media_fraction:.0%} of its length). Keep watching.")
-    short = []
-    for label, need in sorted(required_playback_s(project.modality, project.min_media_fraction, by_label).items()):
-        played = (answer.playback or {}).get(label, 0.0)
-        if played < need:
-            short.append(f"{assignment.side_of(label)} {played:.1f} s of {need:.1f} s")
-    if short:
-        problems["playback"] = (f"Play at least {project.min_media_fraction:.0%} of each output before judging "
-                                f"(played: {'; '.join(short)}).")
+    message = playback_problem(assignment, answer, playback.observed(session, assignment, now), elapsed)
+    if message:
+        problems["playback"] = message
     return problems
+
+
+def playback_problem(assignment: Assignment, answer: Answer, seen: dict[str, float], elapsed: float) -> str | None:
+    """Why the playback is refused (claims beyond the media, the clock or the observation; too
+    little observed), or None. ``seen``: server-observed seconds by label (``tasks.rating.playback``)."""
+    project = assignment.project
+    if project.modality == "script":
+        return None
+    by_label = durations(assignment)
+    side = {label: assignment.side_of(label).capitalize() for label in by_label}
+    claims, tolerance = answer.playback or {}, playback.CLAIM_TOLERANCE_S
+    for label, claimed in sorted(claims.items()):
+        duration = by_label.get(label)
+        if duration and claimed > duration + 0.5:
+            return (f"{side[label]}: {claimed:.1f} s played was claimed, but the clip is {duration:.1f} s long. "
+                    "Only playback the server observed counts.")
+        if claimed > elapsed + tolerance:
+            return (f"{side[label]}: {claimed:.1f} s played was claimed, but the task was served only "
+                    f"{elapsed:.1f} s ago. Only playback the server observed counts.")
+        if claimed > seen.get(label, 0.0) + tolerance:
+            return (f"{side[label]}: {claimed:.1f} s played was claimed, but the server observed "
+                    f"{seen.get(label, 0.0):.1f} s (the page's player reports, or the media fetched for this task). "
+                    "Play it here, or fetch the media with your token.")
+    short = [f"{side[label]} {seen.get(label, 0.0):.1f} s of {need:.1f} s" for label, need in
+             sorted(required_playback_s(project.modality, project.min_media_fraction, by_label).items())
+             if seen.get(label, 0.0) + 1e-6 < need]
+    if short:
+        return (f"Play at least {project.min_media_fraction:.0%} of each output before judging "
+                f"(observed by the server: {'; '.join(short)}).")
+    return None
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -303,6 +338,8 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     if problems:
         raise _refuse(session, assignment, data, JudgmentRefused(
             "The judgment was refused: " + " ".join(problems.values()), problems), now)
+    if assignment.project.modality != "script":  # what the server saw, not what was claimed
+        answer.playback = {k: v for k, v in playback.observed(session, assignment, now).items() if v} or None
     judgment = _write(session, assignment, answer, key, fingerprint, now)
     assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)

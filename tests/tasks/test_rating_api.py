@@ -10,16 +10,22 @@ from sqlalchemy import func, select, update
 
 from tasks.rating import overlap
 from tasks.rating.models import Assignment, Draft, Flag, Judgment
-from tests.tasks.rating_factories import make_item, rating_project, rationale, store_for
+from tests.tasks.rating_factories import make_item, observe, rating_project, rationale, store_for
 
 ROLES = ("anonymous", "admin", "manager", "researcher", "member", "outsider", "senior_member", "senior_outsider")
 
 
-def backdate(session, assignment_id: int, seconds: float = 600) -> None:
-    """Pretend the assignment was served ``seconds`` ago (the server clock decides dwell)."""
+def backdate(session, assignment_id: int, seconds: float = 600, *, watched: bool = True) -> None:
+    """Pretend the assignment was served ``seconds`` ago (the server clock decides dwell) and,
+    with ``watched``, that the server observed both outputs played through."""
     row = session.get(Assignment, assignment_id)
     session.execute(update(Assignment).where(Assignment.id == assignment_id).values(
         served_at=row.served_at - timedelta(seconds=seconds), expires_at=row.expires_at - timedelta(seconds=seconds)))
+    session.expire_all()
+    if watched:
+        row = session.get(Assignment, assignment_id)
+        sides = ("left", "right") if row.project.kind == "pairwise" else ("output",)
+        observe(session, row, {side: row.item.outputs[0].asset.duration_s or 0 for side in sides})
     session.commit()
     session.expire_all()
 
