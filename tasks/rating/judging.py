@@ -49,7 +49,7 @@ from tasks.rating.answers import (
 from tasks.catalogue.models import Item, Project
 from tasks.catalogue.projects import SETTINGS
 from tasks.rating.models import (
-    FLAG_KINDS, AnswerInvalid, Assignment, Draft, Flag, Judgment, JudgmentRefused, NotFound, RatingError,
+    AnswerInvalid, Assignment, Draft, Judgment, JudgmentRefused, NotFound, RatingError,
 )
 from tasks.rating.routing import require_serialised
 
@@ -421,38 +421,6 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     assignment.status, assignment.skip_reason, assignment.closed_at = "skipped", reason.strip(), now
     session.flush()
     return assignment
-
-
-def flag_assignment(session: Session, assignment: Assignment, kind, reason, *, now: datetime) -> Flag:
-    """Report broken or unsafe media of the assignment's item to the project's managers. The item
-    leaves routing until a manager resolves the flag; an open assignment is skipped with it."""
-    problems = {}
-    if kind not in FLAG_KINDS:
-        problems["kind"] = f"one of {', '.join(FLAG_KINDS)}"
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
-        problems["reason"] = f"describe the problem (at most {MAX_REASON_CHARS} characters)"
-    if problems:
-        raise AnswerInvalid("The flag is not valid.", problems)
-    session.refresh(assignment, with_for_update=True)
-    flag = Flag(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
-                reported_by_id=assignment.rater_id, kind=kind, reason=reason.strip(), created_at=now)
-    session.add(flag)
-    if assignment.status == "open" and not is_expired(assignment, now):
-        assignment.status, assignment.closed_at = "skipped", now
-        assignment.skip_reason = f"flagged as {kind}: {reason.strip()}"
-    session.flush()
-    return flag
-
-
-def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: datetime) -> Flag:
-    """Close a flag with what was done; its item is routed again (if nothing else holds it)."""
-    if flag.resolved_at is not None:
-        raise RatingError("This flag is already resolved.", code="already_resolved")
-    if not isinstance(resolution, str) or not resolution.strip():
-        raise AnswerInvalid("Say what was done about the flag.", {"resolution": "required"})
-    flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution.strip()
-    session.flush()
-    return flag
 
 
 def judged_count(session: Session, project_id: int, rater_id: int) -> int:

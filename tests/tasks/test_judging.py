@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from raters.models import User
-from tasks.rating import answers, judging, routing
+from tasks.rating import answers, flags, judging, routing
 from tasks.rating.models import (
     AnswerInvalid, Assignment, Judgment, JudgmentRefused, NotFound, RatingError,
 )
@@ -360,12 +360,12 @@ def test_skip_and_flag_need_a_reason(setup, wsession):
     with pytest.raises(AnswerInvalid):
         judging.skip_assignment(wsession, setup["assignment"], "  ", now=T0)
     with pytest.raises(AnswerInvalid) as bad_flag:
-        judging.flag_assignment(wsession, setup["assignment"], "ugly", "", now=T0)
+        flags.flag_assignment(wsession, setup["assignment"], "ugly", "", now=T0)
     assert set(bad_flag.value.details) == {"kind", "reason"}
 
 
 def test_a_flag_skips_the_open_assignment(setup, wsession):
-    flag = judging.flag_assignment(wsession, setup["assignment"], "unsafe", "graphic injury at 0:04", now=T0)
+    flag = flags.flag_assignment(wsession, setup["assignment"], "unsafe", "graphic injury at 0:04", now=T0)
     assert flag.item_id == setup["item"].id and flag.resolved_at is None
     assert setup["assignment"].status == "skipped"
     assert setup["assignment"].skip_reason == "flagged as unsafe: graphic injury at 0:04"

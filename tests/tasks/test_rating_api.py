@@ -338,7 +338,16 @@ def test_split_item_is_adjudicated_through_the_api(world, session):
     queue = call(world, "manager", "GET", f"/api/v1/projects/{p}/adjudications/queue").json
     assert [q["item_id"] for q in queue["items"]] == [first_item]
     assert sorted(j["choice"] for j in queue["items"][0]["judgments"]) == ["a", "b"]
-    assert "gen-alpha" not in json.dumps(queue)
+    # Each rationale carries the presentation its rater saw (staff also see models and raters).
+    for payload, j in zip(ids.values(), queue["items"][0]["judgments"]):
+        a = session.get(Assignment, payload["id"])
+        assert j["presented"]["left"]["label"] == a.left_label
+        assert j["presented"]["left"]["model"] == {"a": "gen-alpha", "b": "gen-beta"}[a.left_label]
+        assert j["presented_note"].startswith(f"saw {j['presented']['left']['model']}") and j["rater"]["email"]
+    # A senior rater adjudicates blind: no model names, no raters.
+    senior_view = call(world, "senior_member", "GET", f"/api/v1/projects/{p}/adjudications/queue").json
+    assert "gen-alpha" not in json.dumps(senior_view) and "rater" not in senior_view["items"][0]["judgments"][0]
+    assert senior_view["items"][0]["judgments"][0]["presented"]["left"]["label"] in ("a", "b")
     own = call(world, "senior_member", "POST", f"/api/v1/items/{first_item}/adjudication",
                json={"choice": "a", "rationale": rationale(5)})
     assert own.status_code == 409 and own.json["error"]["code"] == "own_panel"
