@@ -39,7 +39,21 @@ function rateSetup() {
     if (!force && (!playing || now - lastBeat < 2000)) return;
     lastBeat = now;
     fetch(data.progressUrl, { method: 'POST', body: JSON.stringify(deck.positions()), credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } }).catch(() => {});
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } })
+      .then((r) => (r.status === 409 ? r.json() : null))
+      .then((body) => { if (body) closed(body.error.message); })
+      .catch(() => {});
+  }
+  // The assignment was closed under the rater (consent withdrawn, item dropped): say why.
+  function closed(message) {
+    if ($('#closed-notice')) return;
+    const note = document.createElement('p');
+    note.id = 'closed-notice';
+    note.className = 'flash flash-info';
+    note.setAttribute('role', 'alert');
+    note.textContent = message;
+    form.prepend(note);
+    if (deck) deck.media.forEach((m) => m.pause());
   }
   if (deck) {
     for (const m of deck.media) for (const ev of ['play', 'pause', 'seeking', 'ended']) m.addEventListener(ev, () => beat(true));

@@ -137,6 +137,9 @@ def rules_for(assignment: Assignment) -> dict:
         "near_copy_threshold": NEAR_COPY_THRESHOLD,
         "brief_copy_threshold": BRIEF_COPY_THRESHOLD,
         "recent_rationales_compared": RECENT_RATIONALES,
+        "playback_observed": ("Only playback the server observed counts: the rating page's player heartbeats, or, "
+                              "for API clients, the bytes of each output's media_url fetched with your token "
+                              "(counted for no more than the time since the first byte was served)."),
     }
 
 
