@@ -127,6 +127,7 @@ function rateSetup() {
     try {
       const response = await fetch(data.draftUrl, { method: 'POST', body, credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } });
+      if (response.status === 409) { closed((await response.json()).error.message); return; }
       if (!response.ok) throw new Error(String(response.status));
       lastSent = body;
       saved.textContent = `Draft saved ${new Date().toLocaleTimeString()}`;

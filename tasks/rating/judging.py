@@ -300,8 +300,9 @@ def _require_open(assignment: Assignment, now: datetime) -> None:
         raise RatingError("This assignment is already judged; revise the judgment instead.", code="already_judged")
     if assignment.status == "skipped":
         raise RatingError("This assignment was skipped.", code="assignment_skipped")
-    if is_expired(assignment, now):
-        raise RatingError("This assignment expired; ask for the next one.", code="assignment_expired")
+    if is_expired(assignment, now):  # closed under the rater (consent withdrawn, item dropped): say why
+        reason = assignment.skip_reason if assignment.status == "expired" else None
+        raise RatingError(reason or "This assignment expired; ask for the next one.", code="assignment_expired")
 
 
 def _refuse(session: Session, assignment: Assignment, data, error: RatingError, now: datetime) -> RatingError:

@@ -13,7 +13,7 @@ from tasks.catalogue import importing
 from tasks.catalogue.models import Asset, Item, Project
 from tasks.catalogue.projects import set_members
 from tasks.rating import judgment_import
-from tasks.rating.models import Assignment, Judgment
+from tasks.rating.models import Assignment, ItemPanel, Judgment
 from tests.helpers import import_rows, install_demo_media, jsonl, make_project, video_row
 from tests.tasks.rating_factories import rating_project
 
@@ -63,6 +63,8 @@ def test_revoking_consent_removes_routing_media_and_statistics_in_one_step_and_r
     # open assignment closed with a reason the rater sees
     closed = world["rater"].get(f"/api/v1/assignments/{world['served']['id']}").json
     assert closed["status"] == "expired" and "consent for this item's media was withdrawn" in closed["skip_reason"]
+    draft = world["rater"].put(f"/api/v1/assignments/{world['served']['id']}/draft", json={"rationale": "half"})
+    assert draft.status_code == 409 and "consent for this item's media was withdrawn" in draft.json["error"]["message"]
     # routing: the other rater gets the spare item, never the revoked one
     nxt = world["other"].post(f"/api/v1/projects/{project.id}/assignments/next").json
     assert session.get(Assignment, nxt["id"]).item.external_id == "spare"
@@ -140,3 +142,18 @@ def test_statistics_page_shows_the_excluded_consent_figure(consented, session, l
     client, _ = login_as("researcher")
     page = client.get(f"/projects/{world['project'].id}/statistics").get_data(as_text=True)
     assert "excluded: consent" in page
+
+
+def test_a_split_item_whose_consent_is_withdrawn_leaves_the_adjudication_queue(consented, session):
+    world = consented
+    project = session.get(Project, world["project"].id)
+    kept = session.scalar(select(Item).where(Item.external_id == "kept"))
+    panel = session.get(ItemPanel, kept.id)  # the imported panel, pretended split at max_overlap
+    panel.state, panel.n_judgments, panel.target = "split", 5, 5
+    session.commit()
+    queue = f"/api/v1/projects/{project.id}/adjudications/queue"
+    assert [q["external_id"] for q in world["manager"].get(queue).json["items"]] == ["kept"]
+    set_consent(world, "revoked", "withdrawn")
+    assert world["manager"].get(queue).json["total"] == 0
+    set_consent(world, "granted", "restored")
+    assert world["manager"].get(queue).json["total"] == 1
