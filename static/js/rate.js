@@ -32,8 +32,9 @@ function rateSetup() {
 
   // -- heartbeats: the server counts only the playback it observed -----------------------------
   let lastBeat = 0;
+  let submitting = false;  // once the form is sent its last heartbeat rides with it
   function beat(force) {
-    if (!deck || !data.progressUrl) return;
+    if (!deck || !data.progressUrl || submitting) return;
     const now = Date.now();
     const playing = Object.values(deck.positions()).some((p) => p.playing);
     if (!force && (!playing || now - lastBeat < 2000)) return;
@@ -145,6 +146,7 @@ function rateSetup() {
   setInterval(() => { update(); }, 1000);
   setInterval(() => { if (deck) saveDraft(); }, 15000);  // playback progress survives a reload
   window.addEventListener('pagehide', () => {
+    if (submitting) return;  // the form carries the answer and the players' state
     beat(true);
     fetch(data.draftUrl, { method: 'POST', keepalive: true, body: JSON.stringify(answer()),
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf }, credentials: 'same-origin' }).catch(() => {});
@@ -152,6 +154,7 @@ function rateSetup() {
   form.addEventListener('submit', (e) => {
     update();
     if (deck && progressField) progressField.value = JSON.stringify(deck.positions());  // the last heartbeat
+    submitting = !submit.disabled;
     if (submit.disabled) { e.preventDefault(); $('.rule-checklist', form).focus(); return; }
     submit.disabled = true;  // one click, one post (the idempotency key covers retries)
     submit.textContent = 'Submitting…';

@@ -158,6 +158,8 @@ def progress(assignment_id: int):
     has observed so far, by screen side."""
     assignment = _own(assignment_id)
     now = utcnow()
+    if assignment.status == "submitted":  # a heartbeat that crossed the submission: nothing to record
+        return "", 204
     if assignment.status != "open" or judging.is_expired(assignment, now):
         return {"error": {"code": "assignment_closed", "message": assignment.skip_reason
                           or "This assignment is no longer open.", "details": None}}, 409
