@@ -123,11 +123,13 @@ function rateSetup() {
   let timer = null;
   let lastSent = '';
   async function saveDraft() {
+    if (submitting) return;
     const body = JSON.stringify(answer());
     if (body === lastSent) return;
     try {
       const response = await fetch(data.draftUrl, { method: 'POST', body, credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } });
+      if (response.status === 204) return;  // nothing kept: the assignment is judged
       if (response.status === 409) { closed((await response.json()).error.message); return; }
       if (!response.ok) throw new Error(String(response.status));
       lastSent = body;

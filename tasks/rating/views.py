@@ -189,6 +189,8 @@ def _last_heartbeat(assignment: Assignment, raw: str | None, now) -> None:
 def draft(assignment_id: int):
     """Autosave (JSON body; CSRF token in the X-CSRFToken header)."""
     assignment = _own(assignment_id)
+    if assignment.status == "submitted":  # an autosave that crossed the submission: nothing to keep
+        return "", 204
     data = request.get_json(silent=True)
     try:
         saved = judging.save_draft(db.session, assignment, data, now=utcnow(), ttl=_ttl())

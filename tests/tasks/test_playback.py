@@ -197,6 +197,8 @@ def test_page_heartbeats_stamped_by_the_server_count_as_playback(page_rater, ses
     assert session.scalar(select(Judgment)).playback == {"a": pytest.approx(3.4), "b": pytest.approx(3.4)}
     late = client.http.post(f"/assignments/{assignment_id}/progress", json=ended, headers=csrf)
     assert late.status_code == 204  # a heartbeat that crossed the submission records nothing
+    autosave = client.http.post(f"/assignments/{assignment_id}/draft", json={"rationale": "x"}, headers=csrf)
+    assert autosave.status_code == 204  # so does an autosave
 
 
 def test_a_heartbeat_that_jumps_ahead_is_credited_only_the_server_time(page_rater):
