@@ -57,6 +57,8 @@ def load(instance_path: str) -> dict:
         # An open assignment is held this long after serving (or after its last draft save),
         # then expires and its item returns to the pool.
         "ASSIGNMENT_TTL_MIN": int(os.environ.get("ASSIGNMENT_TTL_MIN", "30")),
+        # Sent as ``Retry-After`` with the 503 answered while the database cannot be reached.
+        "UNAVAILABLE_RETRY_AFTER_S": int(os.environ.get("UNAVAILABLE_RETRY_AFTER_S", "5")),
         "API_PAGE_SIZE": 50,
         "API_MAX_PAGE_SIZE": 500,
         # Statistics: projects with at most this many current judgments are computed in the

@@ -27,6 +27,8 @@ PROJECT_VIEWERS = READERS | {"member"}
 # (method, path template, roles allowed)
 ROUTES = [
     ("GET", "/login", set(ROLES)),
+    ("GET", "/healthz", set(ROLES)),
+    ("GET", "/readyz", set(ROLES)),
     ("POST", "/login", set(ROLES)),
     ("POST", "/consent", SIGNED_IN),
     ("POST", "/admin/users/{user}", {"admin"}),

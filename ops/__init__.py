@@ -1,0 +1,9 @@
+"""Operations: health checks, the answer while the database is away, request ids and logs,
+backups. Supporting machinery beside the parts; it imports nothing from ``tasks`` or ``scoring``."""
+from flask import Flask
+
+from ops import health
+
+
+def init_app(app: Flask) -> None:
+    health.init_app(app)
