@@ -59,6 +59,8 @@ def load(instance_path: str) -> dict:
         "ASSIGNMENT_TTL_MIN": int(os.environ.get("ASSIGNMENT_TTL_MIN", "30")),
         # Sent as ``Retry-After`` with the 503 answered while the database cannot be reached.
         "UNAVAILABLE_RETRY_AFTER_S": int(os.environ.get("UNAVAILABLE_RETRY_AFTER_S", "5")),
+        # The app's JSON log lines (stderr) from this level up; one ``dailies.access`` line a request.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "API_PAGE_SIZE": 50,
         "API_MAX_PAGE_SIZE": 500,
         # Statistics: projects with at most this many current judgments are computed in the

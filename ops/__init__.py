@@ -2,8 +2,9 @@
 backups. Supporting machinery beside the parts; it imports nothing from ``tasks`` or ``scoring``."""
 from flask import Flask
 
-from ops import health
+from ops import health, tracing
 
 
 def init_app(app: Flask) -> None:
+    tracing.init_app(app)
     health.init_app(app)

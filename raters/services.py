@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from ops.tracing import current_request_id
 from raters.models import (
     CONSENT_VERSION, EXPERTISE_TAGS, ROLES, ApiToken, AuditEvent, LoginAttempt, User, UserExpertise,
 )
@@ -257,6 +258,9 @@ def user_for_token(session: Session, secret: str) -> User | None:
     return token.user
 
 
-def audit(session: Session, actor: User | None, action: str, subject: str, detail: str = "") -> None:
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, subject=subject,
-                           detail=detail))
+def audit(session: Session, actor: User | None, action: str, subject: str, detail: str = "", *,
+          project_id: int | None = None) -> None:
+    """Record a privileged act in the caller's transaction (it commits with the act or not at
+    all), with the request's id when there is a request."""
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, subject=subject[:200],
+                           detail=detail, project_id=project_id, request_id=current_request_id()))
