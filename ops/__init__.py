@@ -2,9 +2,11 @@
 backups. Supporting machinery beside the parts; it imports nothing from ``tasks`` or ``scoring``."""
 from flask import Flask
 
-from ops import health, tracing
+from ops import audit, health, tracing
 
 
 def init_app(app: Flask) -> None:
     tracing.init_app(app)
     health.init_app(app)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(audit.api_bp)

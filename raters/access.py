@@ -23,6 +23,7 @@ SENIOR_RATER = "senior_rater"
 PERMISSIONS: dict[str, frozenset[str]] = {
     "account.self": ALL_ROLES,  # own tokens, own consent, home page
     "users.manage": frozenset({"admin"}),
+    "audit.view": frozenset({"admin"}),  # the audit log of privileged acts (page and API)
     "projects.list": ALL_ROLES,  # raters see only projects they are members of
     "projects.view": ALL_ROLES,  # raters: members only
     "projects.create": STAFF,

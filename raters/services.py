@@ -145,16 +145,18 @@ def update_user(session: Session, user: User, *, name: str | None = None, role: 
         audit(session, actor, "user.senior", user.email, f"{user.senior} -> {senior}")
         user.senior = senior
         user.session_version += 1  # a privilege change: the user signs in again
-    if tags is not None:
+    if tags is not None and tags != user.expertise:
+        audit(session, actor, "user.expertise", user.email, f"{','.join(user.expertise) or '-'} -> {','.join(tags) or '-'}")
         user.expertise_rows = [UserExpertise(tag=t) for t in tags]
     session.flush()
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(session: Session, user: User, password: str, actor: User | None = None) -> None:
     _check_password(password)
     user.password_hash = hash_password(password)
     user.session_version += 1
+    audit(session, actor, "user.password", user.email, "own" if actor is not None and actor.id == user.id else "reset")
     session.flush()
 
 

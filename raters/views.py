@@ -61,7 +61,7 @@ def change_password():
         flash("The new passwords differ.", "error")
         return redirect(url_for("raters.account"))
     try:
-        services.set_password(db.session, user, new)
+        services.set_password(db.session, user, new, actor=current_user)
     except services.AccountError as exc:
         flash(f"Password: {exc.errors['password']}.", "error")
         return redirect(url_for("raters.account"))
@@ -109,7 +109,7 @@ def edit_user(user_id: int):
                                  expertise=form.getlist("expertise") + [form.get("extra_expertise", "")],
                                  senior=form.get("senior") == "on", actor=current_user)
             if form.get("password"):
-                services.set_password(db.session, user, form["password"])
+                services.set_password(db.session, user, form["password"], actor=current_user)
         except services.AccountError as exc:
             errors = exc.errors
         else:

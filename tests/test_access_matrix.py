@@ -41,6 +41,8 @@ ROUTES = [
     ("POST", "/account/tokens/{token}/revoke", SIGNED_IN),
     ("POST", "/account/password", SIGNED_IN),
     ("GET", "/admin/users", {"admin"}),
+    ("GET", "/admin/audit", {"admin"}),
+    ("GET", "/api/v1/audit", {"admin"}),
     ("POST", "/admin/users", {"admin"}),
     ("GET", "/admin/users/{user}", {"admin"}),
     ("POST", "/admin/users/{user}/active", {"admin"}),

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from ops.tracing import current_request_id
 from raters.models import User
+from raters.services import audit
 from tasks.rating import overlap
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
@@ -415,6 +416,7 @@ def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: 
     if not isinstance(resolution, str) or not resolution.strip():
         raise AnswerInvalid("Say what was done about the flag.", {"resolution": "required"})
     flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution.strip()
+    audit(session, actor, "flag.resolve", f"item:{flag.item_id}", resolution.strip()[:500], project_id=flag.project_id)
     session.flush()
     return flag
 
