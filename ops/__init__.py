@@ -2,7 +2,7 @@
 backups. Supporting machinery beside the parts; it imports nothing from ``tasks`` or ``scoring``."""
 from flask import Flask
 
-from ops import audit, health, tracing
+from ops import audit, backup, health, tracing
 
 
 def init_app(app: Flask) -> None:
@@ -10,3 +10,4 @@ def init_app(app: Flask) -> None:
     health.init_app(app)
     app.register_blueprint(audit.bp)
     app.register_blueprint(audit.api_bp)
+    app.cli.add_command(backup.cli)
