@@ -35,8 +35,11 @@ demo: install
 test: dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Statistics speed, then load and faults on a real gunicorn server (SQLite; PostgreSQL too when
+# BENCH_DATABASE_URL names a database whose schema may be replaced).
 bench: dev
 	$(PY) bench/run.py
+	$(PY) bench/load.py $(BENCH_ARGS)
 
 media:
 	bash demo/make_media.sh
