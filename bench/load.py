@@ -332,6 +332,11 @@ def seed(app, n_raters: int, n_items: int, tag: str) -> tuple[int, list[str]]:
         return project.id, tokens
 
 
+def _items_for(n_raters: int, per_rater: int) -> int:
+    """Enough items that no rater runs out: each takes an item once, each item takes 3 raters."""
+    return max(per_rater + 5, (n_raters * per_rater) // 3 + n_raters + 10)
+
+
 def count_check(app, project_id: int, record: Record) -> dict:
     """Acknowledged judgments against stored ones: each acknowledged key stored exactly once,
     with the id the server acknowledged."""
@@ -361,7 +366,7 @@ def client_errors(record: Record) -> dict:
 
 
 def load_run(app, server: Server, n_raters: int, per_rater: int, *, healthz_s: float, tag: str) -> dict:
-    project_id, tokens = seed(app, n_raters, n_items=(n_raters * per_rater) // 3 + n_raters + 10, tag=tag)
+    project_id, tokens = seed(app, n_raters, n_items=_items_for(n_raters, per_rater), tag=tag)
     health = hammer_healthz(server.port, n_raters, healthz_s)
     record = Record()
     start = time.monotonic()
@@ -395,7 +400,7 @@ def fault_run(app, server: Server, database_url: str, n_raters: int, per_rater: 
               tag: str) -> dict:
     """Raters at work while responses are dropped, a worker is killed -9 at a third of the run,
     and (PostgreSQL) every database connection is terminated at two thirds."""
-    project_id, tokens = seed(app, n_raters, n_items=(n_raters * per_rater) // 3 + n_raters + 10, tag=tag)
+    project_id, tokens = seed(app, n_raters, n_items=_items_for(n_raters, per_rater), tag=tag)
     record = Record()
     events: list[dict] = []
     expected = n_raters * per_rater
