@@ -112,44 +112,49 @@ def components(wins: np.ndarray, strong: bool = False) -> tuple[int, np.ndarray]
 # fitting
 
 
-def _objective(theta: np.ndarray, wins: np.ndarray, alpha_k: float) -> float:
+def _objective(theta: np.ndarray, wins: np.ndarray, alpha_k: float, precision: float = 0.0) -> float:
     """F(theta); -inf where a trial step overflows (so the line search rejects it)."""
     diff = theta[:, None] - theta[None, :]
     with np.errstate(over="ignore"):
         penalty = alpha_k * (np.exp(theta) - theta).sum() if alpha_k else 0.0
+    penalty += 0.5 * precision * float((theta * theta).sum())
     return float(-(wins * np.logaddexp(0.0, -diff)).sum() - penalty)
 
 
-def fit(wins: np.ndarray, alpha: float, theta0: np.ndarray | None = None, tol: float = 1e-10):
-    """Maximise F (module docstring).
+def fit(wins: np.ndarray, alpha: float, theta0: np.ndarray | None = None, tol: float = 1e-10,
+        prior_sd: float | None = None):
+    """Maximise F (module docstring), or with ``prior_sd`` the posterior mode under independent
+    Gaussian priors ``theta_i ~ N(0, prior_sd^2)``: F minus ``sum theta_i^2 / (2 prior_sd^2)`` --
+    ``choix.opt_pairwise(..., alpha=1 / (2 prior_sd^2))``.
 
     Returns ``(theta centred to mean 0, iterations, converged)``; raises
-    ``ValueError`` when ``alpha == 0`` and the MLE does not exist.
+    ``ValueError`` when ``alpha == 0`` (and no prior) and the MLE does not exist.
     """
+    precision = 0.0 if prior_sd is None else 1.0 / (prior_sd * prior_sd)
     k = wins.shape[0]
     if k == 1:
         return np.zeros(1), 0, True
     total = wins + wins.T
     alpha_k = alpha * k
-    if alpha_k == 0 and components(wins, strong=True)[0] > 1:
+    if alpha_k == 0 and precision == 0 and components(wins, strong=True)[0] > 1:
         raise ValueError(
             "the maximum-likelihood Bradley-Terry scores do not exist: some model(s) "
             "never win or never lose against part of the field; use alpha > 0"
         )
     theta = np.zeros(k) if theta0 is None else np.log(_normalised(np.exp(theta0 - theta0.mean())))
-    current = _objective(theta, wins, alpha_k)
+    current = _objective(theta, wins, alpha_k, precision)
     for n_iter in range(1, _MAX_NEWTON + 1):
         p = expit(theta[:, None] - theta[None, :])  # P(i beats j)
-        grad = (wins - total * p).sum(axis=1) - alpha_k * (np.exp(theta) - 1.0)
+        grad = (wins - total * p).sum(axis=1) - alpha_k * (np.exp(theta) - 1.0) - precision * theta
         curv = total * p * (1.0 - p)
-        hess = np.diag(curv.sum(axis=1) + alpha_k * np.exp(theta)) - curv  # -Hessian
-        if alpha_k == 0:
+        hess = np.diag(curv.sum(axis=1) + alpha_k * np.exp(theta) + precision) - curv  # -Hessian
+        if alpha_k == 0 and precision == 0:
             hess += 1.0 / k  # fix the gauge: steps orthogonal to the all-ones direction
         step = np.linalg.solve(hess, grad)
-        t, value = 1.0, _objective(theta + step, wins, alpha_k)
+        t, value = 1.0, _objective(theta + step, wins, alpha_k, precision)
         while value < current - 1e-12 * abs(current) and t > 1e-8:  # backtracking
             t *= 0.5
-            value = _objective(theta + t * step, wins, alpha_k)
+            value = _objective(theta + t * step, wins, alpha_k, precision)
         if value < current - 1e-12 * abs(current):  # no ascent left at float precision
             return theta - theta.mean(), n_iter, True
         theta, current = theta + t * step, value

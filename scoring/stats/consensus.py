@@ -83,6 +83,8 @@ def dawid_skene(
     tol: float = 1e-6,
     smoothing: float = 0.01,
     classes=None,
+    gold=None,
+    model: str = "full",
 ) -> DawidSkeneResult:
     """Dawid & Skene (1979) EM estimate of true labels and rater confusions.
 
@@ -94,29 +96,75 @@ def dawid_skene(
     posteriors from priors and confusions.  Stops when the largest change of
     any posterior probability in an iteration is below ``tol``
     (``converged=True``; ``tol=0`` runs exactly ``n_iter`` iterations) or after
-    ``n_iter`` iterations (``converged=False``).  A rater's repeated labels of an item count as
+    ``n_iter`` iterations (``converged=False`` -- reported, never silent: the
+    caller shows it).  A rater's repeated labels of an item count as
     independent judgments.  Vectorised: a few ``bincount`` passes over the
     labels per iteration.
+
+    ``smoothing`` must be > 0: with 0 a class no rater used for some true
+    class gives log(0) and NaN posteriors, so ``ValueError`` is raised.
+
+    ``gold`` (mapping item -> known label, or a Series) makes the fit
+    semi-supervised: those items' posteriors are clamped to their known label
+    at every step, so they teach the confusion matrices (as crowd-kit's
+    ``DawidSkene.fit(..., true_labels=...)``); gold items not in ``labels`` are
+    ignored, a gold label outside the classes raises.
+
+    ``model``: ``"full"`` (a K x K confusion matrix per rater) or
+    ``"one_coin"`` (one accuracy ``p_j`` per rater; a wrong label is uniform
+    over the other K - 1 classes, as crowd-kit's ``OneCoinDawidSkene``).
     """
     if n_iter < 1:
         raise ValueError(f"n_iter must be >= 1, got {n_iter}")
+    if not smoothing > 0:
+        raise ValueError(f"smoothing must be > 0 (got {smoothing}): with 0 a label never given for "
+                         "some true class has probability 0 and the posteriors become NaN")
+    if model not in M_STEPS:
+        raise ValueError(f"model must be one of {sorted(M_STEPS)}, got {model!r}")
     coded = code_labels(labels, classes)
     n_items, _, n_classes = coded.shape
     votes = coded.vote_counts().astype(np.float64)
     posterior = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1.0)
+    clamp = _gold_clamp(coded, gold)
+    posterior = clamp(posterior)
     cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
     if n_items == 0:
         empty = np.zeros(0)
         return _result(coded, votes, empty, np.zeros((0, 0, 0)), 0, True, 0.0)
+    m_step = M_STEPS[model]
     done, converged = 0, False
     while not converged and done < n_iter:
-        log_prior, log_conf = _m_step(coded, posterior, cell, smoothing)
+        log_prior, log_conf = m_step(coded, posterior, cell, smoothing)
         new, _ = _e_step(coded, log_prior, log_conf, cell)
+        new = clamp(new)
         converged = bool(np.max(np.abs(new - posterior)) < tol)
         posterior, done = new, done + 1
-    log_prior, log_conf = _m_step(coded, posterior, cell, smoothing)
+    log_prior, log_conf = m_step(coded, posterior, cell, smoothing)
     _, log_lik = _e_step(coded, log_prior, log_conf, cell)
     return _result(coded, posterior, log_prior, log_conf, done, converged, log_lik)
+
+
+def _gold_clamp(coded: CodedLabels, gold):
+    """A function fixing the posteriors of gold items to their known label (identity without gold)."""
+    if gold is None or len(gold) == 0:
+        return lambda posterior: posterior
+    gold = pd.Series(gold, dtype=object)
+    position = pd.Index(coded.items).get_indexer(gold.index)
+    known = position >= 0
+    classes = pd.Index(coded.classes)
+    codes = classes.get_indexer(gold.to_numpy(dtype=object)[known])
+    if (codes < 0).any():
+        bad = list(gold.to_numpy(dtype=object)[known][codes < 0][:5])
+        raise ValueError(f"gold label(s) {bad} are not among the classes {list(coded.classes)}")
+    rows = position[known]
+    one_hot = np.zeros((rows.shape[0], coded.shape[2]))
+    one_hot[np.arange(rows.shape[0]), codes] = 1.0
+
+    def clamp(posterior):
+        posterior = posterior.copy()
+        posterior[rows] = one_hot
+        return posterior
+    return clamp
 
 
 def _m_step(coded: CodedLabels, posterior, cell, smoothing):
@@ -130,6 +178,23 @@ def _m_step(coded: CodedLabels, posterior, cell, smoothing):
                                       minlength=n_raters * n_classes).reshape(n_raters, n_classes)
     counts += smoothing
     return log_prior, np.log(counts / counts.sum(axis=2, keepdims=True))
+
+
+def _m_step_one_coin(coded: CodedLabels, posterior, cell, smoothing):
+    """One accuracy per rater: P(says l | true t) = p_j if l == t else (1 - p_j) / (K - 1)."""
+    _, n_raters, n_classes = coded.shape
+    prior = posterior.sum(axis=0) + smoothing
+    log_prior = np.log(prior / prior.sum())
+    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label], minlength=n_raters)
+    given = np.bincount(coded.rater, minlength=n_raters)
+    accuracy = (correct + smoothing) / (given + 2.0 * smoothing)
+    wrong = (1.0 - accuracy) / max(n_classes - 1, 1)
+    conf = np.repeat(wrong[:, None, None], n_classes, axis=1).repeat(n_classes, axis=2)
+    conf[:, np.arange(n_classes), np.arange(n_classes)] = accuracy[:, None]
+    return log_prior, np.log(conf)
+
+
+M_STEPS = {"full": _m_step, "one_coin": _m_step_one_coin}
 
 
 def _e_step(coded: CodedLabels, log_prior, log_conf, cell):
