@@ -59,7 +59,7 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:
-    items = session.execute(select(Item.id, Item.external_id, is_gold_sql()).where(
+    items = session.execute(select(Item.id, Item.external_id, is_gold_sql(), Item.prompt).where(
         Item.project_id == project.id).order_by(Item.id)).all()
     if not items:
         return fr.empty_items()
@@ -68,14 +68,14 @@ def items_frame(session: Session, project: Project) -> pd.DataFrame:
                              .where(Item.project_id == project.id)).all()
     by_label = pd.DataFrame.from_records(models, columns=["item", "label", "model"]).pivot(
         index="item", columns="label", values="model") if models else pd.DataFrame()
-    frame = pd.DataFrame.from_records(items, columns=["item", "external_id", "is_gold"])
+    frame = pd.DataFrame.from_records(items, columns=["item", "external_id", "is_gold", "prompt"])
     frame["is_gold"] = frame["is_gold"].astype(bool)
     for label in ("a", "b"):
         column = by_label[label] if label in by_label else pd.Series(dtype=object)
         frame[f"model_{label}"] = frame["item"].map(column).astype(object)
     frame = frame.astype({"model_a": object, "model_b": object})
     frame.loc[frame["model_b"].isna(), "model_b"] = None
-    return frame[list(fr.ITEM_COLUMNS)]
+    return frame[[*fr.ITEM_COLUMNS, "prompt"]]
 
 
 def adjudications(session: Session, project: Project) -> dict:

@@ -55,6 +55,13 @@ def agreement_notes(rows: list[dict]) -> list[str]:
     return notes
 
 
+def _models_figure(report: dict):
+    comparison = report.get("models") or {}
+    key = comparison.get("leaderboard_criterion")
+    section = next((c for c in comparison.get("criteria", []) if c["criterion"] == key), None)
+    return figures.model_means_figure(section) if section else None
+
+
 def _render(project, served: snapshots.Served, *, import_errors=None, import_filename=None, status=200):
     report = served.snapshot.report if served.snapshot else None
     show = request.args.get("show", "all")
@@ -66,7 +73,8 @@ def _render(project, served: snapshots.Served, *, import_errors=None, import_fil
         plots = {name: json.dumps(fig, separators=(",", ":")) for name, fig in (
             ("agreement", figures.agreement_figure(report["agreement"])),
             ("leaderboard", figures.leaderboard_figure(report["leaderboard"])),
-            ("win_rates", figures.win_rate_figure(report["win_rates"]))) if fig is not None}
+            ("win_rates", figures.win_rate_figure(report["win_rates"])),
+            ("models", _models_figure(report))) if fig is not None}
     criteria = {c["key"]: c for c in project.rubric or []}
     return render_template(
         "scoring/statistics.html", project=project, served=served, report=report, plots=plots,
