@@ -45,7 +45,7 @@ def model_comparison(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confi
 def _targets(frames):
     out = [(c.key, c.label, [c.categories[0], c.categories[-1]]) for c in frames.criteria if c.numeric]
     if len(out) > 1:
-        out.append((OVERALL, "Overall (0–1)", [0, 1]))
+        out.append((OVERALL, "Overall", [0, 1]))
     return out
 
 

@@ -14,7 +14,6 @@ CONFIG = {"displaylogo": False, "responsive": True,
 # Krippendorff's guide (2004, p. 241): alpha >= .800 to rely on data, >= .667 for tentative
 # conclusions. Every line and band on a chart carries its label.
 ALPHA_GUIDES = ((0.667, "0.667 tentative"), (0.8, "0.800 reliable"))
-GUIDE_SOURCE = "guides: Krippendorff (2004)"
 
 
 def _layout(height: int, **extra) -> dict:
@@ -119,8 +118,8 @@ def agreement_figure(rows: list[dict]) -> dict | None:
                     "font": {"size": 11, "color": INK_2}} for x, label in ALPHA_GUIDES]
     layout = _layout(100 + 40 * len(defined), shapes=shapes, annotations=annotations,
                      margin={"l": 10, "r": 20, "t": 24, "b": 60},
-                     xaxis=_axis(f"Krippendorff's α; bars: 95% bootstrap interval over units; "
-                                 f"dotted lines: {GUIDE_SOURCE}", range=[min(lowest, 0.0) - 0.05, 1.02]),
+                     xaxis=_axis("Krippendorff's α (bars: 95% bootstrap interval over units)",
+                                 range=[min(lowest, 0.0) - 0.05, 1.02]),
                      yaxis=_axis(None, autorange="reversed", type="category", showgrid=False))
     return {"data": [trace], "layout": layout, "config": CONFIG}
 
@@ -143,7 +142,7 @@ def model_means_figure(section: dict) -> dict | None:
     }
     lo, hi = section["scale"]
     layout = _layout(100 + 44 * len(models),
-                     xaxis=_axis(f"{section['label']}: mean item score on its scale {lo}–{hi}; "
-                                 "bars: 95% bootstrap interval over items", range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]),
+                     xaxis=_axis(f"{section['label']}: mean item score ({lo}–{hi}); bars: 95% interval",
+                                 range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]),
                      yaxis=_axis(None, autorange="reversed", type="category", showgrid=False))
     return {"data": [trace], "layout": layout, "config": CONFIG}

@@ -262,4 +262,4 @@ def test_a_rubric_project_compares_its_models(login_as, api, session, make_user,
     assert 'id="models"' in page and 'id="plot-models"' in page
     assert "gen-a − gen-b" in page and "+1.000" in page and "interval excludes 0" in page
     chart = figure(page, "models")
-    assert chart["data"][0]["y"] == ["gen-a", "gen-b"] and "bars: 95% bootstrap interval" in chart["layout"]["xaxis"]["title"]["text"]
+    assert chart["data"][0]["y"] == ["gen-a", "gen-b"] and "bars: 95% interval" in chart["layout"]["xaxis"]["title"]["text"]
