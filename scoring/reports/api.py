@@ -153,6 +153,8 @@ def leaderboard(project_id: int):
 @requires("stats.view")
 @documented(response={"type": "object", "properties": {
     **META, "criteria": {"type": "array", "items": {"type": "string"}},
+    "dawid_skene": {"type": ["object", "null"], "description": "per criterion: n_iter, converged, max_iter, "
+                    "tol, log_likelihood -- the convergence test, reported"},
     "items": {"type": "array", "items": CONSENSUS_ITEM}, "page": {"type": "integer"},
     "per_page": {"type": "integer"}, "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}},
     query={"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
@@ -179,6 +181,7 @@ def consensus(project_id: int):
     chunk = rows[(page - 1) * per_page: page * per_page]
     has_next = page * per_page < len(rows)
     return {**_meta(project, served), "criteria": section["criteria"],
+            "dawid_skene": served.snapshot.report.get("dawid_skene"),
             "items": consensus_records(section, chunk), "page": page, "per_page": per_page, "total": len(rows),
             "next": url_for("scoring_api.consensus", project_id=project.id, page=page + 1, per_page=per_page,
                             show=show) if has_next else None}

@@ -45,6 +45,8 @@ from scoring.stats.robustness import top_rank_robustness
 from scoring.stats import _bt
 
 REPORT_VERSION = 2
+DS_MAX_ITER = 5000  # Dawid-Skene runs to convergence (tolerance DS_TOL); not converging is reported
+DS_TOL = 1e-6
 BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")
 CRITERION_COLUMNS = ("label", "source", "posterior", "majority", "share", "tied", "ds_label", "ds_posterior",
                      "adjudicated_label", "n_labels", "votes")
@@ -54,6 +56,7 @@ def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidenc
                  seed: int = 0) -> dict:
     comparisons, same_model = fr.comparisons(frames)
     board = leaderboard(comparisons, n_resamples=n_resamples, confidence=confidence, seed=seed)
+    section = consensus(frames)
     if frames.kind != "pairwise":
         board["undefined_reason"] = "a rubric project rates one output per item: there are no comparisons"
     report = {
@@ -66,7 +69,9 @@ def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidenc
         "leaderboard": board,
         "win_rates": win_rates(comparisons, [m["model"] for m in board["models"]]),
         "models": model_comparison(frames, n_resamples=n_resamples, confidence=confidence, seed=seed),
-        "consensus": consensus(frames),
+        "consensus": section,
+        "dawid_skene": {key: {k: v for k, v in summary.items() if k != "raters"}
+                        for key, summary in section["dawid_skene"].items()},
         "rules": {"min_units": explain.MIN_UNITS, "edge_share": explain.EDGE_SHARE,
                   "min_comparisons": explain.MIN_COMPARISONS, "min_items": explain.MIN_ITEMS,
                   "min_prompts": explain.MIN_PROMPTS, "methods": explain.METHODS},
@@ -250,10 +255,10 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     long = fr.labels(frames, criterion)
     empty = pd.DataFrame(columns=list(CRITERION_COLUMNS), dtype=object)
     if long.empty:
-        return empty, {"n_iter": 0, "converged": True, "raters": []}
+        return empty, {"n_iter": 0, "converged": True, "raters": [], "max_iter": DS_MAX_ITER, "tol": DS_TOL}
     classes = [c for c in criterion.categories if c in set(long["label"])]
     votes = majority_vote(long, classes=classes).set_index("item")
-    ds = dawid_skene(long, classes=classes)
+    ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL)
     estimate = ds.items.set_index("item")
     single = votes["n_labels"] == 1
     block = pd.DataFrame({
@@ -279,7 +284,7 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     raters = [{"rater": _plain(r.rater), "n_labels": int(r.n_labels), "accuracy": float(r.accuracy)}
               for r in ds.raters.itertuples()]
     return block, {"n_iter": ds.n_iter, "converged": ds.converged, "raters": raters,
-                   "log_likelihood": ds.log_likelihood}
+                   "log_likelihood": ds.log_likelihood, "max_iter": DS_MAX_ITER, "tol": DS_TOL}
 
 
 CONSENSUS_FILTERS = ("all", "contested", "adjudicated", "imported")

@@ -42,7 +42,9 @@ class Aggregate:
 
 
 def aggregate(comparisons: pd.DataFrame) -> Aggregate:
-    """Aggregate raw rows (model_a, model_b, winner in {"a", "b", "tie"})."""
+    """Aggregate rows (model_a, model_b, winner in {"a", "b", "tie"}), one per comparison or, with
+    a ``count`` column, one per distinct (model_a, model_b, winner) -- e.g. straight from a SQL
+    ``GROUP BY``: the fit and its multinomial bootstrap then cost what the distinct cells cost."""
     missing = {"model_a", "model_b", "winner"} - set(comparisons.columns)
     if missing:
         raise ValueError(f"comparisons lacks column(s) {sorted(missing)}")
@@ -60,8 +62,19 @@ def aggregate(comparisons: pd.DataFrame) -> Aggregate:
     outcome = _outcome_codes(comparisons["winner"])
     k = models.shape[0]
     flat = (a.astype(np.int64) * k + b) * 3 + outcome
-    cells = np.bincount(flat, minlength=k * k * 3).reshape(k, k, 3)
-    return Aggregate(models=models, cells=cells)
+    weight = _counts(comparisons)
+    cells = np.bincount(flat, weights=weight, minlength=k * k * 3).reshape(k, k, 3)
+    return Aggregate(models=models, cells=np.rint(cells).astype(np.int64) if weight is not None else cells)
+
+
+def _counts(comparisons: pd.DataFrame) -> np.ndarray | None:
+    """The optional ``count`` column: how many identical comparisons a row stands for."""
+    if "count" not in comparisons:
+        return None
+    count = comparisons["count"].to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(count)) or np.any(count < 0) or np.any(count != np.round(count)):
+        raise ValueError("count must be a non-negative whole number")
+    return count
 
 
 def _sorted_codes(models: np.ndarray, codes: np.ndarray):

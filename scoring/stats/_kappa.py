@@ -95,16 +95,12 @@ def cohen_kappa_details(rater1, rater2, weights=None, labels=None,
     ``std_kappa``; the interval is ``kappa +- z * se`` clipped to [-1, 1].
     """
     w_name, matrix_given = _weights_name(weights, labels)
-    a = pd.Series(np.asarray(rater1, dtype=object).ravel())
-    b = pd.Series(np.asarray(rater2, dtype=object).ravel())
-    if len(a) != len(b):
-        raise ValueError(f"raters must have the same length, got {len(a)} and {len(b)}")
-    keep = ~(a.isna().to_numpy() | b.isna().to_numpy())
-    a, b = a[keep].to_numpy(), b[keep].to_numpy()
+    a, b = _present_pairs(rater1, rater2)
     undefined = KappaDetails(math.nan, math.nan, (math.nan, math.nan), confidence, int(a.size), w_name)
     if a.size == 0:
         return undefined
-    categories = _categories(np.concatenate([a, b]), labels)
+    categories = _categories(np.unique(np.concatenate([a, b])) if a.dtype.kind == "f" else
+                             np.concatenate([a, b]), labels)
     index = pd.Index(categories)
     ia, ib = index.get_indexer(a), index.get_indexer(b)
     if (ia < 0).any() or (ib < 0).any():
@@ -130,6 +126,20 @@ def cohen_kappa_details(rater1, rater2, weights=None, labels=None,
     z = stats.norm.ppf(0.5 + confidence / 2.0)
     ci = (max(-1.0, kappa - z * se), min(1.0, kappa + z * se)) if math.isfinite(se) else (math.nan, math.nan)
     return KappaDetails(kappa, se, ci, confidence, int(a.size), w_name)
+
+
+def _present_pairs(rater1, rater2) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs where both labels are present: floats when both raters are numeric, else objects."""
+    a, b = np.asarray(rater1).ravel(), np.asarray(rater2).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"raters must have the same length, got {a.size} and {b.size}")
+    if a.dtype.kind in "biuf" and b.dtype.kind in "biuf":
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        keep = ~(np.isnan(a) | np.isnan(b))
+        return a[keep], b[keep]
+    a, b = pd.Series(a.astype(object)), pd.Series(b.astype(object))
+    keep = ~(a.isna().to_numpy() | b.isna().to_numpy())
+    return a[keep].to_numpy(), b[keep].to_numpy()
 
 
 def _weights_name(weights, labels):

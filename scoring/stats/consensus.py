@@ -1,7 +1,9 @@
 """Label consensus: majority vote and Dawid-Skene (pure numpy/pandas).
 
 Input everywhere: a long DataFrame with one row per judgment and columns
-``item``, ``rater``, ``label`` (e.g. pairwise choices ``"a"/"b"/"tie"`` or
+``item``, ``rater``, ``label`` -- or one row per distinct (item, rater, label)
+with a ``count`` column (``GROUP BY``-aggregated: same results, cost follows
+the distinct rows) (e.g. pairwise choices ``"a"/"b"/"tie"`` or
 rubric levels).  Rows with a missing label are dropped.  Classes are the
 categories of a categorical ``label`` column, else the sorted distinct
 labels, or the ``classes`` argument.  Items are returned sorted by id.
@@ -171,7 +173,7 @@ def _m_step(coded: CodedLabels, posterior, cell, smoothing):
     _, n_raters, n_classes = coded.shape
     prior = posterior.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
-    at_label = posterior[coded.item]  # (N, K) posterior of each label's item
+    at_label = posterior[coded.item] * coded.weights[:, None]  # (N, K) posterior of each label's item
     counts = np.empty((n_raters, n_classes, n_classes))
     for t in range(n_classes):
         counts[:, t, :] = np.bincount(cell, weights=at_label[:, t],
@@ -185,8 +187,9 @@ def _m_step_one_coin(coded: CodedLabels, posterior, cell, smoothing):
     _, n_raters, n_classes = coded.shape
     prior = posterior.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
-    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label], minlength=n_raters)
-    given = np.bincount(coded.rater, minlength=n_raters)
+    w = coded.weights
+    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label] * w, minlength=n_raters)
+    given = np.bincount(coded.rater, weights=w, minlength=n_raters)
     accuracy = (correct + smoothing) / (given + 2.0 * smoothing)
     wrong = (1.0 - accuracy) / max(n_classes - 1, 1)
     conf = np.repeat(wrong[:, None, None], n_classes, axis=1).repeat(n_classes, axis=2)
@@ -202,7 +205,7 @@ def _e_step(coded: CodedLabels, log_prior, log_conf, cell):
     flat = log_conf.transpose(1, 0, 2).reshape(n_classes, -1)  # [t, rater * K + given]
     log_post = np.empty((n_items, n_classes))
     for t in range(n_classes):
-        log_post[:, t] = np.bincount(coded.item, weights=flat[t, cell], minlength=n_items)
+        log_post[:, t] = np.bincount(coded.item, weights=flat[t, cell] * coded.weights, minlength=n_items)
     log_post += log_prior
     top = log_post.max(axis=1, keepdims=True)
     log_norm = top[:, 0] + np.log(np.exp(log_post - top).sum(axis=1))
@@ -218,8 +221,9 @@ def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik):
         "probability": posterior[np.arange(coded.shape[0]), best] if coded.shape[2] else [],
     })
     n_raters = coded.shape[1]
-    n_by_rater = np.bincount(coded.rater, minlength=n_raters)
-    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label], minlength=n_raters)
+    n_by_rater = np.bincount(coded.rater, weights=coded.weights, minlength=n_raters).astype(np.int64)
+    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label] * coded.weights,
+                          minlength=n_raters)
     raters = pd.DataFrame({
         "rater": coded.raters,
         "n_labels": n_by_rater,

@@ -8,9 +8,11 @@ dropping a few dozen of tens of thousands of votes.
 Search (greedy, with exact refits): at each step, for every kind of comparison still present (a
 ``(model_a, model_b, outcome)`` cell) and every challenger, the first-order influence of
 removing one such comparison on the gap ``theta_top - theta_challenger`` is
-``-e_gap^T H^{-1} g`` (H the fit's negative Hessian, g the comparison's gradient); the removal
-that shrinks some gap the most is made, and the model is refitted exactly from the previous
-estimate. It stops when another model is on top (found) or after ``max_removals``. The count is
+``-e_gap^T H^{-1} g`` (H the fit's negative Hessian, g the comparison's gradient); comparisons of
+the cell that shrinks some gap the most are removed -- half as many as the linear prediction
+says would close the gap, at least one -- and the model is refitted exactly from the previous
+estimate. When a batch changes the top, bisection finds the fewest of its removals that do. It
+stops when another model is on top (found) or after ``max_removals``. The count is
 therefore an *upper bound* on the true minimum (an exact search is combinatorial), and its cost
 follows the number of distinct cells, not of judgments.
 
@@ -66,7 +68,10 @@ def top_rank_robustness(comparisons: pd.DataFrame, ties: str = "half", alpha: fl
     n = int(cells.sum())
     budget = max_removals if max_removals is not None else min(2000, max(1, math.ceil(0.1 * n)))
     limit = max(1, math.floor(fragile_share * n))
-    theta, _, _ = _bt.fit(_bt.win_matrix(cells, ties), fit_alpha, prior_sd=prior_sd)
+    def refit(counts, start):
+        return _bt.fit(_bt.win_matrix(counts, ties), fit_alpha, theta0=start, prior_sd=prior_sd)[0]
+
+    theta = refit(cells, None)
     top = int(np.argmax(theta))
     removed: list[tuple[int, int, int]] = []
     new_top = None
@@ -74,12 +79,28 @@ def top_rank_robustness(comparisons: pd.DataFrame, ties: str = "half", alpha: fl
         move = _best_removal(cells, theta, top, ties, fit_alpha, prior_sd)
         if move is None:
             break
-        cells[move] -= 1.0
-        removed.append(move)
-        theta, _, _ = _bt.fit(_bt.win_matrix(cells, ties), fit_alpha, theta0=theta, prior_sd=prior_sd)
-        if int(np.argmax(theta)) != top and theta.max() > theta[top] + 1e-12:
+        cell, batch = move
+        batch = int(min(batch, cells[cell], budget - len(removed)))
+        trial = cells.copy()
+        trial[cell] -= batch
+        fitted = refit(trial, theta)
+        if _flipped(fitted, top):  # the fewest removals of this cell that flip, by bisection
+            low, high = 0, batch  # low: does not flip; high: flips
+            while high - low > 1:
+                mid = (low + high) // 2
+                trial = cells.copy()
+                trial[cell] -= mid
+                if _flipped(refit(trial, theta), top):
+                    high, fitted = mid, None
+                else:
+                    low = mid
+            cells[cell] -= high
+            removed.extend([cell] * high)
+            theta = refit(cells, theta)
             new_top = int(np.argmax(theta))
             break
+        cells, theta = trial, fitted
+        removed.extend([cell] * batch)
     found = new_top is not None
     table = _removed_table(agg.models, removed)
     return TopRankRobustness(
@@ -88,8 +109,14 @@ def top_rank_robustness(comparisons: pd.DataFrame, ties: str = "half", alpha: fl
         fragile=found and len(removed) <= limit, fragile_limit=limit)
 
 
+def _flipped(theta: np.ndarray, top: int) -> bool:
+    return int(np.argmax(theta)) != top and theta.max() > theta[top] + 1e-12
+
+
 def _best_removal(cells, theta, top, ties, alpha, prior_sd):
-    """The (a, b, outcome) cell whose one removal shrinks some gap top - challenger the most."""
+    """``((a, b, outcome), batch)``: the cell whose removal shrinks some gap top - challenger the
+    most (first-order influence, all cells at once), and how many of its comparisons to remove
+    before refitting: half of those the linear prediction needs to close the gap (at least 1)."""
     k = theta.shape[0]
     wins = _bt.win_matrix(cells, ties)
     total = wins + wins.T
@@ -98,32 +125,29 @@ def _best_removal(cells, theta, top, ties, alpha, prior_sd):
     precision = 0.0 if prior_sd is None else 1.0 / prior_sd**2
     hess = np.diag(curv.sum(axis=1) + alpha * k * np.exp(theta) + precision) - curv + 1.0 / k
     cov = np.linalg.inv(hess)
-    best, best_change = None, 0.0
-    for a, b, outcome in zip(*np.nonzero(cells)):
-        if outcome == 2 and ties != "half":
-            continue
-        grad = _comparison_gradient(a, b, outcome, p, k)
-        shift = -cov @ grad  # change of theta when this comparison is removed
-        gaps = shift[top] - np.delete(shift, top)  # change of theta_top - theta_c for each challenger
-        gap_now = theta[top] - np.delete(theta, top)
-        # rank by the smallest remaining gap after the move (most threatened challenger)
-        change = float(np.min(gap_now + gaps) - np.min(gap_now))
-        if change < best_change:
-            best, best_change = (int(a), int(b), int(outcome)), change
-    return best
-
-
-def _comparison_gradient(a, b, outcome, p, k):
-    """Gradient of one comparison's log-likelihood term wrt theta."""
-    g = np.zeros(k)
-    if outcome == 0:  # a won
-        g[a], g[b] = 1.0 - p[a, b], -(1.0 - p[a, b])
-    elif outcome == 1:  # b won
-        g[b], g[a] = 1.0 - p[b, a], -(1.0 - p[b, a])
-    else:  # tie: half a win each way
-        g[a] = 0.5 * (1.0 - p[a, b]) - 0.5 * (1.0 - p[b, a])
-        g[b] = -g[a]
-    return g
+    a, b, outcome = np.nonzero(cells)
+    if ties != "half":
+        keep = outcome != 2
+        a, b, outcome = a[keep], b[keep], outcome[keep]
+    if a.size == 0:
+        return None
+    # one comparison's gradient is c (e_a - e_b): c = 1 - P(a beats b) if a won, -(1 - P(b beats a))
+    # if b won, half of each for a tie; removing it moves theta by -c cov (e_a - e_b)
+    c = np.select([outcome == 0, outcome == 1],
+                  [1.0 - p[a, b], -(1.0 - p[b, a])], 0.5 * (1.0 - p[a, b]) - 0.5 * (1.0 - p[b, a]))
+    shift = -c[:, None] * (cov[:, a] - cov[:, b]).T  # (cells, K)
+    others = np.delete(np.arange(k), top)
+    gap_now = theta[top] - theta[others]
+    change = shift[:, [top]] - shift[:, others]  # per removal, per challenger
+    after = gap_now[None, :] + change
+    best_challenger = after.argmin(axis=1)
+    score = after[np.arange(a.size), best_challenger] - gap_now.min()
+    i = int(np.argmin(score))
+    if score[i] >= 0:
+        return None
+    per_removal = change[i, best_challenger[i]]
+    needed = gap_now[best_challenger[i]] / -per_removal if per_removal < 0 else 1.0
+    return (int(a[i]), int(b[i]), int(outcome[i])), max(1, int(needed // 2))
 
 
 def _removed_table(models, removed) -> pd.DataFrame:

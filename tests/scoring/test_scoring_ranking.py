@@ -89,3 +89,22 @@ def test_robust_leader_is_not_fragile_and_close_race_is():
     fragile = top_rank_robustness(close)
     assert fragile.fragile and fragile.n_removed <= fragile.fragile_limit
     assert fragile.as_dict()["removed"]
+
+
+# -- statistics from aggregates (issue 8): grouped counts give the row-level answers ----------------
+
+def test_leaderboard_from_grouped_counts_equals_the_one_from_rows():
+    frame, *_ = simulated([1.0, 0.3, 0.0, -0.8], 500, seed=5)
+    frame.loc[::7, "winner"] = "tie"
+    grouped = frame.groupby(["model_a", "model_b", "winner"]).size().reset_index(name="count")
+    rows = bootstrap_leaderboard(frame, n_resamples=200, seed=4)
+    counts = bootstrap_leaderboard(grouped, n_resamples=200, seed=4)
+    pd.testing.assert_frame_equal(rows, counts)
+    with pytest.raises(ValueError, match="whole number"):
+        bradley_terry(grouped.assign(count=0.5))
+
+
+def test_robustness_from_grouped_counts_equals_the_one_from_rows():
+    frame, *_ = simulated([0.2, 0.1, -0.3], 300, seed=6)
+    grouped = frame.groupby(["model_a", "model_b", "winner"]).size().reset_index(name="count")
+    assert top_rank_robustness(frame).as_dict() == top_rank_robustness(grouped).as_dict()

@@ -118,3 +118,23 @@ def test_mace_refuses_bad_smoothing():
     frame, _ = simulated(items=10)
     with pytest.raises(ValueError, match="smoothing"):
         mace(frame, smoothing=0)
+
+
+# -- statistics from aggregates (issue 8): (rater, item, label) counts give the row-level answers ---
+
+from scoring.stats.consensus import majority_vote  # noqa: E402
+
+
+@pytest.mark.parametrize("model", ["full", "one_coin"])
+def test_dawid_skene_from_counts_equals_rows(model):
+    frame, truth = simulated(items=120)
+    doubled = pd.concat([frame, frame.iloc[::3]], ignore_index=True)  # repeated labels count twice
+    grouped = doubled.groupby(["item", "rater", "label"]).size().reset_index(name="count")
+    gold = pd.Series(truth[:10], index=range(10))
+    rows = dawid_skene(doubled, model=model, gold=gold)
+    counts = dawid_skene(grouped, model=model, gold=gold)
+    assert np.allclose(rows.posterior.to_numpy(), counts.posterior.to_numpy(), atol=1e-12)
+    assert (rows.n_iter, rows.converged) == (counts.n_iter, counts.converged)
+    pd.testing.assert_frame_equal(rows.raters, counts.raters)
+    assert rows.log_likelihood == pytest.approx(counts.log_likelihood)
+    pd.testing.assert_frame_equal(majority_vote(doubled), majority_vote(grouped))

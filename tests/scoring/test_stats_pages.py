@@ -263,3 +263,14 @@ def test_a_rubric_project_compares_its_models(login_as, api, session, make_user,
     assert "gen-a − gen-b" in page and "+1.000" in page and "interval excludes 0" in page
     chart = figure(page, "models")
     assert chart["data"][0]["y"] == ["gen-a", "gen-b"] and "bars: 95% interval" in chart["layout"]["xaxis"]["title"]["text"]
+
+
+def test_dawid_skene_convergence_is_reported_not_capped_silently(login_as, api, project):
+    client, _ = api("researcher")
+    consensus = client.get(f"/api/v1/projects/{project.id}/consensus").json
+    ds = consensus["dawid_skene"]["choice"]
+    assert ds["converged"] and 1 <= ds["n_iter"] < ds["max_iter"] == 5000 and ds["tol"] == 1e-6
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    note = re.search(r'id="ds-convergence">(.*?)</p>', page, re.S).group(1)
+    assert f"converged in {ds['n_iter']} iteration" in note
