@@ -14,7 +14,7 @@ from api import PREFIX, ApiError, documented, int_arg, uploaded_file
 from database import db, utcnow
 from raters.access import requires
 from scoring.reports import data, snapshots
-from scoring.reports.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from scoring.reports.report import CONSENSUS_FILTERS, consensus_records
 from tasks.rating import judgment_import
 from tasks.catalogue.util import project_for
 
@@ -176,13 +176,12 @@ def consensus(project_id: int):
                        {"show": show})
     if served.snapshot is None:
         return _computing(project, served)
-    section = data.snapshot_consensus(db.session, served.snapshot)
-    rows = select_rows(section, show, project.agreement_target) if section["rows"] else []
-    chunk = rows[(page - 1) * per_page: page * per_page]
-    has_next = page * per_page < len(rows)
+    section, chunk, total = data.consensus_page(db.session, served.snapshot, show, project.agreement_target,
+                                                (page - 1) * per_page, per_page)
+    has_next = page * per_page < total
     return {**_meta(project, served), "criteria": section["criteria"],
             "dawid_skene": served.snapshot.report.get("dawid_skene"),
-            "items": consensus_records(section, chunk), "page": page, "per_page": per_page, "total": len(rows),
+            "items": consensus_records(section, chunk), "page": page, "per_page": per_page, "total": total,
             "next": url_for("scoring_api.consensus", project_id=project.id, page=page + 1, per_page=per_page,
                             show=show) if has_next else None}
 

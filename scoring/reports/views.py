@@ -10,7 +10,7 @@ from flask_login import current_user
 from database import db, utcnow
 from raters.access import can, requires
 from scoring.reports import data, figures, snapshots
-from scoring.reports.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from scoring.reports.report import CONSENSUS_FILTERS, consensus_records
 from tasks.rating import judgment_import
 from tasks.catalogue.importing import read_upload
 from tasks.catalogue.util import project_for
@@ -27,15 +27,22 @@ def _serialise_imports():
 
 
 def consensus_page(served: snapshots.Served, show: str, page: int, per_page: int, target: float) -> dict:
-    """One page of the served snapshot's consensus, as records, with the paging facts."""
-    section = data.snapshot_consensus(db.session, served.snapshot) if served.snapshot else None
-    if not section or not section["rows"]:
-        return {"criteria": [], "items": [], "total": 0, "page": 1, "pages": 1}
-    rows = select_rows(section, show, target)
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(1, page), pages)
-    chunk = rows[(page - 1) * per_page: page * per_page]
-    return {"criteria": section["criteria"], "items": consensus_records(section, chunk), "total": len(rows),
+    """One page of the served snapshot's consensus, as records, with the paging facts; reads only
+    that page's rows."""
+    empty = {"criteria": [], "items": [], "total": 0, "page": 1, "pages": 1}
+    if not served.snapshot:
+        return empty
+    page = max(1, page)
+    header, rows, total = data.consensus_page(db.session, served.snapshot, show, target,
+                                              (page - 1) * per_page, per_page)
+    if not header["columns"]:
+        return empty
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # past the end: show the last page
+        page = pages
+        header, rows, total = data.consensus_page(db.session, served.snapshot, show, target,
+                                                  (page - 1) * per_page, per_page)
+    return {"criteria": header["criteria"], "items": consensus_records(header, rows), "total": total,
             "page": page, "pages": pages}
 
 

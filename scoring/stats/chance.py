@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 __all__ = ["CHANCE_MODELS", "WEIGHTS", "ChanceCorrected", "agreement_weights", "brennan_prediger",
@@ -121,13 +122,17 @@ def count_table(reliability_data, categories) -> np.ndarray:
 
     A value outside ``categories`` raises ``ValueError``; units without any rating are dropped.
     """
-    x = np.asarray(reliability_data, dtype=object)
+    x = np.asarray(reliability_data)
     if x.size == 0:
         return np.zeros((0, len(categories)))
     if x.ndim != 2:
         raise ValueError(f"reliability data must be 2-D (raters x units), got shape {x.shape}")
-    present = np.array([[v is not None and not (isinstance(v, float) and math.isnan(v)) for v in row]
-                        for row in x])
+    if x.dtype.kind in "biuf":
+        x = x.astype(np.float64)
+        present = ~np.isnan(x)
+    else:
+        x = x.astype(object)
+        present = ~pd.isna(pd.DataFrame(x)).to_numpy()
     table = np.stack([(x == c).sum(axis=0) for c in categories], axis=1).astype(np.float64)
     outside = present.sum(axis=0) - table.sum(axis=1)
     if np.any(outside > 0):

@@ -92,6 +92,6 @@ def _e_step(coded, competence, strategy):
     at = posterior[coded.item]  # (N, K)
     p_knew = (at * (theta * truth) / like).sum(axis=1)  # P(not spamming | data)
     knew = np.bincount(coded.rater, weights=p_knew, minlength=n_raters)
-    spam_counts = np.zeros((n_raters, n_classes))
-    np.add.at(spam_counts, (coded.rater, coded.label), 1.0 - p_knew)
+    cell = coded.rater.astype(np.int64) * n_classes + coded.label
+    spam_counts = np.bincount(cell, weights=1.0 - p_knew, minlength=n_raters * n_classes).reshape(n_raters, n_classes)
     return posterior, log_lik, knew, spam_counts

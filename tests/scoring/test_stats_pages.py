@@ -274,3 +274,31 @@ def test_dawid_skene_convergence_is_reported_not_capped_silently(login_as, api, 
     page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
     note = re.search(r'id="ds-convergence">(.*?)</p>', page, re.S).group(1)
     assert f"converged in {ds['n_iter']} iteration" in note
+
+
+def test_a_consensus_page_reads_only_its_rows(api, project, app):
+    """The consensus lives in stats_consensus_rows: a page is a LIMIT/OFFSET query whose rows are
+    the page's, and the filters run in SQL (same answers as the in-memory filters)."""
+    from sqlalchemy import event
+
+    from database import db
+    from scoring.reports import data
+    from scoring.reports.report import select_rows
+
+    client, _ = api("researcher")
+    client.get(f"/api/v1/projects/{project.id}/consensus")  # computes the snapshot
+    with app.app_context():
+        snapshot = data.latest_ready_snapshot(db.session, project.id)
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            header, rows, total = data.consensus_page(db.session, snapshot, "all", 0.67, 2, 3)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert total == 7 and len(rows) == 3
+        assert any("LIMIT" in s.upper() and "stats_consensus_rows" in s for s in statements)
+        everything = {**header, "rows": data.consensus_page(db.session, snapshot, "all", 0.67, 0, 100)[1]}
+        for show in ("contested", "adjudicated", "imported"):
+            _, got, n = data.consensus_page(db.session, snapshot, show, 0.67, 0, 100)
+            assert got == select_rows(everything, show, 0.67) and n == len(got)
