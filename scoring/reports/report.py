@@ -258,7 +258,7 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
         return empty, {"n_iter": 0, "converged": True, "raters": [], "max_iter": DS_MAX_ITER, "tol": DS_TOL}
     classes = [c for c in criterion.categories if c in set(long["label"])]
     votes = majority_vote(long, classes=classes).set_index("item")
-    ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL)
+    ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL, accelerate=True)
     estimate = ds.items.set_index("item")
     single = votes["n_labels"] == 1
     block = pd.DataFrame({

@@ -138,3 +138,14 @@ def test_dawid_skene_from_counts_equals_rows(model):
     pd.testing.assert_frame_equal(rows.raters, counts.raters)
     assert rows.log_likelihood == pytest.approx(counts.log_likelihood)
     pd.testing.assert_frame_equal(majority_vote(doubled), majority_vote(grouped))
+
+
+@pytest.mark.parametrize("model", ["full", "one_coin"])
+def test_squarem_reaches_the_same_answer_in_fewer_steps(model):
+    frame, truth = simulated(items=300, accuracy=(0.6, 0.55, 0.5, 0.65, 0.45, 0.6))
+    gold = pd.Series(truth[:5], index=range(5))
+    plain = dawid_skene(frame, n_iter=20_000, tol=1e-9, model=model, gold=gold)
+    fast = dawid_skene(frame, n_iter=20_000, tol=1e-9, model=model, gold=gold, accelerate=True)
+    assert plain.converged and fast.converged
+    assert np.abs(plain.posterior.to_numpy() - fast.posterior.to_numpy()).max() < 1e-5
+    assert fast.n_iter < plain.n_iter
