@@ -178,3 +178,37 @@ def fit(wins: np.ndarray, alpha: float, theta0: np.ndarray | None = None, tol: f
 
 def _normalised(weights: np.ndarray) -> np.ndarray:
     return weights * (weights.shape[0] / weights.sum())
+
+
+def fit_batch(wins: np.ndarray, alpha: float, theta0: np.ndarray, prior_sd: float | None = None,
+              tol: float = 1e-10, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit` of many win matrices ``(B, K, K)`` at once by undamped Newton from ``theta0``
+    (the full-data estimate: bootstrap resamples start close to their optimum, where Newton
+    converges quadratically). Returns ``(theta (B, K) centred, converged (B,))``; a resample
+    that has not converged (or diverged) is for the caller to refit with :func:`fit`."""
+    n_batch, k, _ = wins.shape
+    precision = 0.0 if prior_sd is None else 1.0 / (prior_sd * prior_sd)
+    alpha_k = alpha * k
+    total = wins + wins.transpose(0, 2, 1)
+    theta = np.broadcast_to(theta0 - theta0.mean(), (n_batch, k)).copy()
+    step_size = np.full(n_batch, np.inf)
+    diagonal = np.arange(k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            p = expit(theta[:, :, None] - theta[:, None, :])
+            grad = (wins - total * p).sum(axis=2) - alpha_k * (np.exp(theta) - 1.0) - precision * theta
+            curv = total * p * (1.0 - p)
+            hess = -curv
+            hess[:, diagonal, diagonal] += curv.sum(axis=2) + alpha_k * np.exp(theta) + precision
+            if alpha_k == 0 and precision == 0:
+                hess += 1.0 / k
+            try:
+                step = np.linalg.solve(hess, grad[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                break
+            theta = theta + step
+            step_size = np.abs(step).max(axis=1)
+            if not np.any(step_size >= tol):
+                break
+    converged = np.isfinite(step_size) & (step_size < 1e-8) & np.isfinite(theta).all(axis=1)
+    return theta - theta.mean(axis=1, keepdims=True), converged

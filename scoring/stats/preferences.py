@@ -185,13 +185,27 @@ def _resampled_scores(cells, ties, alpha, theta, n_resamples, rng, prior_sd=None
     total = int(flat.sum())
     draws = rng.multinomial(total, flat[used] / total, size=n_resamples)
     out = np.full((n_resamples, cells.shape[0]), np.nan)
-    resampled = np.zeros_like(flat)
-    for b in range(n_resamples):
-        resampled[used] = draws[b]
-        try:
-            fitted, _, _ = _bt.fit(_bt.win_matrix(resampled.reshape(cells.shape), ties), alpha, theta0=theta,
-                                   prior_sd=prior_sd)
-        except ValueError:  # MLE undefined on this resample (alpha == 0)
-            continue
-        out[b] = ELO_MEAN + ELO_SCALE * fitted
+    for start in range(0, n_resamples, _BATCH):
+        block = draws[start:start + _BATCH]
+        resampled = np.zeros((block.shape[0], flat.shape[0]))
+        resampled[:, used] = block
+        grids = resampled.reshape(block.shape[0], *cells.shape)
+        wins = np.stack([_bt.win_matrix(g, ties) for g in grids]) if ties != "half" else _win_matrices(grids)
+        fitted, converged = _bt.fit_batch(wins, alpha, theta, prior_sd=prior_sd)
+        for b in np.flatnonzero(~converged):  # far from the full-data optimum: the careful fit
+            try:
+                fitted[b], _, _ = _bt.fit(wins[b], alpha, theta0=theta, prior_sd=prior_sd)
+            except ValueError:  # MLE undefined on this resample (alpha == 0)
+                fitted[b] = np.nan
+        out[start:start + block.shape[0]] = ELO_MEAN + ELO_SCALE * fitted
     return out
+
+
+_BATCH = 256  # resamples fitted together
+
+
+def _win_matrices(grids: np.ndarray) -> np.ndarray:
+    """:func:`_bt.win_matrix` (ties half) of a batch ``(B, K, K, 3)`` of cell counts."""
+    wins = grids[..., 0] + grids[..., 1].transpose(0, 2, 1)
+    tied = grids[..., 2]
+    return wins + 0.5 * (tied + tied.transpose(0, 2, 1))

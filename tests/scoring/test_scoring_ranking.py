@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.stats.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry
+from scoring.stats.preferences import ELO_MEAN, ELO_SCALE, bootstrap_leaderboard, bradley_terry
 from scoring.stats.robustness import top_rank_robustness
 
 
@@ -108,3 +108,23 @@ def test_robustness_from_grouped_counts_equals_the_one_from_rows():
     frame, *_ = simulated([0.2, 0.1, -0.3], 300, seed=6)
     grouped = frame.groupby(["model_a", "model_b", "winner"]).size().reset_index(name="count")
     assert top_rank_robustness(frame).as_dict() == top_rank_robustness(grouped).as_dict()
+
+
+def test_batched_bootstrap_fits_equal_one_by_one_fits():
+    from scoring.stats import _bt
+    from scoring.stats.preferences import _resampled_scores
+
+    frame, *_ = simulated([1.0, 0.4, 0.0, -0.6, -1.2], 400, seed=8)
+    frame.loc[::9, "winner"] = "tie"
+    agg = _bt.aggregate(frame)
+    theta, _, _ = _bt.fit(_bt.win_matrix(agg.cells, "half"), 1e-3)
+    batched = _resampled_scores(agg.cells, "half", 1e-3, theta, 50, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    flat = agg.cells.reshape(-1)
+    used = np.flatnonzero(flat)
+    draws = rng.multinomial(int(flat.sum()), flat[used] / flat.sum(), size=50)
+    for b in range(50):
+        cells = np.zeros_like(flat)
+        cells[used] = draws[b]
+        one, _, _ = _bt.fit(_bt.win_matrix(cells.reshape(agg.cells.shape), "half"), 1e-3, theta0=theta)
+        assert np.allclose(batched[b], ELO_MEAN + ELO_SCALE * one, atol=1e-7)

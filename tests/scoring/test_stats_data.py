@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from scoring.reports import data, frames
+from scoring.reports import report as report_mod
 from scoring.stats.agreement import alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement
 from scoring.stats.chance import chance_corrected
 from scoring.stats.consensus import dawid_skene, majority_vote
@@ -175,7 +176,8 @@ def test_pairwise_report_numbers_equal_the_pure_statistics(session, manager):
                           + [(extra.id, raters_[0].id, "a"), (extra.id, raters_[1].id, "b")],
                           columns=["item", "rater", "label"])
     votes = majority_vote(labels, classes=["a", "b", "tie"]).set_index("item")
-    ds = dawid_skene(labels, classes=["a", "b", "tie"])
+    ds = dawid_skene(labels, classes=["a", "b", "tie"], n_iter=report_mod.DS_MAX_ITER, tol=report_mod.DS_TOL,
+                     accelerate=True)  # as the report runs it
     records = {r["item_id"]: r for r in consensus_records(report["consensus"], report["consensus"]["rows"])}
     for it in items + [extra]:
         c = records[it.id]["labels"]["choice"]
