@@ -48,14 +48,19 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
 
 
 def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
-    rows = session.execute(
-        select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
-               Judgment.strength, Judgment.scores)
-        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
-        .order_by(Judgment.id)).all()
-    if not rows:
+    """The project's current judgments, read straight into columns (``pandas.read_sql`` on the
+    session's connection, inside its transaction)."""
+    query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
+                    Judgment.strength, Judgment.scores)
+             .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
+             .order_by(Judgment.id))
+    frame = pd.read_sql(query, session.connection(), coerce_float=False)
+    if frame.empty:
         return fr.empty_judgments()
-    return pd.DataFrame.from_records(rows, columns=list(fr.JUDGMENT_COLUMNS))
+    frame.columns = list(fr.JUDGMENT_COLUMNS)
+    for column in ("choice", "strength", "scores"):  # missing is None, as the frames expect
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:
