@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from huey.consumer import Consumer
 from sqlalchemy import or_, select
 
@@ -192,6 +192,7 @@ def judgments_import(project, path, actor_email):
 @click.option("--min-judgments", type=int, default=None)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path))
 @click.option("--as", "actor_email", default=None, help="e-mail of the person recorded as creator")
+@with_appcontext
 def export_command(project, kind, file_format, mode, ties, media, min_agreement, min_judgments, out, actor_email):
     target = _project(project)
     actor = _user(actor_email) if actor_email else None
