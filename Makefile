@@ -37,6 +37,7 @@ test: dev
 
 bench: dev
 	$(PY) bench/run.py
+	$(PY) bench/exports.py
 
 media:
 	bash demo/make_media.sh

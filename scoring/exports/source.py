@@ -7,11 +7,12 @@ re-implementation.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from raters.models import User
@@ -115,16 +116,26 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
     if with_judgments:
         query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.choice, Judgment.strength,
                         Judgment.scores, Judgment.rationale, Judgment.confidence, Judgment.time_on_task_ms,
-                        Judgment.playback, Judgment.superseded_at.is_not(None), Judgment.source,
-                        Judgment.created_at, Assignment.left_label, User.active)
+                        type_coerce(Judgment.playback, String), Judgment.superseded_at.is_not(None),
+                        Judgment.source, type_coerce(Judgment.created_at, String), Assignment.left_label, User.active)
                  .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
                  .join(User, User.id == Judgment.rater_id)
                  .where(Judgment.item_id.in_(ids)).order_by(Judgment.item_id, Judgment.id))
         if max_judgment_id is not None:
             query = query.where(Judgment.id <= max_judgment_id)
-        for row in session.execute(query):
-            items[row.item_id].judgments.append(JudgmentRow(*row))
+        for row in session.execute(query):  # playback and time decoded here: faster than the column types
+            values = list(row)
+            values[9] = json.loads(values[9]) if values[9] else None
+            values[12] = _utc(values[12])
+            items[row.item_id].judgments.append(JudgmentRow(*values))
     return list(items.values())
+
+
+def _utc(value) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives naive text, PostgreSQL datetimes)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def consensus_by_item(session: Session, project: Project, *, keep_judgment) -> dict[int, dict]:

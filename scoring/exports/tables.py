@@ -192,13 +192,16 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
     if refused:
         ctx.excluded_items[refused] += 1
         return []
-    rows = []
+    rows, per_choice = [], {}
     for j in current:
         if j.choice == "tie" and ctx.options.ties == "drop":
             ctx.excluded_judgments["tie"] += 1
             continue
-        margin = float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0
-        row = preference_row(item, j.choice, margin, n, agreement, [j.rationale], ctx)
+        if j.choice not in per_choice:  # the item's columns, once per answer
+            per_choice[j.choice] = preference_row(item, j.choice, 0.0, n, agreement, [], ctx)
+        row = dict(per_choice[j.choice])
+        row["margin"] = float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0
+        row["rationales"] = [j.rationale]
         row.update(judgment_columns(j, item, ctx))
         rows.append(row)
     return rows
