@@ -30,7 +30,7 @@ EXPORT_BODY = json_content({"type": "object", "additionalProperties": False, "pr
     "media": {"type": "string", "enum": list(MEDIA), "default": "files"},
     "min_agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "min_judgments": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000},
-    "exclude_inactive_raters": {"type": "boolean", "default": True},
+    "exclude_deactivated_raters": {"type": "boolean", "default": True},
     "exclude_gold": {"type": "boolean", "default": True},
     "since": {"type": ["string", "null"], "format": "date"}, "until": {"type": ["string", "null"], "format": "date"},
     "models": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 50},
@@ -40,7 +40,7 @@ EXPORT = {"type": "object", "properties": {
     "format": {"type": "string"}, "version": {"type": "integer"},
     "state": {"type": "string", "enum": ["queued", "building", "draft", "released", "failed"]},
     "progress": {"type": "number"}, "error": {"type": ["string", "null"]}, "options": {"type": "object"},
-    "row_counts": {"type": ["object", "null"]}, "row_count_changes": {"type": "object"},
+    "row_counts": {"type": ["object", "null"]}, "row_count_changes": {"type": ["object", "null"], "description": "rows gained or lost per table since the previous version"},
     "affected": {"type": ["string", "null"], "description": "why the export must no longer be used"},
     "download_url": {"type": ["string", "null"]}, "manifest": {"type": ["object", "null"]}}}
 JUDGMENT_ROW = {"type": "object", "description": "the columns of the ratings table", "properties": {
@@ -57,14 +57,18 @@ def serialise(export: Export, *, manifest: bool = False) -> dict:
     out = {"id": export.id, "project_id": export.project_id, "kind": export.kind, "format": export.file_format,
            "version": export.version, "state": export.state, "progress": export.progress, "error": export.error,
            "options": export.options, "row_counts": export.row_counts,
-           "row_count_changes": services.count_changes(export, services.previous_version(db.session, export))
-           if export.row_counts else {},
+           "row_count_changes": _changes(export),
            "affected": export.affected_reason,
            "download_url": url_for("exports_api.download", export_id=export.id) if may_download(current_user, export)
            else None}
     if manifest:
         out["manifest"] = export.manifest
     return out
+
+
+def _changes(export: Export) -> dict | None:
+    before = services.previous_version(db.session, export) if export.row_counts else None
+    return services.count_changes(export, before) if before else None
 
 
 def _refused(exc: services.ExportRefused):

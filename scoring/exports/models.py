@@ -86,7 +86,7 @@ class Export(Base):
 
     @property
     def name(self) -> str:
-        return f"{self.kind}-v{self.version}"
+        return f"{self.kind} v{self.version}"
 
 
 class ExportAsset(Base):

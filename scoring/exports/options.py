@@ -34,7 +34,9 @@ class ExportOptions:
     media: str = "files"  # media projects: copy files into the export, or reference them by sha256
     min_agreement: float | None = None  # items whose panel agrees less are left out
     min_judgments: int | None = None  # items with fewer current judgments are left out
-    exclude_inactive_raters: bool = True  # deactivated accounts' judgments are left out
+    # Judgments of accounts an admin deactivated are left out (placeholder raters of imported
+    # judgments never sign in and are not deactivated).
+    exclude_deactivated_raters: bool = True
     exclude_gold: bool = True
     since: str | None = None  # judgments made on or after this date (UTC, YYYY-MM-DD)
     until: str | None = None  # … and on or before this date
@@ -133,7 +135,7 @@ def parse(data: dict, *, project_kind: str, criteria_keys: list[str]) -> ExportR
         media=_choice(data.get("media"), "media", MEDIA, errors, "files"),
         min_agreement=_number(data.get("min_agreement"), "min_agreement", errors, lo=0, hi=1),
         min_judgments=_number(data.get("min_judgments"), "min_judgments", errors, lo=1, hi=10_000, integer=True),
-        exclude_inactive_raters=_bool(data.get("exclude_inactive_raters"), "exclude_inactive_raters", errors, True),
+        exclude_deactivated_raters=_bool(data.get("exclude_deactivated_raters"), "exclude_deactivated_raters", errors, True),
         exclude_gold=_bool(data.get("exclude_gold"), "exclude_gold", errors, True),
         since=_date(data.get("since"), "since", errors), until=_date(data.get("until"), "until", errors),
         models=_names(data.get("models"), "models", errors), criteria=_names(data.get("criteria"), "criteria", errors))

@@ -119,6 +119,8 @@ def release(session: Session, export: Export, actor: User, note: str) -> None:
         raise ExportRefused("Only the project's owner or an admin releases its exports.", 403, "forbidden")
     if export.state != "draft":
         raise ExportRefused(f"Only a draft can be released (this export is {export.state}).")
+    if export.affected_at is not None:
+        raise ExportRefused(f"This export can no longer be released: {export.affected_reason}.")
     note = (note or "").strip()
     if not note:
         raise ExportRefused("Say what was reviewed: the release note is required.", 422, "validation_failed")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from raters.models import User
@@ -56,7 +56,7 @@ class JudgmentRow:
     source: str
     created_at: datetime
     left_label: str | None  # None for imported judgments: nothing was presented
-    rater_active: bool
+    rater_active: bool  # not deactivated (see ``in_good_standing``)
 
 
 @dataclass
@@ -117,7 +117,8 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
         query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.choice, Judgment.strength,
                         Judgment.scores, Judgment.rationale, Judgment.confidence, Judgment.time_on_task_ms,
                         type_coerce(Judgment.playback, String), Judgment.superseded_at.is_not(None),
-                        Judgment.source, type_coerce(Judgment.created_at, String), Assignment.left_label, User.active)
+                        Judgment.source, type_coerce(Judgment.created_at, String), Assignment.left_label,
+                        in_good_standing())
                  .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
                  .join(User, User.id == Judgment.rater_id)
                  .where(Judgment.item_id.in_(ids)).order_by(Judgment.item_id, Judgment.id))
@@ -155,8 +156,14 @@ def consensus_by_item(session: Session, project: Project, *, keep_judgment) -> d
     return {record["item_id"]: record for record in consensus_records(section, section["rows"])}
 
 
+def in_good_standing():
+    """SQL: the account is not deactivated. Placeholder raters of imported judgments (no
+    password, never active) count as in good standing: nobody deactivated them."""
+    return or_(User.active.is_(True), User.password_hash.is_(None))
+
+
 def active_raters(session: Session) -> dict[int, bool]:
-    return dict(session.execute(select(User.id, User.active)).all())
+    return dict(session.execute(select(User.id, in_good_standing())).all())
 
 
 def project_assets_consent(session: Session, project: Project) -> list[tuple[int, str]]:

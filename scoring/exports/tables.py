@@ -5,7 +5,7 @@ Which items and judgments enter, in order, each left-out one counted under its r
 * items: ``consent`` (the rule: any output's asset not ``granted``/``not_required``), ``gold``,
   ``models`` (an output from a model not asked for), ``no_judgments``, ``few_judgments``,
   ``low_agreement``, ``no_consensus``, ``tie`` (dropped ties);
-* judgments: ``inactive_rater``, ``dates``.
+* judgments: ``deactivated_rater``, ``dates``.
 
 Agreement is the majority share of the item's panel (``votes / n``), as ``scoring``'s consensus
 reports it; for rubric items the lowest share over the criteria.
@@ -64,8 +64,8 @@ def kept_judgments(item: ItemData, ctx: Context) -> list[JudgmentRow]:
 
 
 def judgment_refusal(rater_id: int, rater_active: bool, created_at, options: ExportOptions) -> str | None:
-    if options.exclude_inactive_raters and not rater_active:
-        return "inactive_rater"
+    if options.exclude_deactivated_raters and not rater_active:
+        return "deactivated_rater"
     day = created_at.date()
     if (options.since and day < date.fromisoformat(options.since)) or (
             options.until and day > date.fromisoformat(options.until)):

@@ -24,18 +24,25 @@ def export_for(export_id: int, action: str) -> Export:
 
 
 def may_download(user, export: Export) -> bool:
-    """Released versions: every reader; drafts: the project's managers (staff) only."""
+    """Released versions: every reader; drafts: the project's managers (staff) only; never an
+    export an asset's consent revocation affected."""
+    if export.affected_at is not None:
+        return False
     if export.state == "released":
         return can(user, "exports.download")
     return export.state == "draft" and can(user, "exports.release")
 
 
-def versions(project_id: int) -> list[tuple[Export, dict]]:
-    """The project's exports, newest first, each with its row-count changes since its previous version."""
+def versions(project_id: int) -> list[tuple[Export, dict | None]]:
+    """The project's exports, newest first, each with its row-count changes since its previous
+    version (None for a first version or one not built yet)."""
     rows = db.session.scalars(select(Export).where(Export.project_id == project_id)
                               .order_by(Export.created_at.desc(), Export.id.desc())).all()
-    return [(e, services.count_changes(e, services.previous_version(db.session, e)) if e.row_counts else {})
-            for e in rows]
+    out = []
+    for export in rows:
+        before = services.previous_version(db.session, export) if export.row_counts else None
+        out.append((export, services.count_changes(export, before) if before else None))
+    return out
 
 
 def _page(project, errors=None, form=None, status=200):
@@ -58,7 +65,7 @@ def index(project_id: int):
 def create(project_id: int):
     project = project_for(project_id, "exports.create")
     form = request.form.to_dict()
-    for flag in ("exclude_inactive_raters", "exclude_gold"):
+    for flag in ("exclude_deactivated_raters", "exclude_gold"):
         form[flag] = "on" if flag in request.form else "off"
     try:
         req = parse(form, project_kind=project.kind, criteria_keys=project.criteria_keys)
@@ -106,6 +113,8 @@ def retry(export_id: int):
 
 def send_archive(export: Export):
     """The export's ``.tar``: streamed from disk, Range-capable, ETag = its sha256; audited."""
+    if export.affected_at is not None:
+        abort(410, f"This export may no longer be downloaded: {export.affected_reason}. Build a new version.")
     if not may_download(current_user, export):
         abort(403, "Only released exports can be downloaded; drafts only by the project's managers.")
     path = services.archive_of(export)

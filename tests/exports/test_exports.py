@@ -166,6 +166,8 @@ def test_revocation_marks_affected_exports_and_the_asset_page_lists_them(app, se
     other = items["tie"].outputs[0].asset.id
     assert f"#export-{export['id']}" in client.get(f"/assets/{other}").get_data(as_text=True)
     assert untouched["id"] != export["id"]
+    admin, _ = login_as("admin")
+    assert admin.get(f"/exports/{export['id']}/download").status_code == 410  # consent-safe: never again
 
 
 def test_manifest_hashes_match_the_files(build, scripts):
