@@ -3,8 +3,9 @@ writing the same rows with pyarrow directly, in the same run; peak memory of eac
 
 Run from the repository root: ``python bench/exports.py [--rows N]`` (``make bench`` runs it).
 The database is a fresh SQLite file filled with a pairwise video project (10 raters judge every
-item; media referenced by sha256). Each measurement runs in its own process so its peak resident
-memory (``ru_maxrss``, minus the process's size before the export starts) is its own. The export
+item; media referenced by sha256). Each measurement runs in its own process; its peak resident
+memory is the high-water mark (``VmHWM``, reset just before the work starts) minus the resident
+size at that moment. The export
 is measured at two sizes to show its peak does not grow with the row count.
 Results go to ``bench/exports_results.json``.
 """
@@ -28,16 +29,25 @@ N_RATERS = 10
 N_ASSETS = 2000
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _status_mb(field: str) -> float | None:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def rss_mb() -> float:
-    """Resident memory now (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return peak_rss_mb()
+    """Resident memory now, after resetting the peak (Linux: ``clear_refs`` 5 resets VmHWM), so
+    that the peak read later is the measured work's, not the imports'."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    return _status_mb("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_mb() -> float:
+    return _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_app(db_url: str, work: Path):

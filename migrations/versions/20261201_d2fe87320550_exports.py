@@ -1,4 +1,5 @@
-"""exports: versioned dataset exports, the assets each contains, per-project export settings.
+"""exports: versioned dataset exports, the assets each contains, per-project export settings;
+an index of judgments by item (exports read an item's judgments in order, superseded ones too).
 
 Revision ID: d2fe87320550
 Revises: b7c1d2e3f4a5
@@ -68,9 +69,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('export_id', 'asset_id', name=op.f('pk_export_assets'))
     )
     op.create_index(op.f('ix_export_assets_asset_id'), 'export_assets', ['asset_id'], unique=False)
+    op.create_index('ix_judgments_item_id', 'judgments', ['item_id', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_judgments_item_id', table_name='judgments')
     op.drop_index(op.f('ix_export_assets_asset_id'), table_name='export_assets')
     op.drop_table('export_assets')
     op.drop_index('ix_exports_project_created', table_name='exports')

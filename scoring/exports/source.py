@@ -40,7 +40,7 @@ class Output:
     text: str | None = None  # scripts: the text itself
 
 
-@dataclass
+@dataclass(slots=True)
 class JudgmentRow:
     id: int
     item_id: int
@@ -124,11 +124,11 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
                  .where(Judgment.item_id.in_(ids)).order_by(Judgment.item_id, Judgment.id))
         if max_judgment_id is not None:
             query = query.where(Judgment.id <= max_judgment_id)
-        for row in session.execute(query):  # playback and time decoded here: faster than the column types
-            values = list(row)
-            values[9] = json.loads(values[9]) if values[9] else None
-            values[12] = _utc(values[12])
-            items[row.item_id].judgments.append(JudgmentRow(*values))
+        # Core rows, playback and time decoded here: a third of the cost of the ORM's typed rows.
+        for values in session.connection().execute(query).all():
+            items[values[1]].judgments.append(JudgmentRow(
+                *values[:9], json.loads(values[9]) if values[9] else None, *values[10:12], _utc(values[12]),
+                *values[13:]))
     return list(items.values())
 
 

@@ -127,10 +127,17 @@ def ctx_rubric(item: ItemData) -> bool:
     return "b" not in item.outputs
 
 
-def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context) -> dict:
+def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | None = None) -> dict:
+    """The per-judgment columns; ``seen`` caches the item's presentations (two at most)."""
     ctx.raters.add(j.rater_id)
     playback = j.playback or {}
-    return {"rater": ctx.pseudonym(j.rater_id), "presented": presented(j, item),
+    if seen is None:
+        shown = presented(j, item)
+    elif j.left_label in seen:
+        shown = seen[j.left_label]
+    else:
+        shown = seen[j.left_label] = presented(j, item)
+    return {"rater": ctx.pseudonym(j.rater_id), "presented": shown,
             "playback_s": {"a": _seconds(playback.get("a")), "b": _seconds(playback.get("b"))} if j.playback else None,
             "time_on_task_ms": j.time_on_task_ms, "confidence": j.confidence, "created_at": j.created_at}
 
@@ -192,7 +199,7 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
     if refused:
         ctx.excluded_items[refused] += 1
         return []
-    rows, per_choice = [], {}
+    rows, per_choice, seen = [], {}, {}
     for j in current:
         if j.choice == "tie" and ctx.options.ties == "drop":
             ctx.excluded_judgments["tie"] += 1
@@ -202,7 +209,7 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
         row = dict(per_choice[j.choice])
         row["margin"] = float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0
         row["rationales"] = [j.rationale]
-        row.update(judgment_columns(j, item, ctx))
+        row.update(judgment_columns(j, item, ctx, seen))
         rows.append(row)
     return rows
 
