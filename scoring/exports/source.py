@@ -127,9 +127,13 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
         # Core rows, playback and time decoded here: a third of the cost of the ORM's typed rows.
         for values in session.connection().execute(query).all():
             items[values[1]].judgments.append(JudgmentRow(
-                *values[:9], json.loads(values[9]) if values[9] else None, *values[10:12], _utc(values[12]),
-                *values[13:]))
+                *values[:9], _json(values[9]), *values[10:12], _utc(values[12]), *values[13:]))
     return list(items.values())
+
+
+def _json(value):
+    """A JSON column read as text (SQLite gives the text, psycopg may give it decoded)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _utc(value) -> datetime:

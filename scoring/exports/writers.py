@@ -43,8 +43,9 @@ class TableWriter:
         if not rows:
             return
         self.rows += len(rows)
-        if self._parquet is not None:
-            self._parquet.write_batch(pa.RecordBatch.from_pylist(rows, schema=self.schema))
+        if self._parquet is not None:  # column lists, then Arrow: several times faster than from_pylist
+            columns = {name: [row.get(name) for row in rows] for name in self.schema.names}
+            self._parquet.write_batch(pa.RecordBatch.from_pydict(columns, schema=self.schema))
         elif self._csv is not None:
             for row in rows:
                 self._csv.writerow({k: (json.dumps(v, default=_json_default) if k in self._nested and v is not None

@@ -9,12 +9,14 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
+from database import utcnow
 from raters.models import AuditEvent, User
 from scoring.exports.models import Export
 from scoring.reports import data as report_data
 from scoring.reports.report import build_report, consensus_records
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import Asset
+from tasks.rating.models import Judgment
 from tests.exports import factories as f
 from tests.exports.conftest import load
 
@@ -186,11 +188,19 @@ def test_manifest_hashes_match_the_files(build, scripts):
     assert manifest["licenses"] == {"CC-BY-4.0": manifest["licenses"]["CC-BY-4.0"]}
 
 
-def test_ratings_and_consensus_tables_load(build, scripts, tmp_path):
-    proj, _items, _raters = scripts
+def test_ratings_and_consensus_tables_load(session, build, scripts, tmp_path):
+    proj, items, raters = scripts
+    old = session.scalar(select(Judgment).where(Judgment.item_id == items["win"].id, Judgment.rater_id == raters[2].id))
+    old.superseded_at = utcnow()
+    session.flush()
+    session.add(Judgment(project_id=proj.id, item_id=old.item_id, rater_id=old.rater_id, assignment_id=old.assignment_id,
+                         choice="a", strength=3, rationale="revised: a after all", confidence=5, source="live",
+                         supersedes_id=old.id, created_at=utcnow()))
+    session.commit()
     export, folder = build(proj.id, kind="ratings")
     ratings, consensus = load(folder, "ratings", tmp_path), load(folder, "consensus", tmp_path)
-    assert ratings.num_rows == export["row_counts"]["ratings"] == 8
+    assert ratings.num_rows == export["row_counts"]["ratings"] == 9  # the revised judgment is kept, flagged
+    assert ratings.features["superseded"].dtype == "bool" and sum(ratings["superseded"]) == 1
     assert {"rater", "choice", "strength", "presented", "playback_s", "is_gold", "superseded", "notes"} <= set(ratings.column_names)
     assert consensus.num_rows == 3 and set(consensus["criterion"]) == {"choice"}
     split = consensus.filter(lambda r: r["item_id"] == "split")[0]
