@@ -48,6 +48,7 @@ class BuildResult:
     ctx: tables.Context
     max_judgment_id: int
     assets: set = field(default_factory=set)
+    columns: dict = field(default_factory=dict)  # config -> its column names, in order
 
     def manifest(self, export, creator, release_gate: bool) -> dict:
         ctx = self.ctx
@@ -58,7 +59,7 @@ class BuildResult:
             "creator": creator.name if creator else "command line", "created_at": export.created_at.isoformat(),
             "built_at": export.built_at.isoformat(), "app_version": app_version(),
             "schema_version": schema.SCHEMA_VERSION, "kind": export.kind, "format": export.file_format,
-            "configs": self.configs, "options": self.export_options, "row_counts": self.row_counts,
+            "configs": self.configs, "columns": self.columns, "options": self.export_options, "row_counts": self.row_counts,
             "excluded": {"items": dict(sorted(ctx.excluded_items.items())),
                          "judgments": dict(sorted(ctx.excluded_judgments.items()))},
             "licenses": dict(sorted(ctx.licenses.items())),
@@ -125,7 +126,7 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
         for writer in writers.values():
             writer.close()
     return BuildResult(project, options.as_dict(), configs, {n: w.rows for n, w in writers.items()}, ctx, hw,
-                       set(ctx.assets))
+                       set(ctx.assets), {n: w.schema.names for n, w in writers.items()})
 
 
 def _rows(configs: list[str], item, kept, current, ctx: tables.Context) -> dict[str, list[dict]]:

@@ -372,3 +372,25 @@ def test_cli_export_writes_a_loadable_folder(app, scripts, tmp_path):
     tar = tmp_path / "x.tar"
     assert app.test_cli_runner().invoke(args=["export", proj.name, "--out", str(tar)]).exit_code == 0
     assert tar.stat().st_size > 0
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl", "csv"])
+def test_every_config_loads_in_every_format_with_its_columns(app, session, build, scripts, owner, tmp_path, fmt):
+    pairwise, _items, raters = scripts
+    rubric = f.project(session, owner.id, kind="rubric")
+    video = f.project(session, owner.id, modality="video")
+    for it in (f.item(session, app, rubric, ("gen-a",)), f.item(session, app, rubric, ("gen-b",))):
+        for who in raters:
+            f.judge(session, it, who, scores={"coherence": 4, "dialogue": 2})
+    clip = f.item(session, app, video)
+    for who in raters:
+        f.judge(session, clip, who, "a")
+    session.commit()
+    for project, kind in ((pairwise, "ratings"), (rubric, "preferences"), (rubric, "ratings"), (video, "preferences")):
+        export, folder = build(project.id, kind=kind, format=fmt, mode="judgments")
+        for config, n in export["row_counts"].items():
+            ds = load(folder, config, tmp_path)
+            assert ds.num_rows == n > 0, (project.kind, config)
+            assert ds.column_names == export["manifest"]["columns"][config], (project.kind, config)
+        card = (folder / "README.md").read_text()
+        assert all(f"config_name: {config}" in card for config in export["row_counts"])
