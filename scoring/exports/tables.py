@@ -127,19 +127,23 @@ def ctx_rubric(item: ItemData) -> bool:
     return "b" not in item.outputs
 
 
-def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | None = None) -> dict:
-    """The per-judgment columns; ``seen`` caches the item's presentations (two at most)."""
+def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | None = None, row: dict | None = None) -> dict:
+    """The per-judgment columns (into ``row`` when given); ``seen`` caches the item's
+    presentations (two at most)."""
     ctx.raters.add(j.rater_id)
-    playback = j.playback or {}
     if seen is None:
         shown = presented(j, item)
     elif j.left_label in seen:
         shown = seen[j.left_label]
     else:
         shown = seen[j.left_label] = presented(j, item)
-    return {"rater": ctx.pseudonym(j.rater_id), "presented": shown,
-            "playback_s": {"a": _seconds(playback.get("a")), "b": _seconds(playback.get("b"))} if j.playback else None,
-            "time_on_task_ms": j.time_on_task_ms, "confidence": j.confidence, "created_at": j.created_at}
+    row = {} if row is None else row
+    row["rater"] = ctx.pseudonym(j.rater_id)
+    row["presented"] = shown
+    row["playback_s"] = ({"a": _seconds(j.playback.get("a")), "b": _seconds(j.playback.get("b"))}
+                         if j.playback else None)
+    row["time_on_task_ms"], row["confidence"], row["created_at"] = j.time_on_task_ms, j.confidence, j.created_at
+    return row
 
 
 def _seconds(value):
@@ -209,8 +213,7 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
         row = dict(per_choice[j.choice])
         row["margin"] = float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0
         row["rationales"] = [j.rationale]
-        row.update(judgment_columns(j, item, ctx, seen))
-        rows.append(row)
+        rows.append(judgment_columns(j, item, ctx, seen, row))
     return rows
 
 

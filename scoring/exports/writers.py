@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,6 +32,7 @@ class TableWriter:
         self._parquet = None
         self._csv = None
         self._nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+        self._values = itemgetter(*schema.names)  # a row's values in column order, in one C call
         if file_format == "parquet":
             self._parquet = pq.ParquetWriter(path, schema, compression="zstd")
         else:
@@ -43,9 +45,13 @@ class TableWriter:
         if not rows:
             return
         self.rows += len(rows)
-        if self._parquet is not None:  # column lists, then Arrow: several times faster than from_pylist
-            columns = {name: [row.get(name) for row in rows] for name in self.schema.names}
-            self._parquet.write_batch(pa.RecordBatch.from_pydict(columns, schema=self.schema))
+        if self._parquet is not None:  # columns, then Arrow: several times faster than from_pylist
+            try:
+                columns = list(zip(*map(self._values, rows)))
+            except KeyError:  # a row without some column: null there
+                columns = [[row.get(name) for row in rows] for name in self.schema.names]
+            self._parquet.write_batch(pa.RecordBatch.from_arrays(
+                [pa.array(values, type=field.type) for values, field in zip(columns, self.schema)], schema=self.schema))
         elif self._csv is not None:
             for row in rows:
                 self._csv.writerow({k: (json.dumps(v, default=_json_default) if k in self._nested and v is not None
