@@ -41,6 +41,7 @@ test: dev
 bench: dev
 	$(PY) bench/run.py
 	$(PY) bench/load.py $(BENCH_ARGS)
+	$(PY) bench/exports.py
 
 media:
 	bash demo/make_media.sh

@@ -40,6 +40,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stats.view": READERS,  # agreement, leaderboard (model names), consensus; never raters
     "stats.recompute": READERS,  # refresh the cached statistics on demand
     "judgments.import": READERS,  # researchers bring judgments made elsewhere, as staff do
+    "judgments.list": READERS,  # the judgments as rows (pseudonymous raters); never raters
+    "exports.view": READERS,  # a project's exports, their state and manifests
+    "exports.create": READERS,  # ask for (or retry) an export; raters never export
+    "exports.download": READERS,  # released versions; drafts only with exports.release (views check)
+    "exports.release": STAFF,  # the release gate; releasing itself: the project's owner or an admin
 }
 
 # Roles that see a project only when they are one of its members.

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from scoring import exports
 from scoring.reports import api, snapshots, views  # noqa: F401  (snapshots declares the background job)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    exports.init_app(app)

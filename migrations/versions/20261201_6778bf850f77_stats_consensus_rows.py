@@ -1,7 +1,7 @@
 """statistics consensus rows: one row per item and snapshot, so a page reads only what it shows.
 
 Revision ID: 6778bf850f77
-Revises: b7c1d2e3f4a5
+Revises: 447328e60325
 Create Date: 2026-12-01 20:50:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '6778bf850f77'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = '447328e60325'
 branch_labels = None
 depends_on = None
 
