@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stats.view": READERS,  # agreement, leaderboard (model names), consensus; never raters
     "stats.recompute": READERS,  # refresh the cached statistics on demand
     "judgments.import": READERS,  # researchers bring judgments made elsewhere, as staff do
+    # Rater quality, progress, items browser, gate calibration; never raters (a rater sees only
+    # their own agreement and gold accuracy, on their home page).
+    "quality.view": READERS,
 }
 
 # Roles that see a project only when they are one of its members.

@@ -53,6 +53,7 @@ def time_on_task(time_s, media_s) -> dict:
         "n": int(timed.sum()),
         "median_s": float(np.median(t[timed])) if timed.any() else None,
         "n_with_media": int(both.sum()),
+        "median_media_s": float(np.median(m[both])) if both.any() else None,
         "median_ratio": float(np.median(ratio)) if both.any() else None,
         "too_fast": proportion(fast, int(both.sum())),
     }
