@@ -25,7 +25,7 @@ def panel_scatter(rows: list[dict]) -> dict | None:
     trace = {
         "type": "scatter", "mode": "markers+text", "x": [r["time"]["median_ratio"] for r in points],
         "y": [r["agreement"]["kappa"] for r in points], "text": [r["name"] for r in points],
-        "textposition": "top center", "textfont": {"size": 10, "color": INK_2},
+        "textposition": "top center", "textfont": {"size": 10, "color": INK_2}, "cliponaxis": False,
         "marker": {"size": [10 + 26 * math.sqrt(r["n"] / biggest) for r in points],
                    "color": [RED if r["flags"] else BLUE for r in points], "opacity": 0.75,
                    "line": {"color": "#ffffff", "width": 1}},
@@ -108,7 +108,8 @@ def funnel_figure(steps: list[dict]) -> dict | None:
     trace = {"type": "funnel", "y": [s["step"] for s in steps], "x": [s["n"] for s in steps],
              "textinfo": "value+percent initial", "marker": {"color": [GREY, BLUE, BLUE, GREEN, ACCENT]},
              "connector": {"line": {"color": GRID}}}
-    return _figure([trace], _layout(260, margin={"l": 10, "r": 20, "t": 10, "b": 20}))
+    return _figure([trace], _layout(260, margin={"l": 10, "r": 20, "t": 10, "b": 20},
+                                    yaxis=_axis(None, type="category", showgrid=False)))
 
 
 def reliability_figure(cal: dict) -> dict | None:
