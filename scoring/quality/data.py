@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +14,6 @@ from scoring.quality import panel as qp
 from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
 from tasks.rating import item_states
-from tasks.rating.judging import required_dwell_s
 from tasks.rating.models import Adjudication, Assignment, Judgment
 from tasks.rating.overlap import tolerance
 from tasks.rating.routing import is_gold_sql
@@ -37,10 +35,12 @@ def item_facts(session: Session, project: Project) -> pd.DataFrame:
     if outputs.empty:
         return pd.DataFrame(columns=["model_a", "model_b", "media_s", "gold"])
     models = outputs.pivot(index="item", columns="label", values="model").reindex(columns=["a", "b"])
-    media = {item: required_dwell_s(project.modality, 1.0, dict(zip(g["label"], g["duration_s"].where(g["duration_s"].notna(), None))))
-             for item, g in outputs.groupby("item")}
+    # The judging rule's duration (tasks.rating.judging.required_dwell_s at fraction 1): the
+    # longer clip, or the sum of two scripts' reading times; unknown durations left out.
+    durations = outputs.groupby("item")["duration_s"]
+    media = durations.sum(min_count=1) if project.modality == "script" else durations.max()
     facts = pd.DataFrame({"model_a": models["a"], "model_b": models["b"]})
-    facts["media_s"] = facts.index.map(lambda i: media.get(i) or np.nan)
+    facts["media_s"] = media.reindex(facts.index).where(lambda d: d > 0)
     facts["gold"] = facts.index.map(gold.get)
     return facts
 

@@ -30,14 +30,6 @@ def thresholds_for(project: Project) -> Thresholds:
     return Thresholds()
 
 
-def criterion_words(project: Project) -> tuple[str, ...]:
-    words = set()
-    for c in project.rubric or []:
-        words.update(w.lower() for w in (c.get("label", "") + " " + c.get("key", "")).replace("_", " ").split()
-                     if len(w) > 3)
-    return tuple(sorted(words))
-
-
 def load(session: Session, project: Project) -> Loaded:
     frame = data.judgments_frame(session, project)
     panel = qp.build(frame, project.kind, project.rubric or [])
@@ -55,7 +47,7 @@ def _named(row: dict, names: dict) -> dict:
 def panel_overview(session: Session, project: Project) -> dict:
     loaded = load(session, project)
     t = thresholds_for(project)
-    rows = [_named(r, loaded.names) for r in qp.rater_rows(loaded.panel, t, criterion_words(project))]
+    rows = [_named(r, loaded.names) for r in qp.rater_rows(loaded.panel, t)]
     return {"project_id": project.id, "kind": project.kind, "thresholds": t.as_dict(), "raters": rows,
             "panel": {"n_judgments": int(len(loaded.panel.frame)), "tie_share": loaded.panel.tie_share,
                       "score_variance": loaded.panel.score_variance}}
@@ -90,8 +82,7 @@ def rater_detail(session: Session, project: Project, rater_id: int) -> dict | No
     rows = loaded.panel.frame[loaded.panel.frame["rater"] == rater_id]
     if rows.empty:
         return None
-    rows = rows.sort_values(["created_at", "judgment"], kind="stable")
-    figures = qp.rater_figures(loaded.panel, rater_id, rows, thresholds_for(project), criterion_words(project))
+    figures = qp.rater_figures(loaded.panel, rater_id, thresholds_for(project))
     newest = rows.iloc[::-1].head(RECENT_JUDGMENTS)
     return {**_named(figures, loaded.names), "weekly": qp.weekly(loaded.panel, rater_id),
             "judgments": [_judgment_json(r, project.kind) for r in newest.itertuples()],
@@ -106,8 +97,7 @@ def own_figures(session: Session, project: Project, rater_id: int) -> dict | Non
     if len(rows) < OWN_FIGURES_MIN_JUDGMENTS:
         return None
     panel = qp.build(frame, project.kind, project.rubric or [])
-    mine = panel.frame[panel.frame["rater"] == rater_id].sort_values(["created_at", "judgment"], kind="stable")
-    figures = qp.rater_figures(panel, rater_id, mine, thresholds_for(project))
+    figures = qp.rater_figures(panel, rater_id, thresholds_for(project))
     return {"n": figures["n"], "agreement": figures["agreement"], "gold": figures["gold"]}
 
 

@@ -11,15 +11,17 @@ import re
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from tasks.rating.answers import count_words, shingles
+from tasks.rating.answers import word_shingles, words
 
 Z95 = 1.959963984540054
 # Two of a rater's own rationales whose word 3-shingles overlap this much (Jaccard) are near
 # duplicates. Looser than the server's refusal (0.9 against the last 50): this reads all of them.
 NEAR_DUPLICATE = 0.6
 # "at 0:12", "00:01:05", "12 s", "3 seconds", "frame 40": the rationale points at a moment.
+DIGIT_RE = re.compile(r"\d")  # every moment has a digit: a cheap test first
 MOMENT_RE = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d+(?:\.\d+)?\s?(?:s|sec|secs|seconds?)\b|\bframes?\s?\d+\b", re.I)
 
 
@@ -120,43 +122,79 @@ def criterion_variance(score_rows) -> float | None:
     return float(np.mean(per)) if per else None
 
 
-def rationale_effort(rationales, notes=None, criterion_words=()) -> dict:
+def text_features(texts, groups=None, criterion_words=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per text: its number of words, whether it nearly duplicates another text of the same group
+    (rater), and whether it names a criterion or points at a moment. One tokenisation each."""
+    texts = [t or "" for t in texts]
+    tokens = [words(t) for t in texts]
+    counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    dup = near_duplicates([word_shingles(t) for t in tokens], groups)
+    specific = np.fromiter(((DIGIT_RE.search(t) is not None and MOMENT_RE.search(t) is not None)
+                            or _names_any(t, criterion_words) for t in texts), dtype=bool, count=len(texts))
+    return counts, dup, specific
+
+
+def rationale_effort(rationales=None, notes=None, criterion_words=(), *, features=None) -> dict:
     """Median words; the share of rationales that nearly duplicate another of the rater's own
     (Jaccard of word 3-shingles ≥ ``NEAR_DUPLICATE``); notes per judgment; the share that name a
-    criterion or point at a moment (a time code, seconds, a frame)."""
-    texts = [t or "" for t in rationales]
-    n = len(texts)
-    counts = [count_words(t) for t in texts]
-    dup = near_duplicates(texts)
-    named = [bool(MOMENT_RE.search(t)) or _names_any(t, criterion_words) for t in texts]
+    criterion or point at a moment (a time code, seconds, a frame). ``features``: the
+    :func:`text_features` of these rationales, when already computed for the whole panel."""
+    counts, dup, specific = features if features is not None else text_features(rationales, None, criterion_words)
+    n = len(counts)
     n_notes = int(np.sum(notes)) if notes is not None and len(notes) else 0
     return {"n": n, "median_words": float(np.median(counts)) if n else None,
             "near_duplicate": proportion(int(dup.sum()), n),
             "notes_per_judgment": n_notes / n if n else None,
-            "specific": proportion(int(sum(named)), n)}
+            "specific": proportion(int(specific.sum()), n)}
 
 
 def _names_any(text: str, criterion_words) -> bool:
+    if not criterion_words:
+        return False
     lowered = text.lower()
     return any(word in lowered for word in criterion_words)
 
 
-def near_duplicates(texts, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
-    """For each text, whether another in ``texts`` overlaps it by Jaccard ≥ ``threshold``.
-
-    Candidates come from an inverted index of shingles, so unrelated texts cost nothing."""
-    sets = [shingles(t) for t in texts]
-    index: dict[tuple, list[int]] = defaultdict(list)
-    found = np.zeros(len(sets), dtype=bool)
-    for i, own in enumerate(sets):
-        shared: dict[int, int] = defaultdict(int)
-        for sh in own:
-            for j in index[sh]:
-                shared[j] += 1
-            index[sh].append(i)
-        for j, inter in shared.items():
-            if inter / (len(own) + len(sets[j]) - inter) >= threshold:
-                found[i] = found[j] = True
+def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
+    """For each shingle set, whether another of the same group (rater) overlaps it by Jaccard ≥
+    ``threshold`` (:func:`tasks.rating.answers.jaccard`). Identical sets are matched by hash;
+    the rest through the shingles they share (sorted arrays: unrelated texts cost nothing)."""
+    n = len(sets)
+    groups = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
+    found = np.zeros(n, dtype=bool)
+    first: dict[tuple, int] = {}
+    unique = []
+    for i, (g, own) in enumerate(zip(groups.tolist(), sets)):
+        j = first.setdefault((g, own), i)
+        if j != i:
+            found[i] = found[j] = True
+        elif own:
+            unique.append(i)
+    if not unique:
+        return found
+    unique = np.asarray(unique)
+    sizes = np.fromiter((len(sets[i]) for i in unique), dtype=np.int64, count=len(unique))
+    text = np.repeat(unique, sizes)
+    shingle = np.fromiter((hash(sh) for i in unique for sh in sets[i]), dtype=np.int64, count=int(sizes.sum()))
+    order = np.lexsort((text, shingle, groups[text]))
+    text, shingle, group = text[order], shingle[order], groups[text[order]]
+    boundary = np.flatnonzero(np.r_[True, (shingle[1:] != shingle[:-1]) | (group[1:] != group[:-1]), True])
+    starts, lengths = boundary[:-1], np.diff(boundary)
+    left, right = [], []
+    for length in np.unique(lengths[lengths > 1]).tolist():
+        runs = starts[lengths == length][:, None] + np.arange(length)[None, :]
+        a, b = np.triu_indices(length, 1)
+        left.append(text[runs[:, a]].ravel())
+        right.append(text[runs[:, b]].ravel())
+    if not left:
+        return found
+    n_sets = np.zeros(n, dtype=np.int64)
+    n_sets[unique] = sizes
+    pair = np.concatenate(left) * n + np.concatenate(right)
+    codes, inter = np.unique(pair, return_counts=True)
+    i, j = codes // n, codes % n
+    close = inter >= threshold * (n_sets[i] + n_sets[j] - inter)
+    found[i[close]] = found[j[close]] = True
     return found
 
 

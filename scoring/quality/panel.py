@@ -43,6 +43,7 @@ class Panel:
     ds_accuracy: dict  # rater -> Dawid–Skene accuracy
     anomalies: pd.DataFrame  # vote_surprise per rater
     tie_counts: tuple = ({}, {})  # pairwise: (rater -> ties, rater -> choices) on regular items
+    columns: dict | None = None  # the frame as arrays, rater-sorted, with ``slices`` per rater
 
 
 def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
@@ -90,19 +91,51 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         ds = {r: float(np.mean(v)) for r, v in ds.items()}
         if matches:
             f["agrees"] = pd.concat(matches, axis=1).astype(float).mean(axis=1)
-    return Panel(f, kind, criteria, tie_share, variance, ds, anomalies, tie_counts)
+    f = f.sort_values(["rater", "created_at", "judgment"], kind="stable")
+    f["words"], f["near_duplicate"], f["specific"] = m.text_features(f["rationale"], f["rater"], criterion_words(rubric))
+    return Panel(f, kind, criteria, tie_share, variance, ds, anomalies, tie_counts, _columns(f, criteria))
 
 
-def _agreement(panel: Panel, rows: pd.DataFrame) -> dict:
-    regular = rows[~rows["is_gold"]]
+def criterion_words(rubric: list[dict]) -> tuple[str, ...]:
+    """Words naming the rubric's criteria (longer than three letters), for "names a criterion"."""
+    found = set()
+    for c in rubric or []:
+        text = f"{c.get('label', '')} {c.get('key', '')}".replace("_", " ").lower()
+        found.update(w for w in text.split() if len(w) > 3)
+    return tuple(sorted(found))
+
+
+def _columns(f: pd.DataFrame, criteria) -> dict:
+    """The frame as numpy arrays (rater-sorted) and each rater's slice of them."""
+    gold_correct = np.array([np.nan if g is None or g != g else float(g) for g in f["gold_correct"]])
+    cols = {"is_gold": f["is_gold"].to_numpy(bool), "gold_correct": gold_correct,
+            "choice": f["choice"].to_numpy(object), "chose_left": f["chose_left"].to_numpy(float),
+            "time_s": f["time_s"].to_numpy(float), "media_s": f["media_s"].to_numpy(float),
+            "rationale": f["rationale"].to_numpy(object), "notes": f["notes"].to_numpy(float),
+            "source": f["source"].to_numpy(object), "created_at": f["created_at"].to_numpy(),
+            "words": f["words"].to_numpy(), "near_duplicate": f["near_duplicate"].to_numpy(bool),
+            "specific": f["specific"].to_numpy(bool)}
+    if "consensus" in f:
+        cols["consensus"] = f["consensus"].to_numpy(object)
+    for key, _, _ in criteria:
+        cols[key] = f[key].to_numpy(float)
+        cols[f"consensus:{key}"] = f[f"consensus:{key}"].to_numpy(object)
+    raters, starts = np.unique(f["rater"].to_numpy(), return_index=True)
+    ends = np.append(starts[1:], len(f))
+    cols["slices"] = {r: slice(int(a), int(b)) for r, a, b in zip(raters.tolist(), starts, ends)}
+    return cols
+
+
+def _agreement(panel: Panel, a: dict) -> dict:
+    regular = ~a["is_gold"]
     if panel.kind == "pairwise":
-        picked = regular[regular["choice"].notna()]
-        return kappa_against(picked["choice"], picked["consensus"], CHOICES, ordinal=False)
+        picked = regular & (a["choice"] != None)  # noqa: E711  (object array: elementwise)
+        return kappa_against(a["choice"][picked], a["consensus"][picked], CHOICES, ordinal=False)
     parts = []
     for key, low, high in panel.criteria:
-        picked = regular[regular[key].notna()]
-        own = picked[key].astype(int).to_numpy(dtype=object)
-        part = kappa_against(own, picked[f"consensus:{key}"], range(low, high + 1), ordinal=True)
+        picked = regular & np.isfinite(a[key])
+        own = a[key][picked].astype(int).astype(object)
+        part = kappa_against(own, a[f"consensus:{key}"][picked], range(low, high + 1), ordinal=True)
         parts.append(part | {"criterion": key})
     defined = [p for p in parts if p["kappa"] is not None]
     n = max((p["n"] for p in parts), default=0)
@@ -116,34 +149,35 @@ def _agreement(panel: Panel, rows: pd.DataFrame) -> dict:
             "agreement": mean([p["agreement"] for p in defined]), "weights": "quadratic", "criteria": parts}
 
 
-def rater_figures(panel: Panel, rater, rows: pd.DataFrame, thresholds: Thresholds,
-                  criterion_words=()) -> dict:
-    """One rater's figures (``rows``: their judgments from ``panel.frame``, in time order)."""
-    regular = rows[~rows["is_gold"]]
-    gold = rows[rows["is_gold"] & rows["gold_correct"].notna()]
+def rater_figures(panel: Panel, rater, thresholds: Thresholds) -> dict:
+    """One rater's figures and flags."""
+    cols = panel.columns
+    sl = cols["slices"][rater]
+    a = {k: v[sl] for k, v in cols.items() if k != "slices"}
+    regular = ~a["is_gold"]
+    gold = a["gold_correct"][a["is_gold"] & np.isfinite(a["gold_correct"])]
     anomaly = panel.anomalies[panel.anomalies["rater"] == rater]
     if panel.kind == "pairwise":
-        choices = regular[regular["choice"].notna()]
-        sided = choices[choices["chose_left"].notna()]
-        position = m.position_bias(sided["chose_left"].astype(bool))
-        tie_rest = _rest_share(panel, rater)
-        ties = m.tie_rate(choices["choice"] == "tie", tie_rest)
+        chosen = regular & (a["choice"] != None)  # noqa: E711
+        sided = chosen & np.isfinite(a["chose_left"])
+        position = m.position_bias(a["chose_left"][sided] > 0.5)
+        ties = m.tie_rate(a["choice"][chosen] == "tie", _rest_share(panel, rater))
         line = m.straight_lining(np.zeros((0, 0)), None)
     else:
         position = m.position_bias([])
         ties = m.tie_rate([], None)
-        line = m.straight_lining(regular[[k for k, _, _ in panel.criteria]].to_numpy(dtype=float),
-                                 panel.score_variance)
+        scores = np.column_stack([a[k][regular] for k, _, _ in panel.criteria]) if panel.criteria else np.zeros((0, 0))
+        line = m.straight_lining(scores, panel.score_variance)
     row = {
-        "rater": rater, "n": int(len(rows)), "n_live": int((rows["source"] == "live").sum()),
-        "n_imported": int((rows["source"] == "imported").sum()),
-        "first_at": rows["created_at"].min(), "last_at": rows["created_at"].max(),
-        "time": m.time_on_task(rows["time_s"], rows["media_s"]),
-        "gold": m.gold_accuracy(gold["gold_correct"].astype(bool)),
-        "agreement": _agreement(panel, rows),
-        "dawid_skene": {"n": int(len(regular)), "accuracy": panel.ds_accuracy.get(rater)},
+        "rater": rater, "n": int(sl.stop - sl.start), "n_live": int((a["source"] == "live").sum()),
+        "n_imported": int((a["source"] == "imported").sum()),
+        "first_at": pd.Timestamp(a["created_at"].min()), "last_at": pd.Timestamp(a["created_at"].max()),
+        "time": m.time_on_task(a["time_s"], a["media_s"]),
+        "gold": m.gold_accuracy(gold > 0.5),
+        "agreement": _agreement(panel, a),
+        "dawid_skene": {"n": int(regular.sum()), "accuracy": panel.ds_accuracy.get(rater)},
         "position": position, "ties": ties, "straight_lining": line,
-        "rationale": m.rationale_effort(rows["rationale"], rows["notes"], criterion_words),
+        "rationale": m.rationale_effort(notes=a["notes"], features=(a["words"], a["near_duplicate"], a["specific"])),
         "anomaly": {"n": int(anomaly["n"].iloc[0]) if len(anomaly) else 0,
                     "p_value": float(anomaly["p_value"].iloc[0]) if len(anomaly) else None,
                     "share_surprising": float(anomaly["share_surprising"].iloc[0]) if len(anomaly) else None},
@@ -160,11 +194,9 @@ def _rest_share(panel: Panel, rater) -> float | None:
     return (sum(ties.values()) - own_ties) / rest if rest else None
 
 
-def rater_rows(panel: Panel, thresholds: Thresholds, criterion_words=()) -> list[dict]:
+def rater_rows(panel: Panel, thresholds: Thresholds) -> list[dict]:
     """Every rater's figures and flags, by rater id."""
-    f = panel.frame.sort_values(["created_at", "judgment"], kind="stable")
-    return [rater_figures(panel, rater, rows, thresholds, criterion_words)
-            for rater, rows in f.groupby("rater", sort=True)]
+    return [rater_figures(panel, rater, thresholds) for rater in panel.columns["slices"]]
 
 
 def weekly(panel: Panel, rater) -> list[dict]:

@@ -10,6 +10,7 @@ from scoring.quality import measures as m
 from scoring.quality import panel as qp
 from scoring.quality.agreement import kappa_against, loo_consensus, vote_surprise
 from scoring.quality.thresholds import Thresholds, problems
+from tasks.rating.answers import shingles
 from tests.scoring.quality_sim import RUBRIC, pairwise_panel, rubric_panel
 
 FALSE_FLAG_SEEDS = 40
@@ -44,7 +45,8 @@ def test_near_duplicates_find_copies_and_spare_distinct_texts():
     texts = ["the neon flickers in take A while take B holds steady light",
              "the neon flickers in take A while take B holds steady light too",
              "camera sway ruins the locked off frame the brief asked for"]
-    assert m.near_duplicates(texts).tolist() == [True, True, False]
+    assert m.near_duplicates([shingles(t) for t in texts]).tolist() == [True, True, False]
+    assert m.near_duplicates([shingles("same words here"), shingles("same words here")]).tolist() == [True, True]
 
 
 def test_week_start_is_the_monday_of_the_iso_week():
