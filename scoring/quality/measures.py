@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,13 @@ def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float | None, f
 def proportion(k: int, n: int) -> dict:
     low, high = wilson_interval(k, n)
     return {"n": int(n), "k": int(k), "share": k / n if n else None, "ci": [low, high]}
+
+
+def binomial_p(k: int, n: int, p: float) -> float:
+    """Two-sided exact binomial test of ``k`` successes in ``n`` against ``p``: the probability of
+    every outcome no more likely than ``k`` (``scipy.stats.binomtest``'s p-value, in one pmf call)."""
+    pmf = stats.binom.pmf(np.arange(n + 1), n, p)
+    return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
 
 
 def time_on_task(time_s, media_s) -> dict:
@@ -83,8 +90,7 @@ def position_bias(chose_left) -> dict:
     binomial test against 0.5 (the sides are randomised per assignment)."""
     left = np.asarray(chose_left, dtype=bool)
     n, k = int(left.size), int(left.sum())
-    p_value = float(stats.binomtest(k, n, 0.5).pvalue) if n else None
-    return {**proportion(k, n), "p_value": p_value}
+    return {**proportion(k, n), "p_value": binomial_p(k, n, 0.5) if n else None}
 
 
 def tie_rate(is_tie, panel_rate: float | None) -> dict:
@@ -93,7 +99,7 @@ def tie_rate(is_tie, panel_rate: float | None) -> dict:
     n, k = int(ties.size), int(ties.sum())
     p_value = None
     if n and panel_rate is not None and 0.0 < panel_rate < 1.0:
-        p_value = float(stats.binomtest(k, n, panel_rate).pvalue)
+        p_value = binomial_p(k, n, panel_rate)
     return {**proportion(k, n), "panel_share": panel_rate, "p_value": p_value}
 
 
@@ -162,20 +168,25 @@ def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.
     n = len(sets)
     groups = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
     found = np.zeros(n, dtype=bool)
-    first: dict[tuple, int] = {}
-    unique = []
-    for i, (g, own) in enumerate(zip(groups.tolist(), sets)):
-        j = first.setdefault((g, own), i)
-        if j != i:
-            found[i] = found[j] = True
-        elif own:
-            unique.append(i)
-    if not unique:
+    if n == 0:
         return found
-    unique = np.asarray(unique)
-    sizes = np.fromiter((len(sets[i]) for i in unique), dtype=np.int64, count=len(unique))
+    # Identical non-empty sets (same hash) within a group: copies of each other. (Two empty
+    # rationales copy nothing: Jaccard 0, as tasks.rating.answers.jaccard has it.)
+    sizes_all = np.fromiter(map(len, sets), dtype=np.int64, count=n)
+    whole = np.fromiter(map(hash, sets), dtype=np.int64, count=n)
+    order = np.lexsort((np.arange(n), whole, groups))
+    same = ((groups[order][1:] == groups[order][:-1]) & (whole[order][1:] == whole[order][:-1])
+            & (sizes_all[order][1:] > 0))
+    found[order[1:][same]] = True
+    found[order[:-1][same]] = True
+    unique = order[np.r_[True, ~same]]
+    unique = np.sort(unique[sizes_all[unique] > 0])
+    if not unique.size:
+        return found
+    sizes = sizes_all[unique]
     text = np.repeat(unique, sizes)
-    shingle = np.fromiter((hash(sh) for i in unique for sh in sets[i]), dtype=np.int64, count=int(sizes.sum()))
+    shingle = np.fromiter(map(hash, chain.from_iterable(sets[i] for i in unique.tolist())), dtype=np.int64,
+                          count=int(sizes.sum()))
     order = np.lexsort((text, shingle, groups[text]))
     text, shingle, group = text[order], shingle[order], groups[text[order]]
     boundary = np.flatnonzero(np.r_[True, (shingle[1:] != shingle[:-1]) | (group[1:] != group[:-1]), True])
@@ -188,8 +199,7 @@ def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.
         right.append(text[runs[:, b]].ravel())
     if not left:
         return found
-    n_sets = np.zeros(n, dtype=np.int64)
-    n_sets[unique] = sizes
+    n_sets = sizes_all
     pair = np.concatenate(left) * n + np.concatenate(right)
     codes, inter = np.unique(pair, return_counts=True)
     i, j = codes // n, codes % n

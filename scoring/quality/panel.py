@@ -93,7 +93,9 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
             f["agrees"] = pd.concat(matches, axis=1).astype(float).mean(axis=1)
     f = f.sort_values(["rater", "created_at", "judgment"], kind="stable")
     f["words"], f["near_duplicate"], f["specific"] = m.text_features(f["rationale"], f["rater"], criterion_words(rubric))
-    return Panel(f, kind, criteria, tie_share, variance, ds, anomalies, tie_counts, _columns(f, criteria))
+    columns = _columns(f, criteria)
+    columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
+    return Panel(f, kind, criteria, tie_share, variance, ds, anomalies, tie_counts, columns)
 
 
 def criterion_words(rubric: list[dict]) -> tuple[str, ...]:
@@ -153,10 +155,10 @@ def rater_figures(panel: Panel, rater, thresholds: Thresholds) -> dict:
     """One rater's figures and flags."""
     cols = panel.columns
     sl = cols["slices"][rater]
-    a = {k: v[sl] for k, v in cols.items() if k != "slices"}
+    a = {k: v[sl] for k, v in cols.items() if k not in ("slices", "anomalies")}
     regular = ~a["is_gold"]
     gold = a["gold_correct"][a["is_gold"] & np.isfinite(a["gold_correct"])]
-    anomaly = panel.anomalies[panel.anomalies["rater"] == rater]
+    anomaly = cols["anomalies"].get(rater)
     if panel.kind == "pairwise":
         chosen = regular & (a["choice"] != None)  # noqa: E711
         sided = chosen & np.isfinite(a["chose_left"])
@@ -178,9 +180,9 @@ def rater_figures(panel: Panel, rater, thresholds: Thresholds) -> dict:
         "dawid_skene": {"n": int(regular.sum()), "accuracy": panel.ds_accuracy.get(rater)},
         "position": position, "ties": ties, "straight_lining": line,
         "rationale": m.rationale_effort(notes=a["notes"], features=(a["words"], a["near_duplicate"], a["specific"])),
-        "anomaly": {"n": int(anomaly["n"].iloc[0]) if len(anomaly) else 0,
-                    "p_value": float(anomaly["p_value"].iloc[0]) if len(anomaly) else None,
-                    "share_surprising": float(anomaly["share_surprising"].iloc[0]) if len(anomaly) else None},
+        "anomaly": {"n": int(anomaly["n"]), "p_value": float(anomaly["p_value"]),
+                    "share_surprising": float(anomaly["share_surprising"])} if anomaly
+        else {"n": 0, "p_value": None, "share_surprising": None},
     }
     row["flags"] = flags(row, thresholds)
     return row

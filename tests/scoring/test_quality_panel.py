@@ -30,6 +30,12 @@ def test_wilson_interval_matches_the_published_example():
     assert m.wilson_interval(0, 10)[0] == 0.0
 
 
+@pytest.mark.parametrize("k,n,p", [(0, 1, 0.5), (7, 20, 0.5), (20, 20, 0.5), (3, 40, 0.1), (12, 40, 0.1), (5, 9, 0.37)])
+def test_binomial_p_is_scipys_two_sided_exact_test(k, n, p):
+    from scipy.stats import binomtest
+    assert m.binomial_p(k, n, p) == pytest.approx(binomtest(k, n, p).pvalue, rel=1e-9)
+
+
 def test_miss_streaks_count_the_longest_and_the_current_run():
     assert m.miss_streaks([True, False, False, True, False]) == (2, 1)
     assert m.miss_streaks([]) == (0, 0)
@@ -47,6 +53,9 @@ def test_near_duplicates_find_copies_and_spare_distinct_texts():
              "camera sway ruins the locked off frame the brief asked for"]
     assert m.near_duplicates([shingles(t) for t in texts]).tolist() == [True, True, False]
     assert m.near_duplicates([shingles("same words here"), shingles("same words here")]).tolist() == [True, True]
+    assert m.near_duplicates([shingles(""), shingles("")]).tolist() == [False, False]
+    by_rater = m.near_duplicates([shingles(texts[0]), shingles(texts[0]), shingles(texts[1])], groups=[1, 2, 2])
+    assert by_rater.tolist() == [False, True, True]  # copies count within one rater only
 
 
 def test_week_start_is_the_monday_of_the_iso_week():
