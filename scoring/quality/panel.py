@@ -114,7 +114,7 @@ def _columns(f: pd.DataFrame, criteria) -> dict:
             "choice": f["choice"].to_numpy(object), "chose_left": f["chose_left"].to_numpy(float),
             "time_s": f["time_s"].to_numpy(float), "media_s": f["media_s"].to_numpy(float),
             "rationale": f["rationale"].to_numpy(object), "notes": f["notes"].to_numpy(float),
-            "source": f["source"].to_numpy(object), "created_at": f["created_at"].to_numpy(),
+            "source": f["source"].to_numpy(object), "created_at": f["created_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(),
             "words": f["words"].to_numpy(), "near_duplicate": f["near_duplicate"].to_numpy(bool),
             "specific": f["specific"].to_numpy(bool)}
     if "consensus" in f:
@@ -173,7 +173,7 @@ def rater_figures(panel: Panel, rater, thresholds: Thresholds) -> dict:
     row = {
         "rater": rater, "n": int(sl.stop - sl.start), "n_live": int((a["source"] == "live").sum()),
         "n_imported": int((a["source"] == "imported").sum()),
-        "first_at": pd.Timestamp(a["created_at"].min()), "last_at": pd.Timestamp(a["created_at"].max()),
+        "first_at": pd.Timestamp(a["created_at"].min(), tz="UTC"), "last_at": pd.Timestamp(a["created_at"].max(), tz="UTC"),
         "time": m.time_on_task(a["time_s"], a["media_s"]),
         "gold": m.gold_accuracy(gold > 0.5),
         "agreement": _agreement(panel, a),
