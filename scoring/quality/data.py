@@ -92,6 +92,20 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     return f[list(qp.COLUMNS)]
 
 
+def votes_frame(session: Session, project: Project) -> pd.DataFrame:
+    """The current judgments' ``item``, ``rater``, ``source``, ``created_at``, ``choice`` and
+    ``is_gold``: all that progress and calibration need (no text, no timing)."""
+    rows = session.execute(
+        select(Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at, Judgment.choice,
+               is_gold_sql())
+        .join(Item, Item.id == Judgment.item_id)
+        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))).all()
+    frame = pd.DataFrame.from_records(rows, columns=["item", "rater", "source", "created_at", "choice", "is_gold"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["is_gold"] = frame["is_gold"].astype(bool)
+    return frame
+
+
 def rater_names(session: Session, ids) -> dict:
     ids = [int(i) for i in ids]
     if not ids:

@@ -120,8 +120,7 @@ def _item_json(row: dict) -> dict:
 
 def progress(session: Session, project: Project, now: datetime) -> dict:
     items = data.items_frame(session, project, now)
-    judgments = data.judgments_frame(session, project)
-    out = pipeline.progress(items, judgments, pd.Timestamp(now))
+    out = pipeline.progress(items, data.votes_frame(session, project), pd.Timestamp(now))
     return {"project_id": project.id, "states_order": list(STATES), **out, "funnel": pipeline.funnel(items)}
 
 
@@ -131,6 +130,6 @@ def calibration(session: Session, project: Project, now: datetime) -> dict:
     if project.kind != "pairwise":
         return {**out, "reason": "the confidence gate is calibrated against a model's preferred output, "
                                  "which only pairwise items have"}
-    consensus = data.item_consensus(session, data.judgments_frame(session, project), project)
+    consensus = data.item_consensus(session, data.votes_frame(session, project), project)
     return {**out, **pipeline.calibration(items, consensus, threshold=project.confidence_threshold,
                                            overlap=project.overlap)}

@@ -6,6 +6,7 @@ import math
 
 from scoring.reports.figures import ACCENT, ACCENT_INK, BLUE, CONFIG, GRID, INK_2, _axis, _errors, _layout
 
+LABEL_ALL_UP_TO = 20
 RED, GREEN, GREY = "#c53030", "#2f855a", "#a0aec0"
 STATE_COLOURS = {"gold": "#b7791f", "adjudicated": "#6b46c1", "flagged": RED, "auto_accepted": GREY,
                  "agreed": GREEN, "split": "#dd6b20", "extended": "#d69e2e", "in_progress": BLUE, "queued": "#cbd5e0"}
@@ -24,13 +25,16 @@ def panel_scatter(rows: list[dict]) -> dict | None:
     biggest = max(r["n"] for r in points)
     trace = {
         "type": "scatter", "mode": "markers+text", "x": [r["time"]["median_ratio"] for r in points],
-        "y": [r["agreement"]["kappa"] for r in points], "text": [r["name"] for r in points],
+        "y": [r["agreement"]["kappa"] for r in points],
+        # Names on the chart: everyone in a small panel, only the flagged in a large one.
+        "text": [r["name"] if r["flags"] or len(points) <= LABEL_ALL_UP_TO else "" for r in points],
+        "hovertext": [r["name"] for r in points],
         "textposition": "top center", "textfont": {"size": 10, "color": INK_2}, "cliponaxis": False,
         "marker": {"size": [10 + 26 * math.sqrt(r["n"] / biggest) for r in points],
                    "color": [RED if r["flags"] else BLUE for r in points], "opacity": 0.75,
                    "line": {"color": "#ffffff", "width": 1}},
         "customdata": [[r["n"], "; ".join(f["reason"] for f in r["flags"]) or "no flags"] for r in points],
-        "hovertemplate": ("<b>%{text}</b><br>time %{x:.2f}× the media<br>κ %{y:.2f}<br>%{customdata[0]} "
+        "hovertemplate": ("<b>%{hovertext}</b><br>time %{x:.2f}× the media<br>κ %{y:.2f}<br>%{customdata[0]} "
                           "judgments<br>%{customdata[1]}<extra></extra>"),
     }
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": 1, "x1": 1, "y0": 0, "y1": 1,
