@@ -67,7 +67,7 @@ def drift_figure(weeks: list[dict]) -> dict | None:
     x = [w["week"] for w in weeks]
     series = [("agreement with panel", "agreement", BLUE), ("gold accuracy", "gold", GREEN), ("Left share", "left", ACCENT)]
     data = [{"type": "scatter", "mode": "lines+markers", "name": name, "x": x, "y": [w[key]["share"] for w in weeks],
-             "line": {"color": colour}, "customdata": [w[key]["n"] for w in weeks],
+             "line": {"color": colour}, "connectgaps": True, "customdata": [w[key]["n"] for w in weeks],
              "hovertemplate": f"{name} %{{y:.0%}} of %{{customdata}}<extra></extra>"} for name, key, colour in series]
     data.append({"type": "bar", "name": "time ÷ media", "x": x, "y": [w["median_time_ratio"] for w in weeks],
                  "yaxis": "y2", "marker": {"color": "rgba(160,174,192,.35)"},
