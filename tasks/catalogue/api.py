@@ -137,14 +137,20 @@ def list_items(project_id: int):
         raise ApiError(400, "invalid_parameter", f"state must be one of {', '.join(STATES)}.", {"state": state})
     if len(q) > 200 or "\x00" in q:
         raise ApiError(400, "invalid_parameter", "q must be at most 200 characters.", {"q": q[:50]})
-    states = {row["item_id"]: row["state"] for row in item_states.item_rows(db.session, project, utcnow())}
+    now = utcnow()
     statement = select(Item).where(Item.project_id == project.id).order_by(Item.id)
-    if state:
-        statement = statement.where(Item.id.in_([i for i, s in states.items() if s == state] or [-1]))
+    if state:  # the state is derived: find the items in it first
+        rows = item_states.item_rows(db.session, project, now)
+        statement = statement.where(Item.id.in_([r["item_id"] for r in rows if r["state"] == state] or [-1]))
     if q:
         like = f"%{q.lower()}%"
         statement = statement.where(func.lower(Item.external_id).like(like) | func.lower(Item.prompt).like(like))
-    return paginate(statement, lambda item: {**item_json(item), "state": states.get(item.id)})
+    body = paginate(statement, item_json)
+    states = {r["item_id"]: r["state"] for r in
+              item_states.item_rows(db.session, project, now, only=[i["id"] for i in body["items"]])}
+    for item in body["items"]:
+        item["state"] = states.get(item["id"])
+    return body
 
 
 @bp.post("/projects/<int:project_id>/items")

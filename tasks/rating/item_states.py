@@ -47,23 +47,33 @@ def _counts(session: Session, column, *where) -> dict:
     return dict(session.execute(select(column, func.count()).where(*where).group_by(column)).all())
 
 
-def item_rows(session: Session, project: Project, now: datetime) -> list[dict]:
-    """One dict per item with its facts and ``state``, oldest first (a few grouped queries)."""
+def item_rows(session: Session, project: Project, now: datetime, *, only: list[int] | None = None) -> list[dict]:
+    """One dict per item with its facts and ``state``, oldest first (a few grouped queries);
+    ``only``: just these items (a page of them)."""
     pid = project.id
-    judged = _counts(session, Judgment.item_id, Judgment.project_id == pid, Judgment.superseded_at.is_(None))
+
+    def scope(column):
+        return [column.in_(only)] if only is not None else []
+
+    judged = _counts(session, Judgment.item_id, Judgment.project_id == pid, Judgment.superseded_at.is_(None),
+                     *scope(Judgment.item_id))
     opened = _counts(session, Assignment.item_id, Assignment.project_id == pid, Assignment.status == "open",
-                     Assignment.expires_at > now)
-    skipped = _counts(session, Assignment.item_id, Assignment.project_id == pid, Assignment.status == "skipped")
-    flagged = set(session.scalars(select(Flag.item_id).where(Flag.project_id == pid, Flag.resolved_at.is_(None))))
-    adjudicated = set(session.scalars(select(Adjudication.item_id).where(Adjudication.project_id == pid)))
-    panels = {row.item_id: row for row in session.scalars(select(ItemPanel).where(ItemPanel.project_id == pid))}
+                     Assignment.expires_at > now, *scope(Assignment.item_id))
+    skipped = _counts(session, Assignment.item_id, Assignment.project_id == pid, Assignment.status == "skipped",
+                      *scope(Assignment.item_id))
+    flagged = set(session.scalars(select(Flag.item_id).where(Flag.project_id == pid, Flag.resolved_at.is_(None),
+                                                             *scope(Flag.item_id))))
+    adjudicated = set(session.scalars(select(Adjudication.item_id).where(Adjudication.project_id == pid,
+                                                                         *scope(Adjudication.item_id))))
+    panels = {row.item_id: row for row in session.scalars(
+        select(ItemPanel).where(ItemPanel.project_id == pid, *scope(ItemPanel.item_id)))}
     blocked = set(session.scalars(
         select(ItemOutput.item_id).join(Asset, Asset.id == ItemOutput.asset_id).join(Item, Item.id == ItemOutput.item_id)
-        .where(and_(Item.project_id == pid, Asset.consent.not_in(sorted(EXPORTABLE_CONSENT))))))
+        .where(and_(Item.project_id == pid, Asset.consent.not_in(sorted(EXPORTABLE_CONSENT))), *scope(ItemOutput.item_id))))
     rows = []
     for item_id, external_id, prompt, confidence, gold, extra in session.execute(
             select(Item.id, Item.external_id, Item.prompt, Item.model_confidence, is_gold_sql(), Item.extra)
-            .where(Item.project_id == pid).order_by(Item.id)):
+            .where(Item.project_id == pid, *scope(Item.id)).order_by(Item.id)):
         panel = panels.get(item_id)
         confident = confidence is not None and confidence >= project.confidence_threshold
         audited = confident and is_audited(pid, item_id, project.audit_rate)
