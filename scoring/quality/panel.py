@@ -28,7 +28,9 @@ COLUMNS = ("judgment", "item", "rater", "source", "created_at", "choice", "score
 
 
 def empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    frame["created_at"] = pd.Series(dtype="datetime64[ns, UTC]")
+    return frame
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def _columns(f: pd.DataFrame, criteria) -> dict:
             "choice": f["choice"].to_numpy(object), "chose_left": f["chose_left"].to_numpy(float),
             "time_s": f["time_s"].to_numpy(float), "media_s": f["media_s"].to_numpy(float),
             "rationale": f["rationale"].to_numpy(object), "notes": f["notes"].to_numpy(float),
-            "source": f["source"].to_numpy(object), "created_at": f["created_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(),
+            "source": f["source"].to_numpy(object), "created_at": pd.to_datetime(f["created_at"], utc=True).dt.tz_localize(None).to_numpy(),
             "words": f["words"].to_numpy(), "near_duplicate": f["near_duplicate"].to_numpy(bool),
             "specific": f["specific"].to_numpy(bool)}
     if "consensus" in f:

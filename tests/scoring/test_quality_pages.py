@@ -169,3 +169,21 @@ def test_a_rater_sees_only_their_own_figures_on_their_home_page(client, app, des
     home = client.get("/").get_data(as_text=True)
     assert "Your agreement with the other raters" in home and "accuracy on check items" in home
     assert client.get(f"/projects/{project.id}/raters").status_code == 403
+
+
+def test_a_project_without_judgments_has_empty_pages_and_answers(login_as, api, session, make_user):
+    manager = make_user("manager")
+    project = stats_project(session, manager.id)
+    _item(session, project)
+    session.commit()
+    client, _ = login_as("researcher")
+    for path in ("raters", "progress", "calibration", "items"):
+        assert client.get(f"/projects/{project.id}/{path}").status_code == 200, path
+    reader, _ = api("researcher")
+    assert reader.get(f"/api/v1/projects/{project.id}/raters").json["raters"] == []
+    assert reader.get(f"/api/v1/projects/{project.id}/progress").json["funnel"][0]["n"] == 1
+    assert reader.get(f"/api/v1/projects/{project.id}/calibration").json["bins"][0]["n"] == 0
+    rubric = stats_project(session, manager.id, kind="rubric")
+    session.commit()
+    assert reader.get(f"/api/v1/projects/{rubric.id}/calibration").json["supported"] is False
+    assert client.get(f"/projects/{rubric.id}/raters").status_code == 200
