@@ -30,6 +30,9 @@ from scoring.stats.consensus import dawid_skene, majority_vote  # noqa: E402
 from scoring.stats.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry  # noqa: E402
 from bench import oracles, report_scale  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import desk as desk_bench  # noqa: E402
+
 
 def best_of(fn, repeats: int):
     """(best wall time in seconds, last result)."""
@@ -164,13 +167,19 @@ def bench_dawid_skene(rng, quick, rows):
     })
 
 
+def bench_quality_desk(rng, quick, rows):
+    """The rater panel overview of a generated 200 raters x 50,000 judgments project against
+    loading its judgments (``bench/desk.py``; a temporary SQLite database)."""
+    desk_bench.bench_desk(None, quick, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10x smaller inputs")
     args = parser.parse_args()
     rng = np.random.default_rng(20240601)
     rows: list[dict] = []
-    for bench in (bench_alpha, bench_bootstrap, bench_bradley_terry, bench_dawid_skene):
+    for bench in (bench_alpha, bench_bootstrap, bench_bradley_terry, bench_dawid_skene, bench_quality_desk):
         bench(rng, args.quick, rows)
         row = rows[-1]
         print(f"  done: {row['benchmark']}", file=sys.stderr)

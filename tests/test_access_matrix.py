@@ -117,6 +117,15 @@ ROUTES = [
     ("POST", "/api/v1/exports/{export}/retry", READERS),
     ("GET", "/api/v1/exports/{export}/download", READERS),
     ("GET", "/api/v1/projects/{project}/judgments", READERS),
+    ("GET", "/projects/{project}/raters", READERS),
+    ("GET", "/projects/{project}/raters/{user}", READERS),  # readers: 404 while the rater has no judgments
+    ("GET", "/projects/{project}/progress", READERS),
+    ("GET", "/projects/{project}/calibration", READERS),
+    ("GET", "/projects/{project}/items", READERS),
+    ("GET", "/api/v1/projects/{project}/raters", READERS),
+    ("GET", "/api/v1/projects/{project}/raters/{user}", READERS),
+    ("GET", "/api/v1/projects/{project}/progress", READERS),
+    ("GET", "/api/v1/projects/{project}/calibration", READERS),
 ]
 SESSION_ENDING = ("/logout", "/account/password", "/account/tokens/{token}/revoke", "/api/v1/tokens/{token}")
 
