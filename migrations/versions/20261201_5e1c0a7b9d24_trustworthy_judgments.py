@@ -2,7 +2,7 @@
 action, dropped items
 
 Revision ID: 5e1c0a7b9d24
-Revises: b7c1d2e3f4a5
+Revises: d2fe87320550
 Create Date: 2026-12-01 20:30:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import database
 
 
 revision = '5e1c0a7b9d24'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = 'd2fe87320550'
 branch_labels = None
 depends_on = None
 

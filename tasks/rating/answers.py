@@ -40,7 +40,7 @@ RECENT_RATIONALES = 50
 
 def words(text: str | None) -> list[str]:
     """Lower-cased words (letters and digits; inner apostrophes and hyphens kept)."""
-    return [w.lower().replace("’", "'") for w in WORD_RE.findall(text or "")]
+    return WORD_RE.findall((text or "").lower().replace("’", "'"))
 
 
 def count_words(text: str | None) -> int:
@@ -55,15 +55,16 @@ def normalise(text: str | None, side_words: Iterable[str] = ()) -> list[str]:
 
 def shingles(text: str | None, k: int = SHINGLE_K) -> frozenset[tuple[str, ...]]:
     """The set of ``k`` consecutive words; a text shorter than ``k`` words is one shingle."""
-    return _shingles(words(text), k)
+    return word_shingles(words(text), k)
 
 
-def _shingles(tokens: list[str], k: int) -> frozenset[tuple[str, ...]]:
+def word_shingles(tokens: list[str], k: int = SHINGLE_K) -> frozenset[tuple[str, ...]]:
+    """:func:`shingles` of a text already split into ``words``."""
     if not tokens:
         return frozenset()
     if len(tokens) < k:
         return frozenset({tuple(tokens)})
-    return frozenset(tuple(tokens[i:i + k]) for i in range(len(tokens) - k + 1))
+    return frozenset(zip(*(tokens[i:] for i in range(k))))
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -79,7 +80,7 @@ def containment(a: frozenset, b: frozenset) -> float:
 
 
 def coverage(tokens: list[str], other: frozenset[tuple[str, ...]], k: int = COPY_K) -> float:
-    """The share of ``tokens`` inside a run of ``k`` words found in ``other`` (``_shingles``)."""
+    """The share of ``tokens`` inside a run of ``k`` words found in ``other`` (``word_shingles``)."""
     if not tokens or not other:
         return 0.0
     if len(tokens) < k:
@@ -128,13 +129,13 @@ def rationale_problem(rationale: str, *, min_words: int, brief: str, earlier: It
         return f"Filler: “{group.replace(SIDE_TOKEN, '…')}” is repeated {run} times in a row. Say what you saw."
 
     def covered_by(texts: Iterable[str]) -> float:
-        return max((coverage(tokens, _shingles(normalise(t, side_words), COPY_K)) for t in texts if t), default=0.0)
+        return max((coverage(tokens, word_shingles(normalise(t, side_words), COPY_K)) for t in texts if t), default=0.0)
 
     share = covered_by([brief])
     if share >= BRIEF_COPY_THRESHOLD:
         return (f"Mostly the brief: {share:.0%} of the rationale repeats the brief. Say what you saw in the "
                 "outputs, in your own words.")
-    share = coverage(tokens, _shingles(normalise(" . ".join(levels), side_words), COPY_K)) if levels else 0.0
+    share = coverage(tokens, word_shingles(normalise(" . ".join(levels), side_words), COPY_K)) if levels else 0.0
     if share >= BRIEF_COPY_THRESHOLD:
         return (f"Mostly the rubric: {share:.0%} of the rationale repeats the rubric's level descriptions. "
                 "Point to the line or moment that decided your score.")

@@ -84,7 +84,8 @@ def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: 
     else:
         detail += ": returned to routing"
     flag.resolved_at, flag.resolved_by_id, flag.resolution, flag.action = now, actor.id, resolution.strip(), action
-    audit(session, actor, f"flag.{action}", f"flag:{flag.id}", f"{detail}. {resolution.strip()}")
+    audit(session, actor, f"flag.{action}", f"flag:{flag.id}", f"{detail}. {resolution.strip()}",
+          project_id=flag.project_id)
     session.flush()
     return flag
 

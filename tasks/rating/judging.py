@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
+from ops.tracing import current_request_id
 from raters.models import User
 from tasks.rating import overlap, playback
 from tasks.rating.answers import (
@@ -388,7 +389,7 @@ def _write(session: Session, assignment: Assignment, answer: Answer, key: str, f
         time_on_task_ms=max(0, int((now - assignment.served_at).total_seconds() * 1000)),
         playback=answer.playback, paste_count=answer.paste_count, keystrokes=answer.keystrokes,
         idempotency_key=key, request_sha256=fingerprint, supersedes_id=supersedes.id if supersedes else None,
-        source="live", created_at=now)
+        source="live", created_at=now, request_id=current_request_id())
     session.add(judgment)
     session.flush()
     return judgment

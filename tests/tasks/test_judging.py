@@ -49,7 +49,7 @@ def test_near_copy_threshold_separates_a_retype_from_a_real_edit():
     assert "Near-copy" in answers.rationale_problem(swapped, min_words=12, brief="", earlier=earlier)
     # Keeping only the opening clause and saying something new about this item is not a copy.
     edited = LONG.split(" while ")[0] + ", but the grade drifts green and the rain stops mid-shot for no reason"
-    share = answers.coverage(answers.normalise(edited), answers._shingles(answers.normalise(LONG), answers.COPY_K))
+    share = answers.coverage(answers.normalise(edited), answers.word_shingles(answers.normalise(LONG), answers.COPY_K))
     assert share < answers.NEAR_COPY_THRESHOLD
     assert answers.rationale_problem(edited, min_words=12, brief="", earlier=earlier) is None
 
