@@ -28,6 +28,7 @@ from scoring.stats._reliability import count_values  # noqa: E402
 from scoring.stats.agreement import bootstrap_ci, krippendorff_alpha  # noqa: E402
 from scoring.stats.consensus import dawid_skene, majority_vote  # noqa: E402
 from scoring.stats.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry  # noqa: E402
+from bench import oracles, report_scale  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import desk as desk_bench  # noqa: E402
@@ -182,6 +183,13 @@ def main() -> None:
         bench(rng, args.quick, rows)
         row = rows[-1]
         print(f"  done: {row['benchmark']}", file=sys.stderr)
+    for bench in oracles.BENCHES:  # issue 9's statistics against their oracle libraries
+        bench(rng, args.quick, rows, best_of, rubric_matrix)
+        print(f"  done: {rows[-1]['benchmark']}", file=sys.stderr)
+    oracles.bench_ranking(rng, args.quick, rows, best_of, comparisons_frame)
+    print(f"  done: {rows[-1]['benchmark']}", file=sys.stderr)
+    report_scale.bench_report((20_000, 200_000) if args.quick else (200_000, 1_000_000), rows)
+    print(f"  done: {rows[-1]['benchmark']}", file=sys.stderr)
     width = max(len(r["benchmark"]) for r in rows)
     header = f"{'benchmark':<{width}}  {'ours':>9}  {'reference':>9}  {'ratio':>7}  target"
     print(f"{header}            check / reference")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from scoring import exports
 from scoring.quality import api as quality_api
 from scoring.quality import views as quality_views
 from scoring.reports import api, snapshots, views  # noqa: F401  (snapshots declares the background job)
@@ -16,5 +17,6 @@ from scoring.reports import api, snapshots, views  # noqa: F401  (snapshots decl
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    exports.init_app(app)
     app.register_blueprint(quality_views.bp)
     app.register_blueprint(quality_api.bp)
