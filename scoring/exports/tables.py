@@ -115,7 +115,7 @@ def presented(j: JudgmentRow, item: ItemData) -> dict | None:
     """What the rater saw: the item label and model on each side (None for imported judgments)."""
     if j.left_label is None:
         return None
-    if ctx_rubric(item):
+    if _rubric_item(item):
         side = {"label": "a", "model": item.model("a")}
         return {"left": side, "right": {"label": None, "model": None}}
     right = "b" if j.left_label == "a" else "a"
@@ -123,7 +123,7 @@ def presented(j: JudgmentRow, item: ItemData) -> dict | None:
             "right": {"label": right, "model": item.model(right)}}
 
 
-def ctx_rubric(item: ItemData) -> bool:
+def _rubric_item(item: ItemData) -> bool:
     return "b" not in item.outputs
 
 
