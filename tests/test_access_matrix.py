@@ -28,6 +28,8 @@ PROJECT_VIEWERS = READERS | {"member"}
 # (method, path template, roles allowed)
 ROUTES = [
     ("GET", "/login", set(ROLES)),
+    ("GET", "/healthz", set(ROLES)),
+    ("GET", "/readyz", set(ROLES)),
     ("POST", "/login", set(ROLES)),
     ("POST", "/consent", SIGNED_IN),
     ("POST", "/admin/users/{user}", {"admin"}),
@@ -40,6 +42,8 @@ ROUTES = [
     ("POST", "/account/tokens/{token}/revoke", SIGNED_IN),
     ("POST", "/account/password", SIGNED_IN),
     ("GET", "/admin/users", {"admin"}),
+    ("GET", "/admin/audit", {"admin"}),
+    ("GET", "/api/v1/audit", {"admin"}),
     ("POST", "/admin/users", {"admin"}),
     ("GET", "/admin/users/{user}", {"admin"}),
     ("POST", "/admin/users/{user}/active", {"admin"}),
@@ -113,6 +117,15 @@ ROUTES = [
     ("POST", "/api/v1/exports/{export}/retry", READERS),
     ("GET", "/api/v1/exports/{export}/download", READERS),
     ("GET", "/api/v1/projects/{project}/judgments", READERS),
+    ("GET", "/projects/{project}/raters", READERS),
+    ("GET", "/projects/{project}/raters/{user}", READERS),  # readers: 404 while the rater has no judgments
+    ("GET", "/projects/{project}/progress", READERS),
+    ("GET", "/projects/{project}/calibration", READERS),
+    ("GET", "/projects/{project}/items", READERS),
+    ("GET", "/api/v1/projects/{project}/raters", READERS),
+    ("GET", "/api/v1/projects/{project}/raters/{user}", READERS),
+    ("GET", "/api/v1/projects/{project}/progress", READERS),
+    ("GET", "/api/v1/projects/{project}/calibration", READERS),
 ]
 SESSION_ENDING = ("/logout", "/account/password", "/account/tokens/{token}/revoke", "/api/v1/tokens/{token}")
 

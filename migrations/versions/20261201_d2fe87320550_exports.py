@@ -2,7 +2,7 @@
 an index of judgments by item (exports read an item's judgments in order, superseded ones too).
 
 Revision ID: d2fe87320550
-Revises: b7c1d2e3f4a5
+Revises: 6778bf850f77
 Create Date: 2026-12-01 20:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import database
 
 
 revision = 'd2fe87320550'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = '6778bf850f77'
 branch_labels = None
 depends_on = None
 

@@ -362,5 +362,6 @@ def _write(session: Session, project: Project, rows: list[CheckedRow], filename:
         session.add(item)
     project.revision += 1
     session.flush()
-    audit(session, actor, "items.import", f"project:{project.id}", f"{len(rows)} items from {filename}")
+    audit(session, actor, "items.import", f"project:{project.id}", f"{len(rows)} items from {filename}",
+          project_id=project.id)
     return record

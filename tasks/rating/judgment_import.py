@@ -248,5 +248,6 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
         for item in session.scalars(select(Item).where(Item.id.in_(chunk)).order_by(Item.id)):
             overlap.refresh_panel(session, item)
     audit(session, actor, "judgments.import", f"project:{project.id}",
-          f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters")
+          f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters",
+          project_id=project.id)
     return JudgmentImport(len(rows), len(item_ids), len({r.email for r in rows}), new_raters, file_sha)

@@ -123,6 +123,8 @@ class Judgment(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(10), default="live")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # ``X-Request-ID`` of the request that stored it (live judgments; None when imported).
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     assignment: Mapped[Assignment | None] = relationship()
     item: Mapped[Item] = relationship()
