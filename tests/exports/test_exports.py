@@ -115,6 +115,15 @@ def test_pending_and_revoked_assets_never_appear_and_are_counted(build, scripts)
         assert "Left out for consent: 2 items" in (folder / "README.md").read_text()
 
 
+def test_items_dropped_after_a_media_report_stay_out(session, build, scripts):
+    proj, items, _raters = scripts
+    session.get(type(items["win"]), items["win"].id).dropped_at = utcnow()
+    session.commit()
+    export, _folder = build(proj.id, kind="ratings")
+    assert export["manifest"]["excluded"]["items"]["dropped"] == 1
+    assert export["row_counts"]["ratings"] == 5  # tie 3 + split 2
+
+
 def test_ties_dropped_are_counted(build, scripts):
     proj, _items, _raters = scripts
     export, _folder = build(proj.id, kind="preferences", ties="drop")
