@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import jobs
@@ -139,9 +139,11 @@ def release_block(export: Export, approver: User | None) -> dict:
             "released_at": export.released_at.isoformat() if export.released_at else None}
 
 
-def on_consent_changed(session: Session, asset: Asset, *, flush: bool = True) -> list[Export]:
+def on_consent_changed(session: Session, asset: Asset, *, actor: User | None = None,
+                       flush: bool = True) -> list[Export]:
     """Mark every export containing ``asset`` affected when its consent no longer allows export
-    (call after changing ``asset.consent``); returns the exports newly marked. Idempotent."""
+    (call after changing ``asset.consent``; ``actor`` made the change); returns the exports newly
+    marked. Idempotent."""
     if asset.consent in EXPORTABLE_CONSENT:
         return []
     found = session.scalars(select(Export).join(ExportAsset, ExportAsset.export_id == Export.id)
@@ -150,7 +152,7 @@ def on_consent_changed(session: Session, asset: Asset, *, flush: bool = True) ->
     for export in found:
         export.affected_at = now
         export.affected_reason = f"asset {asset.id} ({asset.sha256[:12]}…) consent is now {asset.consent}"
-        audit(session, None, "export.affected", f"export:{export.id}", export.affected_reason)
+        audit(session, actor, "export.affected", f"export:{export.id}", export.affected_reason)
     if flush:
         session.flush()
     return found
