@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps irrcac==0.4.4  # oracle for Gwet's coefficients; its scipy pin is too strict
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed vendor
@@ -40,6 +41,7 @@ test: dev
 bench: dev
 	$(PY) bench/run.py
 	$(PY) bench/load.py $(BENCH_ARGS)
+	$(PY) bench/exports.py
 
 media:
 	bash demo/make_media.sh

@@ -39,6 +39,8 @@ def load(instance_path: str) -> dict:
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance / "media")),
         # Content-addressed store for every asset's bytes (uploaded or imported).
         "ASSET_STORE": os.environ.get("ASSET_STORE", str(instance / "assets")),
+        # Where built exports (their folders and .tar archives) are kept.
+        "EXPORT_ROOT": os.environ.get("EXPORT_ROOT", str(instance / "exports")),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
         "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "20")),
         "JOBS_URL": os.environ.get("JOBS_URL", f"sqlite:///{instance / 'jobs.sqlite3'}"),

@@ -179,6 +179,8 @@ class Item(Base):
     gold: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     extra: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("item_imports.id", ondelete="SET NULL"))
+    # Set when a manager drops the item (a media report): it is never routed again.
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship()

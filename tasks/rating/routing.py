@@ -7,7 +7,7 @@ Policy (documented in design.md's Flow, step 2):
   expire or skipped (``uq_assignments_item_id_rater_id``).
 - Candidates: the project's items the rater has neither been served nor judged (imported
   judgments count), whose required expertise the rater covers, with no unresolved flag, not
-  adjudicated, and still short of judgments: current judgments + open unexpired assignments <
+  dropped, every output's asset with usable consent (``tasks.rating.consent``), not adjudicated, and still short of judgments: current judgments + open unexpired assignments <
   the item's target (``overlap``, raised by adaptive overlap up to ``max_overlap``).
 - Confidence gate: items with ``model_confidence >= confidence_threshold`` are auto-accepted and
   not routed, except an ``audit_rate`` share picked by a fixed hash of (project id, item id)
@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from database import IMMEDIATE_OPTION
 from raters.models import User
 from tasks.catalogue.models import Item, ItemExpertise, Project, ProjectMember
+from tasks.rating.consent import unusable_output_sql
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment
 
 DEFAULT_TTL = timedelta(minutes=30)
@@ -125,6 +126,8 @@ def _eligible_for(project: Project, rater: User):
         ~exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater.id),
         ~exists().where(ItemExpertise.item_id == Item.id, ItemExpertise.tag.not_in(rater.expertise)),
         ~exists().where(Flag.item_id == Item.id, Flag.resolved_at.is_(None)),
+        ~unusable_output_sql(),  # an output's consent is not granted/not_required (tasks.rating.consent)
+        Item.dropped_at.is_(None),  # dropped by a manager after a media report
     ]
 
 
