@@ -222,10 +222,12 @@ def rater_loop(port: int, token: str, project_id: int, quota: int, record: Recor
             _retry_pause(headers)
         if status == 204 or status not in (200, 201):
             return  # nothing left, or a refusal (counted in the statuses)
-        item = payload["item"]
+        served, item = time.monotonic(), payload["item"]
         answer = {"choice": rng.choice(["left", "right", "tie"]), "strength": rng.randint(1, 3),
-                  "confidence": rng.randint(1, 5), "rationale": rationale(rng, seed * 100_000 + done),
-                  "playback": {"left": item["left"]["duration_s"], "right": item["right"]["duration_s"]}}
+                  "confidence": rng.randint(1, 5), "rationale": rationale(rng, seed * 100_000 + done)}
+        # Honest playback: no more than the time since serving (the server refuses more).
+        watched = int((time.monotonic() - served) * 10) / 10
+        answer["playback"] = {side: min(item[side]["duration_s"] or 0, watched) for side in ("left", "right")}
         key = uuid.uuid4().hex
         path = f"/api/v1/assignments/{payload['id']}/judgment"
         if drop_rate and rng.random() < drop_rate:
