@@ -1,0 +1,204 @@
+"""Benchmarks of the app on PostgreSQL: routing (``next``) at 1,000 and 100,000 items against a
+trivial authenticated call, judgments/s at 50 raters through gunicorn, and judgment import of
+1M rows against a plain ``COPY`` of the same rows.
+
+Run from the repository root: ``python bench/app_bench.py [--quick] [--explain DIR]``; needs
+``BENCH_DATABASE_URL`` (a PostgreSQL database it may wipe; default the routing worktree's).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, select, text  # noqa: E402
+
+import migrate  # noqa: E402
+from app import create_app  # noqa: E402
+from database import db  # noqa: E402
+from raters import services  # noqa: E402
+from raters.models import CONSENT_VERSION, User  # noqa: E402
+from tasks.catalogue.models import Project  # noqa: E402
+from tasks.rating import routing  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wt_routing"
+PANEL = 3  # raters of the earlier panel that judged the finished share of the items
+
+
+def fresh_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+
+
+def make_app(url: str, tmp: Path):
+    return create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "ASSET_STORE": str(tmp / "assets"),
+                       "MEDIA_ROOT": str(tmp / "media"), "JOBS_URL": "memory://"})
+
+
+def add_raters(conn, n: int, prefix: str) -> list[int]:
+    """``n`` raters with consent (no password: they use tokens), as one statement."""
+    rows = conn.execute(text(
+        "INSERT INTO users (email, name, role, active, senior, consent_version, consent_at, created_at, "
+        "session_version) SELECT :p || g || '@bench.example', 'Bench rater ' || g, 'rater', true, false, "
+        ":v, now(), now(), 1 FROM generate_series(1, :n) g RETURNING id"),
+        {"p": prefix, "n": n, "v": CONSENT_VERSION})
+    return [r[0] for r in rows]
+
+
+def seed_project(app, n_items: int, *, done_share: float = 0.5, name: str | None = None) -> int:
+    """A pairwise project of ``n_items`` items (random confidences), the first ``done_share`` of
+    them already judged by a panel of three (imported judgments): the shape of a running project."""
+    with app.app_context():
+        session = db.session
+        conn = session.connection()
+        owner = services.create_user(session, email=f"owner-{secrets.token_hex(4)}@bench.example", name="Owner",
+                                     role="manager", password="bench-owner-password")
+        project = Project(name=name or f"bench-{n_items}-{secrets.token_hex(3)}", kind="pairwise",
+                          modality="video", owner_id=owner.id, overlap=PANEL, max_overlap=PANEL,
+                          min_rationale_words=0, min_media_fraction=0, gold_rate=0.05, audit_rate=0.05)
+        session.add(project)
+        session.flush()
+        asset_ids = [r[0] for r in conn.execute(text(
+            "INSERT INTO assets (sha256, public_id, media_kind, mime_type, size_bytes, duration_s, original_name, "
+            "consent, created_at) SELECT md5(random()::text) || md5(random()::text), md5(random()::text), 'video', "
+            "'video/mp4', 1, 3.0, 'x', 'granted', now() FROM generate_series(1, 2) RETURNING id"))]
+        conn.execute(text(
+            "INSERT INTO items (project_id, external_id, prompt, model_confidence, created_at) "
+            "SELECT :p, 'it-' || g, 'Brief ' || g, CASE WHEN g % 10 = 0 THEN NULL ELSE random() END, now() "
+            "FROM generate_series(1, :n) g"), {"p": project.id, "n": n_items})
+        conn.execute(text(
+            "UPDATE items SET gold = '{\"choice\": \"a\"}' WHERE project_id = :p AND id % 50 = 0"), {"p": project.id})
+        conn.execute(text(
+            "INSERT INTO item_outputs (item_id, label, model, asset_id) SELECT id, l.label, 'gen-' || l.label, "
+            "CASE l.label WHEN 'a' THEN :a ELSE :b END FROM items, (VALUES ('a'), ('b')) l(label) "
+            "WHERE project_id = :p"), {"p": project.id, "a": asset_ids[0], "b": asset_ids[1]})
+        panel = add_raters(conn, PANEL, f"panel-{project.id}-")
+        n_done = int(n_items * done_share)
+        for rater_id in panel:
+            conn.execute(text(
+                "INSERT INTO judgments (project_id, item_id, rater_id, choice, rationale, confidence, paste_count, "
+                "source, created_at) SELECT :p, id, :r, 'a', 'earlier panel', 3, 0, 'imported', now() FROM items "
+                "WHERE project_id = :p AND gold IS NULL ORDER BY id LIMIT :k"),
+                {"p": project.id, "r": rater_id, "k": n_done})
+        conn.execute(text(
+            "INSERT INTO item_panels (item_id, project_id, n_judgments, target, state, agreement, updated_at) "
+            "SELECT item_id, :p, count(*), :o, 'agreed', 1.0, now() FROM judgments WHERE project_id = :p "
+            "GROUP BY item_id"), {"p": project.id, "o": PANEL})
+        refresh = getattr(routing, "refresh_project_items", None)
+        if refresh is not None:
+            refresh(session, project)
+        session.commit()
+        conn = db.session.connection()
+        conn.execute(text("ANALYZE"))
+        db.session.commit()
+        return project.id
+
+
+def rater_tokens(app, project_id: int, n: int) -> list[str]:
+    """``n`` new member raters of the project, each with an API token."""
+    with app.app_context():
+        session = db.session
+        ids = add_raters(session.connection(), n, f"r-{project_id}-{secrets.token_hex(3)}-")
+        session.execute(text("INSERT INTO project_members (project_id, user_id, added_at) "
+                             "SELECT :p, unnest(CAST(:ids AS integer[])), now()"), {"p": project_id, "ids": ids})
+        secrets_ = [services.create_token(session, session.get(User, i), "bench")[1] for i in ids]
+        session.commit()
+        return secrets_
+
+
+def p50_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def time_calls(client, calls) -> list[float]:
+    out = []
+    for method, url, token, expect in calls:
+        start = time.perf_counter()
+        response = getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"})
+        out.append(time.perf_counter() - start)
+        assert response.status_code in expect, (url, response.status_code, response.get_data(as_text=True)[:300])
+    return out
+
+
+def bench_next(app, sizes, n_calls: int) -> dict:
+    """p50 of ``next`` (a new assignment each call: a fresh rater each time) per project size,
+    and of ``GET /api/v1/me`` (the trivial authenticated call) with the same tokens."""
+    client = app.test_client()
+    out = {}
+    for n_items in sizes:
+        project_id = seed_project(app, n_items)
+        tokens = rater_tokens(app, project_id, n_calls + 10)
+        url = f"/api/v1/projects/{project_id}/assignments/next"
+        time_calls(client, [("post", url, t, (201,)) for t in tokens[:10]])  # warm up
+        nxt = time_calls(client, [("post", url, t, (201,)) for t in tokens[10:]])
+        me = time_calls(client, [("get", "/api/v1/me", t, (200,)) for t in tokens[10:]])
+        out[n_items] = {"project_id": project_id, "next_p50_ms": p50_ms(nxt), "me_p50_ms": p50_ms(me)}
+        print(f"  next at {n_items:,} items: p50 {p50_ms(nxt):.2f} ms; /me p50 {p50_ms(me):.2f} ms", file=sys.stderr)
+    return out
+
+
+def explain_next(app, project_id: int, label: str, directory: Path | None) -> str:
+    """``EXPLAIN ANALYZE`` of routing's hot query for a new rater of the project."""
+    token_user = rater_tokens(app, project_id, 1)
+    with app.app_context():
+        session = db.session
+        rater = session.scalar(select(User).where(User.email.like(f"r-{project_id}-%")).order_by(User.id.desc()))
+        project = session.get(Project, project_id)
+        now = datetime.now(timezone.utc)
+        query = routing.explain_query(project, rater, now) if hasattr(routing, "explain_query") else \
+            routing.candidates_query(project, rater, now).limit(1).with_for_update(of=routing.Item, skip_locked=True)
+        compiled = query.compile(dialect=session.bind.dialect if session.bind else db.engine.dialect,
+                                 compile_kwargs={"literal_binds": True})
+        sql = str(compiled).replace("%%", "%")
+        cursor = session.connection().connection.driver_connection.cursor()
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}".encode())
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+        session.rollback()
+    del token_user
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{label}.txt").write_text(f"{compiled}\n\n{plan}\n")
+    return plan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE plans into this folder")
+    parser.add_argument("--only", default="next,load,import")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    tmp = Path(os.environ.get("BENCH_TMP", "/tmp/dailies-bench"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    fresh_schema(url)
+    app = make_app(url, tmp)
+    results = {}
+    only = set(args.only.split(","))
+    if "next" in only:
+        sizes = (1_000, 100_000)
+        results["next"] = bench_next(app, sizes, 50 if args.quick else 200)
+        for n_items in sizes:
+            plan = explain_next(app, results["next"][n_items]["project_id"], f"next-{n_items}", args.explain)
+            print(f"--- EXPLAIN ANALYZE at {n_items:,} items\n{plan}", file=sys.stderr)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
