@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +16,11 @@ MODALITIES = ("video", "audio", "script")
 CONSENT_STATES = ("granted", "pending", "revoked", "not_required")
 # Consent states under which an asset may leave the platform in an export.
 EXPORTABLE_CONSENT = frozenset({"granted", "not_required"})
+
+
+def _where(condition: str) -> dict:
+    """A partial index's condition, on both engines."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 class Project(Base):
@@ -165,7 +170,12 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
-        Index("ix_items_project_confidence", "project_id", "model_confidence"),  # routing's order
+        # Routing's queue (tasks.rating.routing): the items that still need work, in the order
+        # they are served. Its condition is tasks.rating.routing.ROUTABLE's.
+        Index("ix_items_routing", "project_id", func.coalesce(text("model_confidence"), text("0.0")), "id",
+              **_where("hold = 0 AND n_judged + n_held < target")),
+        Index("ix_items_gold", "project_id", "id", **_where("gold IS NOT NULL")),
+        CheckConstraint("n_judged >= 0 AND n_held >= 0 AND target >= 0 AND hold >= 0", name="routing_counters"),
         CheckConstraint("model_confidence IS NULL OR (model_confidence >= 0 AND model_confidence <= 1)",
                         name="model_confidence"),
     )
@@ -180,6 +190,13 @@ class Item(Base):
     extra: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("item_imports.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Routing's counters, kept by tasks.rating.routing.refresh_items under the item's row lock:
+    # current judgments, open assignments, judgments needed (0 until first refreshed: never
+    # routed), and why the item is out of regular routing (a bitmask, routing.HOLD_*; 0 = routable).
+    n_judged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    target: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     project: Mapped[Project] = relationship()
     outputs: Mapped[list["ItemOutput"]] = relationship(

@@ -36,7 +36,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from raters.models import User
-from tasks.rating import overlap
+from tasks.rating import overlap, routing
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
@@ -46,7 +46,6 @@ from tasks.catalogue.projects import SETTINGS
 from tasks.rating.models import (
     FLAG_KINDS, AnswerInvalid, Assignment, Draft, Flag, Judgment, JudgmentRefused, NotFound, RatingError,
 )
-from tasks.rating.routing import require_serialised
 
 ANSWER_FIELDS = {"choice", "strength", "scores", "confidence", "rationale", "playback", "paste_count",
                  "keystrokes"}
@@ -279,7 +278,7 @@ def _begin(session: Session, assignment: Assignment, operation: str, data,
     """What every judgment write starts with: a valid key, the writer lock on the assignment,
     the request's fingerprint, and the judgment already stored under that key (a replay)."""
     key = _check_key(idempotency_key)
-    require_serialised(session)
+    routing.require_serialised(session)
     _lock(session, assignment)
     fingerprint = _fingerprint(assignment, operation, data)
     return key, fingerprint, _replay(session, assignment, key, fingerprint)
@@ -308,6 +307,7 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
     session.flush()
     overlap.refresh_panel(session, assignment.item)
+    routing.refresh_items(session, [assignment.item_id])
     return judgment, True
 
 
@@ -335,6 +335,7 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     session.flush()  # the old row leaves the "current" unique index before the new one enters
     judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
     overlap.refresh_panel(session, assignment.item)
+    routing.refresh_items(session, [assignment.item_id])
     return judgment, True
 
 
@@ -383,6 +384,7 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     _require_open(assignment, now)
     assignment.status, assignment.skip_reason, assignment.closed_at = "skipped", reason.strip(), now
     session.flush()
+    routing.refresh_items(session, [assignment.item_id])
     return assignment
 
 
@@ -404,6 +406,7 @@ def flag_assignment(session: Session, assignment: Assignment, kind, reason, *, n
         assignment.status, assignment.closed_at = "skipped", now
         assignment.skip_reason = f"flagged as {kind}: {reason.strip()}"
     session.flush()
+    routing.refresh_items(session, [assignment.item_id])
     return flag
 
 
@@ -415,6 +418,7 @@ def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: 
         raise AnswerInvalid("Say what was done about the flag.", {"resolution": "required"})
     flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution.strip()
     session.flush()
+    routing.refresh_items(session, [flag.item_id])
     return flag
 
 

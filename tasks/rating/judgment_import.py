@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit, create_placeholder_rater, placeholder_email
-from tasks.rating import overlap
+from tasks.rating import overlap, routing
 from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
 from tasks.catalogue.importing import ImportRejected, in_line_order, read_rows
 from tasks.catalogue.models import Item, Project
@@ -247,6 +247,7 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     for chunk in _chunks(item_ids):
         for item in session.scalars(select(Item).where(Item.id.in_(chunk)).order_by(Item.id)):
             overlap.refresh_panel(session, item)
+    routing.refresh_items(session, item_ids)
     audit(session, actor, "judgments.import", f"project:{project.id}",
           f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters")
     return JudgmentImport(len(rows), len(item_ids), len({r.email for r in rows}), new_raters, file_sha)

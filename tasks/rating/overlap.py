@@ -28,6 +28,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
+from tasks.rating import routing
 from tasks.rating.answers import count_words, is_whole, scores_problems
 from tasks.catalogue.models import Item, Project
 from tasks.rating.models import Adjudication, AnswerInvalid, ItemPanel, Judgment, RatingError
@@ -178,6 +179,7 @@ def adjudicate(session: Session, item: Item, actor: User, decision: dict, *, now
                           strength=strength, scores=scores, rationale=rationale, created_at=now)
     session.add(record)
     session.flush()
+    routing.refresh_items(session, [item.id])
     return record
 
 

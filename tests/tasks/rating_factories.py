@@ -18,6 +18,7 @@ import pytest
 from raters.models import User
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemOutput, Project
+from tasks.rating import routing
 from tests.helpers import make_project
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -82,6 +83,7 @@ def make_item(session, project: Project, *, confidence: float | None = None, dur
         item.outputs.append(ItemOutput(label=label, model=f"gen-{'alpha' if label == 'a' else 'beta'}", asset=asset))
     session.add(item)
     session.flush()
+    routing.refresh_items(session, [item.id])
     if commit:
         session.commit()
     return item
