@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text,
+    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, exists, func,
+    select, text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from database import Base, UTCDateTime, utcnow
 from raters.models import User
@@ -70,7 +71,11 @@ class Project(Base):
         return sorted((m.user for m in self.member_rows), key=lambda u: u.email)
 
     def has_member(self, user) -> bool:
-        return any(m.user_id == user.id for m in self.member_rows)
+        """Whether ``user`` is a member: one row read (the loaded member list when it is loaded)."""
+        if "member_rows" in self.__dict__:
+            return any(m.user_id == user.id for m in self.member_rows)
+        return bool(object_session(self).scalar(select(exists().where(
+            ProjectMember.project_id == self.id, ProjectMember.user_id == user.id))))
 
     @property
     def n_outputs(self) -> int:

@@ -184,11 +184,9 @@ def refresh_project_items(session: Session, project: Project) -> int:
 
 
 def _update(session: Session, project: Project, where) -> None:
+    # "fetch": loaded items get their new counters from the UPDATE's RETURNING.
     session.execute(update(Item).where(where).values(**_recount(project))
-                    .execution_options(synchronize_session=False))
-    for obj in list(session.identity_map.values()):  # loaded items forget their old counters
-        if isinstance(obj, Item) and obj.project_id == project.id:
-            session.expire(obj, list(COUNTERS))
+                    .execution_options(synchronize_session="fetch"))
 
 
 COUNTERS = ("n_judged", "n_held", "target", "hold")
@@ -258,24 +256,29 @@ def open_assignment(session: Session, project: Project, rater: User, now: dateti
         Assignment.status == "open", Assignment.expires_at > now))
 
 
-def expire_overdue(session: Session, project: Project, now: datetime, *, rater: User | None = None) -> int:
-    """Mark open assignments past their expiry as expired: the rater's own (waiting for their
-    locks), then up to ``SWEEP_LIMIT`` of others' (skipping rows another pick is marking), and
-    release their items' holds."""
+def expire_overdue(session: Session, project: Project, now: datetime, *, rater: User | None = None) -> Assignment | None:
+    """Mark open assignments past their expiry as expired — the rater's own (waiting for their
+    locks), then up to ``SWEEP_LIMIT`` of others' (skipping rows another pick is marking) — and
+    release their items' holds. Returns the rater's open assignment still running, if any."""
     overdue = (select(Assignment).where(Assignment.project_id == project.id, Assignment.status == "open",
                                         Assignment.expires_at <= now).order_by(Assignment.id))
-    rows = []
+    rows, running = [], None
     if rater is not None:
-        rows += session.scalars(overdue.where(Assignment.rater_id == rater.id).with_for_update()).all()
+        for assignment in session.scalars(select(Assignment).where(
+                Assignment.project_id == project.id, Assignment.rater_id == rater.id, Assignment.status == "open")
+                .order_by(Assignment.id).with_for_update()):
+            if assignment.expires_at <= now:
+                rows.append(assignment)
+            else:
+                running = assignment
     rows += session.scalars(overdue.limit(SWEEP_LIMIT).with_for_update(skip_locked=True)).all()
-    if not rows:
-        return 0
     for assignment in rows:
         if assignment.status == "open":
             assignment.status, assignment.closed_at = "expired", now
-    session.flush()
-    refresh_items(session, {a.item_id for a in rows})
-    return len({a.id for a in rows})
+    if rows:
+        session.flush()
+        refresh_items(session, {a.item_id for a in rows})
+    return running
 
 
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
@@ -289,14 +292,13 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     require_serialised(session)
     session.scalar(select(ProjectMember.user_id).where(
         ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id).with_for_update())
-    expire_overdue(session, project, now, rater=rater)
-    resumed = open_assignment(session, project, rater, now)
+    resumed = expire_overdue(session, project, now, rater=rater)
     if resumed is not None:
         return resumed
-    n = session.scalar(select(func.count()).select_from(Assignment).where(
-        Assignment.project_id == project.id, Assignment.rater_id == rater.id))
     item = None
-    if wants_gold(project, rater.id, n):
+    if project.gold_rate > 0 and wants_gold(project, rater.id, session.scalar(
+            select(func.count()).select_from(Assignment).where(Assignment.project_id == project.id,
+                                                               Assignment.rater_id == rater.id))):
         item = _pick(session, gold_query(project, rater), wait=False)
     if item is None:
         item = _pick(session, candidates_query(project, rater), wait=True)
@@ -306,10 +308,10 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
         project_id=project.id, item_id=item.id, rater_id=rater.id, served_at=now, expires_at=now + ttl,
         left_label=_sides.choice("ab") if project.kind == "pairwise" else "a", status="open",
         is_audit=not item.is_gold and item.model_confidence is not None
-        and item.model_confidence >= project.confidence_threshold)
+        and item.model_confidence >= project.confidence_threshold, draft=None)
     session.add(assignment)
     session.flush()
-    refresh_items(session, [item.id])
+    _update(session, project, Item.id == item.id)  # the pick holds the item's lock
     return assignment
 
 
