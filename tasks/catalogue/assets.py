@@ -250,7 +250,8 @@ def set_provenance(session: Session, asset: Asset, provenance: dict, actor: User
         asset.consent, asset.consent_ref = new_consent, new_ref
     session.flush()
     if consent_changed and asset.id is not None:  # its items enter or leave routing
-        routing.refresh_items(session, session.scalars(select(ItemOutput.item_id).where(ItemOutput.asset_id == asset.id)))
+        users = session.scalars(select(ItemOutput.item_id).where(ItemOutput.asset_id == asset.id))
+        routing.refresh_items(session, users)
 
 
 def store_text(store: AssetStore, text: str, max_bytes: int) -> StoredBytes:

@@ -50,7 +50,7 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, select, update
+from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from database import IMMEDIATE_OPTION
@@ -256,7 +256,8 @@ def open_assignment(session: Session, project: Project, rater: User, now: dateti
         Assignment.status == "open", Assignment.expires_at > now))
 
 
-def expire_overdue(session: Session, project: Project, now: datetime, *, rater: User | None = None) -> Assignment | None:
+def expire_overdue(session: Session, project: Project, now: datetime, *,
+                   rater: User | None = None) -> Assignment | None:
     """Mark open assignments past their expiry as expired — the rater's own (waiting for their
     locks), then up to ``SWEEP_LIMIT`` of others' (skipping rows another pick is marking) — and
     release their items' holds. Returns the rater's open assignment still running, if any."""
@@ -332,13 +333,67 @@ def _pick(session: Session, query, *, wait: bool) -> Item | None:
 
 
 
+AVAILABLE_CAP = 1000  # the home page counts waiting items up to this ("1,000+")
+
+
 def progress(session: Session, project: Project, rater: User, now: datetime) -> dict:
-    """What the rater's home shows per project: done, skipped, open, and work still available."""
+    """What the rater's home shows per project: done, skipped, open, work still available (counted
+    up to ``AVAILABLE_CAP``), and when nothing waits, why (``why_nothing``)."""
     counts = dict(session.execute(select(Assignment.status, func.count()).where(
         Assignment.project_id == project.id, Assignment.rater_id == rater.id).group_by(Assignment.status)).all())
-    available = session.scalar(select(func.count()).select_from(candidates_query(project, rater)
-                                                                 .order_by(None).subquery()))
+    available = session.scalar(select(func.count()).select_from(
+        candidates_query(project, rater).with_only_columns(Item.id).order_by(None).limit(AVAILABLE_CAP).subquery()))
     current = open_assignment(session, project, rater, now)
+    idle = current is None and not available
     return {"judged": counts.get("submitted", 0), "skipped": counts.get("skipped", 0),
             "expired": counts.get("expired", 0), "open_assignment_id": current.id if current else None,
-            "available": available}
+            "available": available, "why": why_nothing(session, project, rater) if idle else []}
+
+
+def _items(n: int, one: str, many: str) -> str:
+    return f"1 item {one}" if n == 1 else f"{n} items {many}"
+
+
+def why_nothing(session: Session, project: Project, rater: User) -> list[dict]:
+    """Why no item waits for this rater, most telling first: ``{"code", "text"}`` each.
+
+    Codes: ``archived``; ``done_by_you`` (every item still needing work was served to or judged
+    by them); ``expertise`` (the rest ask for tags they lack); ``waiting`` (the remaining slots are
+    held by other raters' open assignments); ``consent`` and ``reported`` (items held back by their
+    media's consent or an open media report); ``complete`` (every item has its judgments)."""
+    if project.archived:
+        return [{"code": "archived", "text": "This project is archived: it takes no more judgments."}]
+    count = lambda *where: session.scalar(select(func.count()).select_from(Item).where(  # noqa: E731
+        Item.project_id == project.id, *where))
+    reasons = []
+    need = count(ROUTABLE)
+    if need:
+        seen = count(ROUTABLE, or_(exists().where(Assignment.item_id == Item.id, Assignment.rater_id == rater.id),
+                                   exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater.id)))
+        if seen:
+            reasons.append({"code": "done_by_you", "text": "All done by you: you have judged or skipped every item "
+                            "that still needs judgments." if seen == need else f"You have judged or skipped {seen} "
+                            f"of the {need} items that still need judgments."})
+        if need > seen:
+            tags = session.scalars(select(ItemExpertise.tag).distinct().where(
+                ItemExpertise.item_id == Item.id, Item.project_id == project.id, ROUTABLE,
+                ItemExpertise.tag.not_in(rater.expertise)).order_by(ItemExpertise.tag).limit(8)).all()
+            reasons.append({"code": "expertise", "text": f"{_items(need - seen, 'asks', 'ask')} for "
+                            f"expertise you do not have ({', '.join(tags)}); a manager can add it to your profile."})
+        return reasons
+    unfinished = and_(Item.n_judged < Item.target, Item.hold.op("&")(HOLD_GOLD) == 0)
+    held = count(unfinished, Item.hold == 0, Item.n_held > 0)
+    if held:
+        reasons.append({"code": "waiting", "text": f"Waiting for other raters: {_items(held, 'is', 'are')} being "
+                        "judged right now. Work comes back if they let an assignment expire or their panel disagrees."})
+    consent = count(unfinished, Item.hold.op("&")(HOLD_CONSENT) != 0)
+    if consent:
+        reasons.append({"code": "consent", "text": f"{_items(consent, 'is', 'are')} held back: consent for their media "
+                        "is not granted (or was revoked)."})
+    reported = count(unfinished, Item.hold.op("&")(HOLD_FLAGGED) != 0)
+    if reported:
+        reasons.append({"code": "reported", "text": f"{_items(reported, 'is', 'are')} held back: their media "
+                        "was reported and awaits a manager."})
+    if not reasons:
+        reasons.append({"code": "complete", "text": "All done: every item has the judgments it needs. Thank you!"})
+    return reasons

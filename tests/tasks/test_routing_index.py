@@ -98,8 +98,8 @@ class World:
         if op == "revise":
             a = self.pick_one("submitted", k)
             if a is not None:
-                judging.revise_judgment(s, a, answer(a, choice=("right", "left", "tie")[k % 3], seed=next(KEYS)),
-                                        idempotency_key=f"r{next(KEYS)}", now=now)
+                revised = answer(a, choice=("right", "left", "tie")[k % 3], seed=next(KEYS))
+                judging.revise_judgment(s, a, revised, idempotency_key=f"r{next(KEYS)}", now=now)
             return a is not None
         if op == "resolve":
             flag = s.scalar(select(Flag).where(Flag.project_id == self.project.id, Flag.resolved_at.is_(None)))
