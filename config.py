@@ -39,7 +39,7 @@ def load(instance_path: str) -> dict:
         # Content-addressed store for every asset's bytes (uploaded or imported).
         "ASSET_STORE": os.environ.get("ASSET_STORE", str(instance / "assets")),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
-        "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "20")),
+        "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "200")),
         "JOBS_URL": os.environ.get("JOBS_URL", f"sqlite:///{instance / 'jobs.sqlite3'}"),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_S": int(os.environ.get("LOGIN_WINDOW_S", "900")),
