@@ -178,6 +178,61 @@ def explain_next(app, project_id: int, label: str, directory: Path | None) -> st
     return plan
 
 
+def judgment_file(app, project_id: int, n_rows: int, per_item: int = 5, n_raters: int = 1000) -> bytes:
+    """``n_rows`` judgments in the import format: ``per_item`` distinct raters on each item."""
+    with app.app_context():
+        external = db.session.scalars(select(text("external_id")).select_from(text("items")).where(
+            text("project_id = :p")).order_by(text("id")).params(p=project_id)).all()
+    lines = []
+    for n in range(n_rows):
+        item, j = divmod(n, per_item)
+        lines.append(json.dumps({
+            "external_id": external[item], "rater": f"outside-{(item + j * (n_raters // per_item)) % n_raters}",
+            "choice": "ab"[(item + j) % 2] if j % 3 else "tie", "strength": None if not j % 3 else 1 + j % 3,
+            "rationale": f"the pacing of take {n % 97} lands the beat", "confidence": 1 + n % 5,
+            "created_at": "2026-06-30T10:00:00Z"}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def bench_import(app, n_rows: int) -> dict:
+    """Our judgment import of ``n_rows`` rows against a plain COPY of the same rows into a scratch
+    table, in the same run."""
+    from tasks.rating.judgment_import import import_judgments, parse_rows
+
+    project_id = seed_project(app, n_rows // 5, done_share=0.0, name=f"import-{n_rows}")
+    data = judgment_file(app, project_id, n_rows)
+    rows = [row for _line, row in parse_rows(data, "judgments.jsonl")[0]]
+    columns = ("external_id", "rater", "choice", "strength", "rationale", "confidence", "created_at")
+    with app.app_context():
+        connection = db.session.connection()
+        connection.execute(text("CREATE TABLE bench_scratch (external_id text, rater text, choice text, "
+                                "strength integer, rationale text, confidence integer, created_at timestamptz)"))
+        db.session.commit()
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        start = time.perf_counter()
+        with cursor.copy(f"COPY bench_scratch ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row.get(c) for c in columns])
+        db.session.commit()
+        copy_s = time.perf_counter() - start
+        db.session.connection().execute(text("DROP TABLE bench_scratch"))
+        db.session.commit()
+    del rows
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        actor = db.session.get(User, project.owner_id)
+        start = time.perf_counter()
+        result = import_judgments(db.session, project, data, "judgments.jsonl", actor=actor,
+                                  now=datetime.now(timezone.utc))
+        db.session.commit()
+        import_s = time.perf_counter() - start
+    assert result.n_judgments == n_rows
+    print(f"  judgment import of {n_rows:,} rows: {import_s:.1f} s ({n_rows / import_s:,.0f} rows/s); "
+          f"COPY of the same rows {copy_s:.1f} s; ratio {import_s / copy_s:.1f}x", file=sys.stderr)
+    return {"rows": n_rows, "import_s": import_s, "copy_s": copy_s, "ratio": import_s / copy_s,
+            "file_mb": len(data) / 2**20}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -197,6 +252,8 @@ def main() -> None:
         for n_items in sizes:
             plan = explain_next(app, results["next"][n_items]["project_id"], f"next-{n_items}", args.explain)
             print(f"--- EXPLAIN ANALYZE at {n_items:,} items\n{plan}", file=sys.stderr)
+    if "import" in only:
+        results["import"] = bench_import(app, 100_000 if args.quick else 1_000_000)
     print(json.dumps(results, indent=2))
 
 

@@ -64,10 +64,10 @@ class CheckedJudgment:
     rationale: str
     confidence: int
     created_at: datetime | None
+    email: str = ""  # the account e-mail standing for rater_ref
 
-    @property
-    def email(self) -> str:
-        return placeholder_email(self.rater_ref)
+    def __post_init__(self):
+        self.email = placeholder_email(self.rater_ref)
 
 
 @dataclass

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -107,7 +106,6 @@ def panel_state(n: int, agreement: float | None, *, overlap: int, max_overlap: i
 # -- the stored panel -----------------------------------------------------------------------
 
 PANEL_BATCH = 1000
-UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 def current_judgments(session: Session, item_id: int) -> list[Judgment]:
     return list(session.scalars(select(Judgment).where(
@@ -159,14 +157,33 @@ def refresh_panels(session: Session, project: Project, item_ids, *, now: datetim
             rows.append({"item_id": item_id, "project_id": project.id, "n_judgments": state.n,
                          "target": state.target, "state": state.state, "agreement": state.agreement,
                          "updated_at": now})
-        upsert = UPSERT[session.get_bind().dialect.name](ItemPanel.__table__).values(rows)
-        session.execute(upsert.on_conflict_do_update(index_elements=["item_id"], set_={
-            c: upsert.excluded[c] for c in ("n_judgments", "target", "state", "agreement", "updated_at")}))
+        _upsert_panels(session, rows)
         written += len(rows)
     for obj in list(session.identity_map.values()):  # loaded panels re-read what was written
         if isinstance(obj, ItemPanel):
             session.expire(obj)
     return written
+
+
+PANEL_COLUMNS = ("item_id", "project_id", "n_judgments", "target", "state", "agreement", "updated_at")
+# One upsert of a batch of panels: PostgreSQL takes the batch as arrays (one statement whatever its
+# size, nothing to compile per row); SQLite runs the same upsert for each row.
+PG_UPSERT = text("""
+INSERT INTO item_panels (item_id, project_id, n_judgments, target, state, agreement, updated_at)
+SELECT * FROM unnest(CAST(:item_id AS integer[]), CAST(:project_id AS integer[]), CAST(:n_judgments AS integer[]),
+                     CAST(:target AS integer[]), CAST(:state AS varchar[]), CAST(:agreement AS double precision[]),
+                     CAST(:updated_at AS timestamptz[]))
+ON CONFLICT (item_id) DO UPDATE SET n_judgments = excluded.n_judgments, target = excluded.target,
+    state = excluded.state, agreement = excluded.agreement, updated_at = excluded.updated_at""")
+
+
+def _upsert_panels(session: Session, rows: list[dict]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(PG_UPSERT, {c: [r[c] for r in rows] for c in PANEL_COLUMNS})
+        return
+    upsert = sqlite_insert(ItemPanel.__table__)
+    session.execute(upsert.on_conflict_do_update(index_elements=["item_id"], set_={
+        c: upsert.excluded[c] for c in PANEL_COLUMNS[2:]}), rows)
 
 
 def refresh_project(session: Session, project: Project) -> int:
