@@ -37,6 +37,7 @@ test: dev
 
 bench: dev
 	$(PY) bench/run.py
+	$(PY) bench/app_bench.py --explain bench/plans/after  # PostgreSQL: BENCH_DATABASE_URL (wiped)
 
 media:
 	bash demo/make_media.sh

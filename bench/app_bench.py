@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -233,11 +234,81 @@ def bench_import(app, n_rows: int) -> dict:
             "file_mb": len(data) / 2**20}
 
 
+WORDS = ("pacing framing rhythm contrast continuity motion blocking texture lighting tempo clarity staging "
+         "reflections highlights shadows cadence transitions sound dialogue ambience horizon lens focus depth "
+         "colour palette grain").split()
+
+
+def bench_load(app, url: str, tmp: Path, *, n_raters: int = 50, seconds: float = 30.0, workers: int = 2,
+               threads: int = 8) -> dict:
+    """Judgments per second with ``n_raters`` raters looping next → judge through gunicorn."""
+    import random
+
+    project_id = seed_project(app, 20_000, done_share=0.0, name="load")
+    tokens = rater_tokens(app, project_id, n_raters)
+    port = 18000 + os.getpid() % 1000
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_URL": "memory://",
+           "ASSET_STORE": str(tmp / "assets"), "MEDIA_ROOT": str(tmp / "media")}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "--threads",
+                               str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"],
+                              cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/openapi.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        done, errors, stop = [0] * n_raters, [], time.monotonic() + seconds
+
+        def call(method, path, token, body=None, headers=None):
+            request = urllib.request.Request(f"{base}{path}", method=method, data=body, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
+
+        def rater(i):
+            rng = random.Random(i)
+            while time.monotonic() < stop:
+                try:
+                    status, body = call("POST", f"/projects/{project_id}/assignments/next", tokens[i])
+                    if status == 204:
+                        return
+                    assignment = json.loads(body)["id"]
+                    choice = rng.choice(["left", "right", "tie"])
+                    answer = {"choice": choice, "strength": None if choice == "tie" else 2, "confidence": 3,
+                              "rationale": " ".join(rng.choice(WORDS) for _ in range(14))}
+                    status, _ = call("POST", f"/assignments/{assignment}/judgment", tokens[i],
+                                     json.dumps(answer).encode(), {"Idempotency-Key": f"{i}-{assignment}"})
+                    done[i] += status == 201
+                except urllib.error.HTTPError as exc:
+                    errors.append(exc.code)
+                    if len(errors) == 1:
+                        print(f"  first refusal: {exc.code} {exc.read()[:300]!r}", file=sys.stderr)
+        start = time.monotonic()
+        pool = [threading.Thread(target=rater, args=(i,)) for i in range(n_raters)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.monotonic() - start
+    finally:
+        server.terminate()
+        server.wait(10)
+    rate = sum(done) / elapsed
+    print(f"  {n_raters} raters through gunicorn ({workers} workers x {threads} threads): {rate:.1f} judgments/s "
+          f"({sum(done)} in {elapsed:.0f} s; errors {dict((c, errors.count(c)) for c in set(errors))})",
+          file=sys.stderr)
+    return {"raters": n_raters, "judgments_per_s": rate, "judgments": sum(done), "seconds": elapsed,
+            "errors": len(errors)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE plans into this folder")
-    parser.add_argument("--only", default="next,load,import")
+    parser.add_argument("--only", default="next,load,import", help="comma-separated: next, load, import")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     tmp = Path(os.environ.get("BENCH_TMP", "/tmp/dailies-bench"))
@@ -252,9 +323,28 @@ def main() -> None:
         for n_items in sizes:
             plan = explain_next(app, results["next"][n_items]["project_id"], f"next-{n_items}", args.explain)
             print(f"--- EXPLAIN ANALYZE at {n_items:,} items\n{plan}", file=sys.stderr)
+    if "load" in only:
+        results["load"] = bench_load(app, url, tmp, seconds=15 if args.quick else 30)
     if "import" in only:
         results["import"] = bench_import(app, 100_000 if args.quick else 1_000_000)
-    print(json.dumps(results, indent=2))
+    summary = {}
+    if "next" in results:
+        small, large = results["next"][1_000], results["next"][100_000]
+        summary["next_100k_over_1k"] = large["next_p50_ms"] / small["next_p50_ms"]
+        summary["next_over_trivial_call"] = large["next_p50_ms"] / large["me_p50_ms"]
+        print(f"next p50: {small['next_p50_ms']:.1f} ms at 1,000 items, {large['next_p50_ms']:.1f} ms at 100,000 "
+              f"(ratio {summary['next_100k_over_1k']:.2f}, goal <= 1.5); trivial authenticated call "
+              f"{large['me_p50_ms']:.1f} ms (ratio {summary['next_over_trivial_call']:.1f}, goal <= 3)")
+    if "load" in results:
+        print(f"judgments/s at {results['load']['raters']} raters: {results['load']['judgments_per_s']:.1f}")
+    if "import" in results:
+        summary["import_over_copy"] = results["import"]["ratio"]
+        print(f"judgment import of {results['import']['rows']:,} rows: {results['import']['import_s']:.1f} s, "
+              f"COPY {results['import']['copy_s']:.1f} s (ratio {results['import']['ratio']:.1f}, goal <= 5)")
+    out = {"quick": args.quick, "load_average": os.getloadavg(), "summary": summary, "results": results}
+    path = Path(__file__).resolve().parent / "app_results.json"
+    path.write_text(json.dumps(out, indent=2, default=str) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

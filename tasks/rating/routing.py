@@ -51,7 +51,7 @@ import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from database import IMMEDIATE_OPTION
 from raters.models import User
@@ -232,6 +232,8 @@ def explain_query(project: Project, rater: User, now: datetime | None = None):
 
 # -- the pick -------------------------------------------------------------------------------
 
+# What serving the item reads next (its outputs and their assets), loaded in two reads.
+SERVED_WITH = selectinload(Item.outputs).selectinload(ItemOutput.asset)
 LOCK_WAIT_S = 10.0  # how long a pick waits for other picks' locks before answering 503
 POLL_S = (0.002, 0.02)  # sleep between tries while every candidate is locked
 
@@ -322,7 +324,7 @@ def _pick(session: Session, query, *, wait: bool) -> Item | None:
     first = query.limit(1)
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
-        item = session.scalar(first.with_for_update(of=Item, skip_locked=True))
+        item = session.scalar(first.with_for_update(of=Item, skip_locked=True).options(SERVED_WITH))
         if item is not None or not wait or session.get_bind().dialect.name != "postgresql":
             return item
         if session.scalar(first.with_only_columns(Item.id)) is None:
