@@ -13,6 +13,7 @@ import jobs
 import raters
 import scoring.web
 import security
+import static_files
 import tasks
 from database import db
 from raters import access
@@ -28,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     access.init_app(app)
     raters.init_app(app)
     tasks.init_app(app)
