@@ -54,7 +54,7 @@ from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, or_
 from sqlalchemy.orm import Session, selectinload
 
 from database import IMMEDIATE_OPTION
-from raters.models import User
+from raters.models import User, UserExpertise
 from tasks.catalogue.models import (
     EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember,
 )
@@ -208,7 +208,8 @@ def _not_seen_by(rater: User):
     return [
         ~exists().where(Assignment.item_id == Item.id, Assignment.rater_id == rater.id),
         ~exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater.id),
-        ~exists().where(ItemExpertise.item_id == Item.id, ItemExpertise.tag.not_in(rater.expertise)),
+        ~exists().where(ItemExpertise.item_id == Item.id, ItemExpertise.tag.not_in(
+            select(UserExpertise.tag).where(UserExpertise.user_id == rater.id))),
     ]
 
 
