@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps irrcac==0.4.4  # oracle for Gwet's coefficients; its scipy pin is too strict
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed vendor
@@ -35,9 +36,13 @@ demo: install
 test: dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Statistics speed, then load and faults on a real gunicorn server (SQLite; PostgreSQL too when
+# BENCH_DATABASE_URL names a database whose schema may be replaced).
 bench: dev
 	$(PY) bench/run.py
-	$(PY) bench/app_bench.py --explain bench/plans/after  # PostgreSQL: BENCH_DATABASE_URL (wiped)
+	$(PY) bench/load.py $(BENCH_ARGS)
+	$(PY) bench/exports.py
+	$(PY) bench/app_bench.py --explain bench/plans/after  # routing and imports; PostgreSQL: BENCH_DATABASE_URL (wiped)
 
 media:
 	bash demo/make_media.sh

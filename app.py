@@ -10,12 +10,14 @@ import api
 import cli
 import config
 import jobs
+import ops
 import raters
 import scoring.web
 import security
 import static_files
 import tasks
-from database import db
+from database import UNAVAILABLE_ERRORS, db
+from ops import health
 from raters import access
 
 
@@ -27,8 +29,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = (
         max(app.config["MAX_UPLOAD_MB"], app.config["MAX_IMPORT_MB"]) * 1024 * 1024 + 64 * 1024)
 
-    db.init_app(app)
+    # Hooks registered earlier run later: headers (ops, security) are set after the database
+    # hook has committed, or replaced a failed commit by a 503.
+    ops.init_app(app)
     security.init_app(app)
+    db.init_app(app)
     static_files.init_app(app)
     access.init_app(app)
     raters.init_app(app)
@@ -46,6 +51,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(api.ApiError)
     def _api_error(exc: api.ApiError):
         return api.error_response(exc.status, exc.code, exc.message, exc.details)
+
+    for error in UNAVAILABLE_ERRORS:
+        app.register_error_handler(error, health.database_unavailable)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):

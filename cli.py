@@ -1,12 +1,13 @@
 """Command line: ``flask --app app <group> <command>``. Each command is one transaction."""
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from huey.consumer import Consumer
 from sqlalchemy import or_, select
 
@@ -16,6 +17,7 @@ from demo import seed
 from database import db, utcnow
 from raters import services
 from raters.models import ROLES, ApiToken, User
+from scoring.exports import options as export_options, services as export_services
 from tasks.catalogue import importing
 from tasks.rating import judgment_import
 from tasks.catalogue.importing import ImportRejected
@@ -179,6 +181,40 @@ def judgments_import(project, path, actor_email):
     click.echo(f"imported {result.n_judgments} judgments on {result.n_items} items into “{target.name}”{made}")
 
 
+@click.command("export", help="Build an export of PROJECT now and copy it to OUT (a folder, or a .tar).")
+@click.argument("project")
+@click.option("--kind", type=click.Choice(export_options.KINDS), default="preferences", show_default=True)
+@click.option("--format", "file_format", type=click.Choice(export_options.FORMATS), default="parquet", show_default=True)
+@click.option("--mode", type=click.Choice(export_options.MODES), default="consensus", show_default=True)
+@click.option("--ties", type=click.Choice(export_options.TIES), default="keep", show_default=True)
+@click.option("--media", type=click.Choice(export_options.MEDIA), default="files", show_default=True)
+@click.option("--min-agreement", type=float, default=None)
+@click.option("--min-judgments", type=int, default=None)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path))
+@click.option("--as", "actor_email", default=None, help="e-mail of the person recorded as creator")
+@with_appcontext
+def export_command(project, kind, file_format, mode, ties, media, min_agreement, min_judgments, out, actor_email):
+    target = _project(project)
+    actor = _user(actor_email) if actor_email else None
+    try:
+        req = export_options.parse({"kind": kind, "format": file_format, "mode": mode, "ties": ties, "media": media,
+                                    "min_agreement": min_agreement, "min_judgments": min_judgments},
+                                   project_kind=target.kind, criteria_keys=target.criteria_keys)
+    except export_options.OptionsInvalid as exc:
+        raise click.ClickException(str(exc)) from None
+    export, created = export_services.request_export(db.session, target, req, actor, enqueue=False)
+    if created or export.state in ("queued", "failed"):
+        export.state = "building"
+        export_services.build(db.session, export)
+    _commit()
+    if out.suffix == ".tar":
+        shutil.copyfile(export_services.archive_of(export), out)
+    else:
+        shutil.copytree(export_services.folder_of(export), out, dirs_exist_ok=True)
+    counts = ", ".join(f"{k} {v}" for k, v in (export.row_counts or {}).items())
+    click.echo(f"{export.name} ({export.state}) of “{target.name}”: {counts} → {out}")
+
+
 @click.group("demo", cls=AppGroup, help="The demo project.")
 def demo_group():
     pass
@@ -202,5 +238,6 @@ def jobs_worker(workers):
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_group, users_group, tokens_group, items_group, judgments_group, demo_group, jobs_group):
+    for group in (db_group, users_group, tokens_group, items_group, judgments_group, demo_group, jobs_group,
+                  export_command):
         app.cli.add_command(group)

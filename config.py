@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -38,11 +39,20 @@ def load(instance_path: str) -> dict:
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance / "media")),
         # Content-addressed store for every asset's bytes (uploaded or imported).
         "ASSET_STORE": os.environ.get("ASSET_STORE", str(instance / "assets")),
+        # Where built exports (their folders and .tar archives) are kept.
+        "EXPORT_ROOT": os.environ.get("EXPORT_ROOT", str(instance / "exports")),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
         "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "200")),
         "JOBS_URL": os.environ.get("JOBS_URL", f"sqlite:///{instance / 'jobs.sqlite3'}"),
+        # Failed logins inside the window before a wait: one account from one client, one client
+        # over all accounts, one account over all clients (see raters.services.LoginLimits).
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_CLIENT_MAX_FAILURES": int(os.environ.get("LOGIN_CLIENT_MAX_FAILURES", "20")),
+        "LOGIN_ACCOUNT_MAX_FAILURES": int(os.environ.get("LOGIN_ACCOUNT_MAX_FAILURES", "50")),
         "LOGIN_WINDOW_S": int(os.environ.get("LOGIN_WINDOW_S", "900")),
+        # Proxies in front of the app that append to X-Forwarded-For (and set -Proto, -Host):
+        # the client address is taken that many hops back. 0 = the headers are ignored.
+        "TRUSTED_PROXY_HOPS": int(os.environ.get("TRUSTED_PROXY_HOPS", "0")),
         "DEMO": _env_bool("DAILIES_DEMO", False),
         # Shown on the login page in demo mode only (the seed creates these accounts).
         "DEMO_LOGINS": json.loads((ROOT / "demo" / "accounts.json").read_text())
@@ -53,10 +63,18 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
-        "WTF_CSRF_TIME_LIMIT": None,
+        # "Keep me signed in": how long the remember-me cookie lasts (Flask-Login's default is a year).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_COOKIE_DAYS", "14"))),
+        # A form's CSRF token expires after this long (a working day: a rating page left open
+        # over lunch still submits; one left overnight asks for a reload).
+        "WTF_CSRF_TIME_LIMIT": int(os.environ.get("CSRF_TIME_LIMIT_S", str(8 * 3600))),
         # An open assignment is held this long after serving (or after its last draft save),
         # then expires and its item returns to the pool.
         "ASSIGNMENT_TTL_MIN": int(os.environ.get("ASSIGNMENT_TTL_MIN", "30")),
+        # Sent as ``Retry-After`` with the 503 answered while the database cannot be reached.
+        "UNAVAILABLE_RETRY_AFTER_S": int(os.environ.get("UNAVAILABLE_RETRY_AFTER_S", "5")),
+        # The app's JSON log lines (stderr) from this level up; one ``dailies.access`` line a request.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "API_PAGE_SIZE": 50,
         "API_MAX_PAGE_SIZE": 500,
         # Statistics: projects with at most this many current judgments are computed in the

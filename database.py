@@ -10,13 +10,17 @@ commits a successful response and rolls back any other (see ``init_app``). Two r
   (it serialises what matters with row locks).
 * ``db.keep_on_refusal()`` commits a 4xx response's writes too: a refused judgment keeps the
   refused answer as the rater's draft.
+
+When the database is away (:data:`UNAVAILABLE_ERRORS`, raised by the view or by the commit
+here) the app's handler for them answers 503; the session is discarded, never reused.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -59,6 +63,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# "The database is away", not "this request is wrong": refused or dropped connections, PostgreSQL
+# restarting (and its serialisation failures and deadlocks, both ``OperationalError``), the pool
+# exhausted, SQLite locked past its busy timeout. Answered 503 with ``Retry-After``.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+
+
 # Execution option asking SQLite to open the transaction as a writer (see ``serialise_writes``).
 IMMEDIATE_OPTION = "dailies_begin_immediate"
 
@@ -84,7 +95,9 @@ def make_engine(url: str) -> Engine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping replaces connections that died while pooled (a restart, pg_terminate_backend);
+    # a bounded connect timeout makes an unreachable server a quick 503, not a hung worker.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
 class Database:
@@ -103,26 +116,30 @@ class Database:
             self.engine.execution_options(**{IMMEDIATE_OPTION: True}), expire_on_commit=False)
         app.extensions["database"] = self
 
+        # Hooks registered earlier run later: ``create_app`` initialises the database after the
+        # hooks that set headers, so a 503 made here still gets them.
         @app.after_request
         def _finish_transaction(response):
             session = g.pop("db_session", None)
             keep = g.pop("db_keep_on_refusal", False)
-            if session is not None:
-                try:
-                    if response.status_code < 400 or (keep and response.status_code < 500):
-                        session.commit()
-                    else:
-                        session.rollback()
-                finally:
-                    session.close()
+            if session is None:
+                return response
+            try:
+                if response.status_code < 400 or (keep and response.status_code < 500):
+                    session.commit()
+                else:
+                    session.rollback()
+            except UNAVAILABLE_ERRORS as exc:
+                _discard(session)
+                return current_app.make_response(current_app.handle_user_exception(exc))
+            session.close()
             return response
 
         @app.teardown_appcontext
         def _close(_exc):
             session = g.pop("db_session", None)
             if session is not None:
-                session.rollback()
-                session.close()
+                _discard(session)
 
     @property
     def session(self) -> Session:
@@ -142,6 +159,16 @@ class Database:
     def keep_on_refusal(self) -> None:
         """Commit this request's writes even though it answers 4xx (never on 5xx)."""
         g.db_keep_on_refusal = True
+
+
+def _discard(session: Session) -> None:
+    """Roll back and close, tolerating a connection that is already gone."""
+    try:
+        session.rollback()
+    except UNAVAILABLE_ERRORS:
+        pass
+    finally:
+        session.close()
 
 
 db = Database()

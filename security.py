@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from database import db
 from raters import services
@@ -61,6 +62,9 @@ def _load_user_from_token(req):
 
 
 def init_app(app: Flask) -> None:
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:  # the client's address, scheme and host as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"

@@ -28,6 +28,10 @@ from scoring.stats._reliability import count_values  # noqa: E402
 from scoring.stats.agreement import bootstrap_ci, krippendorff_alpha  # noqa: E402
 from scoring.stats.consensus import dawid_skene, majority_vote  # noqa: E402
 from scoring.stats.preferences import ELO_SCALE, bootstrap_leaderboard, bradley_terry  # noqa: E402
+from bench import oracles, report_scale  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import desk as desk_bench  # noqa: E402
 
 
 def best_of(fn, repeats: int):
@@ -163,16 +167,29 @@ def bench_dawid_skene(rng, quick, rows):
     })
 
 
+def bench_quality_desk(rng, quick, rows):
+    """The rater panel overview of a generated 200 raters x 50,000 judgments project against
+    loading its judgments (``bench/desk.py``; a temporary SQLite database)."""
+    desk_bench.bench_desk(None, quick, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10x smaller inputs")
     args = parser.parse_args()
     rng = np.random.default_rng(20240601)
     rows: list[dict] = []
-    for bench in (bench_alpha, bench_bootstrap, bench_bradley_terry, bench_dawid_skene):
+    for bench in (bench_alpha, bench_bootstrap, bench_bradley_terry, bench_dawid_skene, bench_quality_desk):
         bench(rng, args.quick, rows)
         row = rows[-1]
         print(f"  done: {row['benchmark']}", file=sys.stderr)
+    for bench in oracles.BENCHES:  # issue 9's statistics against their oracle libraries
+        bench(rng, args.quick, rows, best_of, rubric_matrix)
+        print(f"  done: {rows[-1]['benchmark']}", file=sys.stderr)
+    oracles.bench_ranking(rng, args.quick, rows, best_of, comparisons_frame)
+    print(f"  done: {rows[-1]['benchmark']}", file=sys.stderr)
+    report_scale.bench_report((20_000, 200_000) if args.quick else (200_000, 1_000_000), rows)
+    print(f"  done: {rows[-1]['benchmark']}", file=sys.stderr)
     width = max(len(r["benchmark"]) for r in rows)
     header = f"{'benchmark':<{width}}  {'ours':>9}  {'reference':>9}  {'ratio':>7}  target"
     print(f"{header}            check / reference")

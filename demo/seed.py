@@ -1,4 +1,5 @@
-"""The demo: accounts of every role, three projects with real synthetic media, and their items.
+"""The demo: accounts of every role, three projects with real synthetic media, and their items;
+and a fourth, the rater-quality drill (``demo/quality_drill.py``).
 
 Run by ``flask --app app demo seed`` (``make demo`` does). Idempotent: what exists is kept.
 """
@@ -11,6 +12,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from database import db, utcnow
+from demo import quality_drill
 from raters import services
 from raters.models import User
 from tasks.catalogue import importing
@@ -61,6 +63,7 @@ def run(echo: Callable[[str], None] = print) -> None:
                                                         actor=manager, now=utcnow())
             n_judgments = imported.n_judgments
         echo(f"  project “{project.name}”: {record.n_items} items, {n_judgments} earlier judgments")
+    quality_drill.seed_drill(session, manager, raters, utcnow(), echo)
     session.flush()
     echo("Demo logins (demo mode only):")
     for spec in demo_logins():

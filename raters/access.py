@@ -23,6 +23,7 @@ SENIOR_RATER = "senior_rater"
 PERMISSIONS: dict[str, frozenset[str]] = {
     "account.self": ALL_ROLES,  # own tokens, own consent, home page
     "users.manage": frozenset({"admin"}),
+    "audit.view": frozenset({"admin"}),  # the audit log of privileged acts (page and API)
     "projects.list": ALL_ROLES,  # raters see only projects they are members of
     "projects.view": ALL_ROLES,  # raters: members only
     "projects.create": STAFF,
@@ -39,6 +40,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stats.view": READERS,  # agreement, leaderboard (model names), consensus; never raters
     "stats.recompute": READERS,  # refresh the cached statistics on demand
     "judgments.import": READERS,  # researchers bring judgments made elsewhere, as staff do
+    "judgments.list": READERS,  # the judgments as rows (pseudonymous raters); never raters
+    "exports.view": READERS,  # a project's exports, their state and manifests
+    "exports.create": READERS,  # ask for (or retry) an export; raters never export
+    "exports.download": READERS,  # released versions; drafts only with exports.release (views check)
+    "exports.release": STAFF,  # the release gate; releasing itself: the project's owner or an admin
+    # Rater quality, progress, items browser, gate calibration; never raters (a rater sees only
+    # their own agreement and gold accuracy, on their home page).
+    "quality.view": READERS,
 }
 
 # Roles that see a project only when they are one of its members.

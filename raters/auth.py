@@ -1,7 +1,7 @@
 """Login, logout and the raters' data-use consent."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from database import db
@@ -11,6 +11,33 @@ from raters.models import CONSENT_VERSION
 from security import safe_next
 
 bp = Blueprint("auth", __name__)
+
+
+class Throttled(Exception):
+    """Too many failed password checks: the wait's message, the same for every account."""
+
+
+def check_password(email: str, password: str):
+    """The active user with these credentials or None, through the login throttle: every
+    password check (login, password change) counts against the account and the real client
+    (``request.remote_addr`` after ``TRUSTED_PROXY_HOPS`` of ProxyFix). Raises ``Throttled``."""
+    config = current_app.config
+    limits = services.LoginLimits(per_account_client=config["LOGIN_MAX_FAILURES"],
+                                  per_client=config["LOGIN_CLIENT_MAX_FAILURES"],
+                                  per_account=config["LOGIN_ACCOUNT_MAX_FAILURES"],
+                                  window_s=config["LOGIN_WINDOW_S"])
+    client = services.client_key(request.remote_addr)
+    if services.login_blocked(db.session, email, client, limits):
+        minutes = max(1, limits.window_s // 60)
+        raise Throttled(f"Too many failed attempts. Try again in {minutes} minutes.")
+    return services.authenticate(db.session, email, password, client)
+
+
+def start_session(user, *, remember: bool = False) -> None:
+    """Sign ``user`` in on a fresh session: nothing from before (a planted value, the old CSRF
+    token) carries over."""
+    session.clear()
+    login_user(user, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -24,17 +51,13 @@ def login():
     email = ""
     if request.method == "POST":
         email = request.form.get("email", "").strip()
-        remote = request.remote_addr or "unknown"
-        if services.login_blocked(db.session, email, remote,
-                                  max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                                  window_s=current_app.config["LOGIN_WINDOW_S"]):
-            minutes = max(1, current_app.config["LOGIN_WINDOW_S"] // 60)
-            error = f"Too many failed attempts. Try again in {minutes} minutes."
-            status = 429
+        try:
+            user = check_password(email, request.form.get("password", ""))
+        except Throttled as exc:
+            error, status = str(exc), 429
         else:
-            user = services.authenticate(db.session, email, request.form.get("password", ""), remote)
             if user is not None:
-                login_user(user, remember=bool(request.form.get("remember")))
+                start_session(user, remember=bool(request.form.get("remember")))
                 return redirect(next_url)
             error = "Wrong e-mail or password."
     demo_logins = current_app.config.get("DEMO_LOGINS") if current_app.config["DEMO"] else None
@@ -46,6 +69,7 @@ def login():
 @requires("account.self", consent=False)
 def logout():
     logout_user()
+    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base, UTCDateTime, utcnow
@@ -96,14 +96,27 @@ class LoginAttempt(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to whom: account changes (creation, deactivation, tokens, consent)."""
+    """Who did what to whom, when, in which request: every privileged act (accounts, tokens,
+    consent, projects, imports, provenance, adjudications, reports). Append-only: nothing in the
+    app updates or deletes a row."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_project_at", "project_id", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The project the act concerns, when it concerns one (kept if the project goes).
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    # ``X-Request-ID`` of the request that did it; None from the CLI and jobs.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship()
 

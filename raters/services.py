@@ -6,8 +6,10 @@ command) commits.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -16,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from ops.tracing import current_request_id
 from raters.models import (
     CONSENT_VERSION, EXPERTISE_TAGS, ROLES, ApiToken, AuditEvent, LoginAttempt, User, UserExpertise,
 )
@@ -137,19 +140,23 @@ def update_user(session: Session, user: User, *, name: str | None = None, role: 
     if role is not None and role != user.role:
         audit(session, actor, "user.role", user.email, f"{user.role} -> {role}")
         user.role = role
-        user.session_version += 1
-    if senior is not None:
+        user.session_version += 1  # a privilege change: the user signs in again
+    if senior is not None and senior != user.senior:
+        audit(session, actor, "user.senior", user.email, f"{user.senior} -> {senior}")
         user.senior = senior
-    if tags is not None:
+        user.session_version += 1  # a privilege change: the user signs in again
+    if tags is not None and tags != user.expertise:
+        audit(session, actor, "user.expertise", user.email, f"{','.join(user.expertise) or '-'} -> {','.join(tags) or '-'}")
         user.expertise_rows = [UserExpertise(tag=t) for t in tags]
     session.flush()
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(session: Session, user: User, password: str, actor: User | None = None) -> None:
     _check_password(password)
     user.password_hash = hash_password(password)
     user.session_version += 1
+    audit(session, actor, "user.password", user.email, "own" if actor is not None and actor.id == user.id else "reset")
     session.flush()
 
 
@@ -185,19 +192,51 @@ def user_by_session_id(session: Session, session_id: str) -> User | None:
 
 # -- login ------------------------------------------------------------------------------------
 
-def login_blocked(session: Session, email: str, remote_addr: str, *, max_failures: int,
-                  window_s: int) -> bool:
-    """True when this e-mail, or this client address, failed too often inside the window."""
-    since = utcnow() - timedelta(seconds=window_s)
-    by_email = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email.strip().lower(), LoginAttempt.at >= since))
-    by_addr = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.remote_addr == remote_addr, LoginAttempt.at >= since))
-    return by_email >= max_failures or by_addr >= 4 * max_failures
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed inside ``window_s`` before a wait: for one account from one client,
+    from one client over all accounts (guessing many accounts), and for one account over all
+    clients (a distributed guess, set higher so no one can lock an account out cheaply)."""
+
+    per_account_client: int = 5
+    per_client: int = 20
+    per_account: int = 50
+    window_s: int = 900
 
 
-def authenticate(session: Session, email: str, password: str, remote_addr: str) -> User | None:
-    """The active user with these credentials, or None (and the failure is recorded)."""
+def client_key(remote_addr: str | None) -> str:
+    """The throttle's key for a client address: the address itself, or an IPv6 address's /64
+    (one host holds a whole /64, so counting single addresses would count nothing)."""
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return (remote_addr or "unknown")[:64]
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def login_blocked(session: Session, email: str, client: str, limits: LoginLimits) -> bool:
+    """True when this account from this client, this client, or this account has failed too
+    often inside the window. The answer is the same whether the account exists or not."""
+    since = utcnow() - timedelta(seconds=limits.window_s)
+    email = (email or "").strip().lower()[:254]
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
+    by_client = session.scalar(recent.where(LoginAttempt.remote_addr == client))
+    if by_client >= limits.per_client:
+        return True
+    by_account = session.scalar(recent.where(LoginAttempt.email == email))
+    if by_account >= limits.per_account:
+        return True
+    return session.scalar(recent.where(LoginAttempt.email == email, LoginAttempt.remote_addr == client)) \
+        >= limits.per_account_client
+
+
+def authenticate(session: Session, email: str, password: str, client: str) -> User | None:
+    """The active user with these credentials, or None (and the failure is recorded against
+    the e-mail and ``client_key`` of the client). Callers check ``login_blocked`` first."""
     email = (email or "").strip().lower()
     user = session.scalar(select(User).where(User.email == email))
     ok = False
@@ -206,12 +245,13 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user.active:
-        session.add(LoginAttempt(email=email[:254], remote_addr=remote_addr[:64]))
+        session.add(LoginAttempt(email=email[:254], remote_addr=client[:64]))
         session.flush()
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    # This client's failures on this account are forgiven; others' guesses keep counting.
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == client))
     session.flush()
     return user
 
@@ -257,6 +297,9 @@ def user_for_token(session: Session, secret: str) -> User | None:
     return token.user
 
 
-def audit(session: Session, actor: User | None, action: str, subject: str, detail: str = "") -> None:
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, subject=subject,
-                           detail=detail))
+def audit(session: Session, actor: User | None, action: str, subject: str, detail: str = "", *,
+          project_id: int | None = None) -> None:
+    """Record a privileged act in the caller's transaction (it commits with the act or not at
+    all), with the request's id when there is a request."""
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, subject=subject[:200],
+                           detail=detail, project_id=project_id, request_id=current_request_id()))

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from database import db
 from raters import services
+from raters.auth import Throttled, check_password, start_session
 from raters.access import requires
 from raters.models import EXPERTISE_TAGS, ROLES, ApiToken, AuditEvent, User
 
@@ -48,7 +49,11 @@ def revoke_token(token_id: int):
 def change_password():
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
-    user = services.authenticate(db.session, current_user.email, current, request.remote_addr or "unknown")
+    try:
+        user = check_password(current_user.email, current)
+    except Throttled as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("raters.account"))
     if user is None:
         flash("Your current password is not right.", "error")
         return redirect(url_for("raters.account"))
@@ -56,11 +61,11 @@ def change_password():
         flash("The new passwords differ.", "error")
         return redirect(url_for("raters.account"))
     try:
-        services.set_password(db.session, user, new)
+        services.set_password(db.session, user, new, actor=current_user)
     except services.AccountError as exc:
         flash(f"Password: {exc.errors['password']}.", "error")
         return redirect(url_for("raters.account"))
-    login_user(user)  # the session version changed: keep this session, end the others
+    start_session(user)  # the session version changed: a fresh session here, the others end
     flash("Password changed. Other sessions are signed out.", "success")
     return redirect(url_for("raters.account"))
 
@@ -104,7 +109,7 @@ def edit_user(user_id: int):
                                  expertise=form.getlist("expertise") + [form.get("extra_expertise", "")],
                                  senior=form.get("senior") == "on", actor=current_user)
             if form.get("password"):
-                services.set_password(db.session, user, form["password"])
+                services.set_password(db.session, user, form["password"], actor=current_user)
         except services.AccountError as exc:
             errors = exc.errors
         else:

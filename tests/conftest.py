@@ -51,6 +51,7 @@ def app(database_url, tmp_path):
     application = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
         "ASSET_STORE": str(tmp_path / "assets"), "MEDIA_ROOT": str(tmp_path / "media"),
+        "EXPORT_ROOT": str(tmp_path / "exports"),
         "MAX_UPLOAD_MB": 2, "MAX_IMPORT_MB": 1, "JOBS_URL": "memory://",
     })
     yield application

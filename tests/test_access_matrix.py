@@ -14,6 +14,7 @@ from sqlalchemy import select
 from database import db, utcnow
 from raters import services
 from raters.models import User
+from scoring.exports.models import Export
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Assignment, Flag
 from tests.helpers import import_rows, install_demo_media, make_project, video_row
@@ -27,6 +28,8 @@ PROJECT_VIEWERS = READERS | {"member"}
 # (method, path template, roles allowed)
 ROUTES = [
     ("GET", "/login", set(ROLES)),
+    ("GET", "/healthz", set(ROLES)),
+    ("GET", "/readyz", set(ROLES)),
     ("POST", "/login", set(ROLES)),
     ("POST", "/consent", SIGNED_IN),
     ("POST", "/admin/users/{user}", {"admin"}),
@@ -39,6 +42,8 @@ ROUTES = [
     ("POST", "/account/tokens/{token}/revoke", SIGNED_IN),
     ("POST", "/account/password", SIGNED_IN),
     ("GET", "/admin/users", {"admin"}),
+    ("GET", "/admin/audit", {"admin"}),
+    ("GET", "/api/v1/audit", {"admin"}),
     ("POST", "/admin/users", {"admin"}),
     ("GET", "/admin/users/{user}", {"admin"}),
     ("POST", "/admin/users/{user}/active", {"admin"}),
@@ -99,6 +104,28 @@ ROUTES = [
     ("GET", "/api/v1/projects/{project}/consensus", READERS),
     ("POST", "/api/v1/projects/{project}/statistics/recompute", READERS),
     ("POST", "/api/v1/projects/{project}/judgments/import", READERS),
+    ("GET", "/projects/{project}/exports", READERS),
+    ("POST", "/projects/{project}/exports", READERS),
+    ("POST", "/projects/{project}/exports/settings", STAFF),
+    ("POST", "/exports/{export}/release", STAFF),  # and only the owner or an admin succeeds: tests/exports
+    ("POST", "/exports/{export}/retry", READERS),
+    ("GET", "/exports/{export}/download", READERS),  # released; drafts: staff only (tests/exports)
+    ("POST", "/api/v1/projects/{project}/exports", READERS),
+    ("GET", "/api/v1/projects/{project}/exports", READERS),
+    ("GET", "/api/v1/exports/{export}", READERS),
+    ("POST", "/api/v1/exports/{export}/release", STAFF),
+    ("POST", "/api/v1/exports/{export}/retry", READERS),
+    ("GET", "/api/v1/exports/{export}/download", READERS),
+    ("GET", "/api/v1/projects/{project}/judgments", READERS),
+    ("GET", "/projects/{project}/raters", READERS),
+    ("GET", "/projects/{project}/raters/{user}", READERS),  # readers: 404 while the rater has no judgments
+    ("GET", "/projects/{project}/progress", READERS),
+    ("GET", "/projects/{project}/calibration", READERS),
+    ("GET", "/projects/{project}/items", READERS),
+    ("GET", "/api/v1/projects/{project}/raters", READERS),
+    ("GET", "/api/v1/projects/{project}/raters/{user}", READERS),
+    ("GET", "/api/v1/projects/{project}/progress", READERS),
+    ("GET", "/api/v1/projects/{project}/calibration", READERS),
 ]
 SESSION_ENDING = ("/logout", "/account/password", "/account/tokens/{token}/revoke", "/api/v1/tokens/{token}")
 
@@ -120,9 +147,11 @@ def world(app, session, make_user):
     assignment = Assignment(project_id=project.id, item_id=item.id, rater_id=member.id, served_at=now,
                             expires_at=now + timedelta(minutes=30), left_label="a", status="open")
     flag = Flag(project_id=project.id, item_id=item.id, kind="broken", reason="black frames")
-    session.add_all([assignment, flag])
+    export = Export(project_id=project.id, kind="preferences", file_format="parquet", options={}, series_key="x",
+                    version=1, state="released", progress=1.0, released_at=now)
+    session.add_all([assignment, flag, export])
     session.commit()
-    return {"users": users, "project": project.id, "asset": asset.id, "media": asset.public_id,
+    return {"export": export.id, "users": users, "project": project.id, "asset": asset.id, "media": asset.public_id,
             "target_user": member.id, "assignment": assignment.id, "flag": flag.id, "item": item.id}
 
 
@@ -151,7 +180,7 @@ def test_role_against_every_route(app, world, role):
     wrong = []
     for method, template, allowed in ROUTES:
         path = template.format(project=world["project"], asset=world["asset"], media=world["media"],
-                               user=world["target_user"], token=token_id, assignment=world["assignment"],
+                               user=world["target_user"], token=token_id, assignment=world["assignment"], export=world["export"],
                                flag=world["flag"], item=world["item"])
         is_api = path.startswith("/api/")
         headers = {"Authorization": creds["Authorization"]} if is_api and "Authorization" in creds else {}

@@ -20,6 +20,7 @@ def test_every_form_route_refuses_a_post_without_token(app, login_as):
 
 def test_a_forged_token_is_refused(login_as):
     client, _ = login_as("admin")
+    client.csrf_token()  # the session holds a real token (login starts a fresh session)
     response = client.http.post("/projects/new", data={"name": "x", "csrf_token": "forged"})
     assert response.status_code == 400
     assert "CSRF token is invalid" in response.get_data(as_text=True)

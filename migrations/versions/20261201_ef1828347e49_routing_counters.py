@@ -2,14 +2,14 @@
 need work, in routing's order (tasks.rating.routing); counters backfilled from the rows they count.
 
 Revision ID: ef1828347e49
-Revises: b7c1d2e3f4a5
+Revises: d2fe87320550
 Create Date: 2026-12-01 20:40:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'ef1828347e49'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = 'd2fe87320550'
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from api import PREFIX, ApiError, documented, int_arg, uploaded_file
 from database import db, utcnow
 from raters.access import requires
 from scoring.reports import data, snapshots
-from scoring.reports.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from scoring.reports.report import CONSENSUS_FILTERS, consensus_records
 from tasks.rating import judgment_import
 from tasks.catalogue.util import project_for
 
@@ -35,11 +35,25 @@ AGREEMENT_ROW = {"type": "object", "properties": {
     "n_pairable_values": {"type": "integer"}, "n_raters": {"type": "integer"},
     "observed_disagreement": NUMBER, "expected_disagreement": NUMBER, "percent_agreement": NUMBER,
     "fleiss_kappa": NUMBER, "fleiss_note": {"type": ["string", "null"]}, "cohen_kappa": NUMBER,
-    "cohen_weights": {"type": ["string", "null"]}, "cohen_note": {"type": ["string", "null"]}}}
+    "cohen_weights": {"type": ["string", "null"]}, "cohen_note": {"type": ["string", "null"]},
+    "alpha_ci_method": {"type": "string", "description": "units: percentile bootstrap over units"},
+    "alpha_ci_pairs": {"type": "array", "items": NUMBER,
+                       "description": "Krippendorff's own bootstrap (pairable value pairs, Hayes & Krippendorff 2007)"},
+    "cohen": {"type": ["object", "null"], "description": "value, se, ci, n_units, weights"},
+    "coefficients": {"type": "object", "description": "fleiss, gwet (AC1 nominal / AC2 quadratic weights), "
+                     "brennan_prediger: name, value, se, ci, weights, n_units, observed, chance, note, warnings"},
+    "warnings": {"type": "array", "items": {"type": "string"},
+                 "description": "small-sample and lopsided-interval warnings (documented rules: report.rules)"}}}
 MODEL_ROW = {"type": "object", "properties": {
     "rank": {"type": "integer"}, "model": {"type": "string"}, "score": {"type": "number"},
     "ci_low": NUMBER, "ci_high": NUMBER, "n_comparisons": {"type": "integer"}, "wins": {"type": "number"},
-    "losses": {"type": "number"}, "ties": {"type": "number"}, "win_rate": NUMBER}}
+    "losses": {"type": "number"}, "ties": {"type": "number"}, "win_rate": NUMBER,
+    "rank_best": NUMBER, "rank_worst": NUMBER, "warnings": {"type": "array", "items": {"type": "string"}}}}
+COMPARISON = {"type": "object", "description": "rubric projects: per criterion and overall, mean score per "
+              "model with bootstrap intervals, paired differences on shared prompts, and a leaderboard",
+              "properties": {"criteria": {"type": "array"}, "leaderboard": {"type": "array"},
+                             "leaderboard_criterion": {"type": ["string", "null"]}, "n_models": {"type": "integer"},
+                             "undefined_reason": {"type": ["string", "null"]}, "method": {"type": "object"}}}
 CONSENSUS_ITEM = {"type": "object", "properties": {
     "item_id": {"type": "integer"}, "external_id": {"type": "string"},
     "model_a": {"type": ["string", "null"]}, "model_b": {"type": ["string", "null"]}, "n_judgments": {"type": "integer"},
@@ -85,9 +99,13 @@ def _serialise_imports():
 @requires("stats.view")
 @documented(response={"type": "object", "properties": {
     **META, "counts": {"type": "object"}, "settings": {"type": "object"},
-    "criteria": {"type": "array", "items": AGREEMENT_ROW}}})
+    "criteria": {"type": "array", "items": AGREEMENT_ROW},
+    "rules": {"type": "object", "description": "small-sample thresholds and method names"}}})
 def agreement(project_id: int):
-    """Inter-rater agreement per criterion: Krippendorff's alpha with its 95% bootstrap interval.
+    """Inter-rater agreement per criterion: Krippendorff's alpha with its 95% bootstrap intervals
+    (over units, and Krippendorff's own over pairable values), Gwet's AC1/AC2, Brennan–Prediger,
+    Fleiss' kappa generalised to unequal numbers of ratings and Cohen's kappa, each with its
+    standard error, interval, sample size and any small-sample warning (rules in ``rules``).
 
     Pairwise projects: ``choice`` (nominal a/b/tie) and ``preference`` (ordinal signed strength);
     rubric projects: each criterion at its level (ordinal by default). Also the units and pairable
@@ -99,7 +117,7 @@ def agreement(project_id: int):
         return _computing(project, served)
     report = served.snapshot.report
     return {**_meta(project, served), "counts": report["counts"], "settings": report["settings"],
-            "criteria": report["agreement"]}
+            "criteria": report["agreement"], "rules": report.get("rules")}
 
 
 @bp.get("/projects/<int:project_id>/leaderboard")
@@ -107,13 +125,18 @@ def agreement(project_id: int):
 @documented(response={"type": "object", "properties": {
     **META, "models": {"type": "array", "items": MODEL_ROW}, "n_comparisons": {"type": "integer"},
     "ties": {"type": "string"}, "n_resamples": {"type": "integer"}, "confidence": {"type": "number"},
+    "robustness": {"type": ["object", "null"], "description": "top, n_removed (fewest judgments found whose "
+                   "removal changes the top model; null = not within max_removals), new_top, fragile, removed"},
+    "comparison": COMPARISON, "rules": {"type": "object"},
     "warnings": {"type": "array", "items": {"type": "string"}}, "undefined_reason": {"type": ["string", "null"]},
     "win_rates": {"type": "object", "properties": {
         "models": {"type": "array", "items": {"type": "string"}},
         "matrix": {"type": "array", "description": "row model's win rate against column model (ties half)"},
         "counts": {"type": "array"}}}}})
 def leaderboard(project_id: int):
-    """Bradley–Terry leaderboard with 95% bootstrap intervals, and the win-rate matrix.
+    """Bradley–Terry leaderboard with 95% bootstrap score and rank intervals, the top rank's
+    robustness (fewest judgments whose removal changes it), and the win-rate matrix; for rubric
+    projects ``comparison`` holds the mean score per model and the paired differences.
 
     Scores are on the Chatbot Arena's Elo-like scale (mean 1000, 400 points = 10:1 odds); a tie
     counts as half a win for each side. Gold items and items whose two outputs come from the
@@ -122,13 +145,16 @@ def leaderboard(project_id: int):
     if served.snapshot is None:
         return _computing(project, served)
     report = served.snapshot.report
-    return {**_meta(project, served), **report["leaderboard"], "win_rates": report["win_rates"]}
+    return {**_meta(project, served), **report["leaderboard"], "win_rates": report["win_rates"],
+            "comparison": report.get("models"), "rules": report.get("rules")}
 
 
 @bp.get("/projects/<int:project_id>/consensus")
 @requires("stats.view")
 @documented(response={"type": "object", "properties": {
     **META, "criteria": {"type": "array", "items": {"type": "string"}},
+    "dawid_skene": {"type": ["object", "null"], "description": "per criterion: n_iter, converged, max_iter, "
+                    "tol, log_likelihood -- the convergence test, reported"},
     "items": {"type": "array", "items": CONSENSUS_ITEM}, "page": {"type": "integer"},
     "per_page": {"type": "integer"}, "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}},
     query={"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
@@ -150,12 +176,12 @@ def consensus(project_id: int):
                        {"show": show})
     if served.snapshot is None:
         return _computing(project, served)
-    section = data.snapshot_consensus(db.session, served.snapshot)
-    rows = select_rows(section, show, project.agreement_target) if section["rows"] else []
-    chunk = rows[(page - 1) * per_page: page * per_page]
-    has_next = page * per_page < len(rows)
+    section, chunk, total = data.consensus_page(db.session, served.snapshot, show, project.agreement_target,
+                                                (page - 1) * per_page, per_page)
+    has_next = page * per_page < total
     return {**_meta(project, served), "criteria": section["criteria"],
-            "items": consensus_records(section, chunk), "page": page, "per_page": per_page, "total": len(rows),
+            "dawid_skene": served.snapshot.report.get("dawid_skene"),
+            "items": consensus_records(section, chunk), "page": page, "per_page": per_page, "total": total,
             "next": url_for("scoring_api.consensus", project_id=project.id, page=page + 1, per_page=per_page,
                             show=show) if has_next else None}
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scoring.reports import frames as fr
-from scoring.reports.models import StatsSnapshot
-from scoring.reports.report import REPORT_VERSION
+from scoring.reports.models import ConsensusRow, StatsSnapshot
+from scoring.reports.report import CONSENSUS_FILTERS, REPORT_VERSION, select_rows
 from tasks.catalogue.models import Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Judgment
 from tasks.rating.routing import is_gold_sql
@@ -48,18 +48,23 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
 
 
 def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
-    rows = session.execute(
-        select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
-               Judgment.strength, Judgment.scores)
-        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
-        .order_by(Judgment.id)).all()
-    if not rows:
+    """The project's current judgments, read straight into columns (``pandas.read_sql`` on the
+    session's connection, inside its transaction)."""
+    query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
+                    Judgment.strength, Judgment.scores)
+             .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
+             .order_by(Judgment.id))
+    frame = pd.read_sql(query, session.connection(), coerce_float=False)
+    if frame.empty:
         return fr.empty_judgments()
-    return pd.DataFrame.from_records(rows, columns=list(fr.JUDGMENT_COLUMNS))
+    frame.columns = list(fr.JUDGMENT_COLUMNS)
+    for column in ("choice", "strength", "scores"):  # missing is None, as the frames expect
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:
-    items = session.execute(select(Item.id, Item.external_id, is_gold_sql()).where(
+    items = session.execute(select(Item.id, Item.external_id, is_gold_sql(), Item.prompt).where(
         Item.project_id == project.id).order_by(Item.id)).all()
     if not items:
         return fr.empty_items()
@@ -68,14 +73,14 @@ def items_frame(session: Session, project: Project) -> pd.DataFrame:
                              .where(Item.project_id == project.id)).all()
     by_label = pd.DataFrame.from_records(models, columns=["item", "label", "model"]).pivot(
         index="item", columns="label", values="model") if models else pd.DataFrame()
-    frame = pd.DataFrame.from_records(items, columns=["item", "external_id", "is_gold"])
+    frame = pd.DataFrame.from_records(items, columns=["item", "external_id", "is_gold", "prompt"])
     frame["is_gold"] = frame["is_gold"].astype(bool)
     for label in ("a", "b"):
         column = by_label[label] if label in by_label else pd.Series(dtype=object)
         frame[f"model_{label}"] = frame["item"].map(column).astype(object)
     frame = frame.astype({"model_a": object, "model_b": object})
     frame.loc[frame["model_b"].isna(), "model_b"] = None
-    return frame[list(fr.ITEM_COLUMNS)]
+    return frame[[*fr.ITEM_COLUMNS, "prompt"]]
 
 
 def adjudications(session: Session, project: Project) -> dict:
@@ -114,9 +119,53 @@ def latest_ready_snapshot(session: Session, project_id: int) -> StatsSnapshot | 
 
 
 def snapshot_consensus(session: Session, snapshot: StatsSnapshot) -> dict:
-    """The snapshot's per-item consensus (a deferred column, loaded on demand)."""
+    """The snapshot's consensus header: criteria, columns, Dawid-Skene summaries (a deferred
+    column, loaded on demand; its rows are read a page at a time by :func:`consensus_page`)."""
     found = session.scalar(select(StatsSnapshot.consensus).where(StatsSnapshot.id == snapshot.id))
     return found or EMPTY_CONSENSUS
+
+
+def consensus_page(session: Session, snapshot: StatsSnapshot, show: str, agreement_target: float,
+                   offset: int, limit: int) -> tuple[dict, list[list], int]:
+    """``(header, rows, total)``: the rows of one page of the consensus under filter ``show``,
+    read with ``LIMIT``/``OFFSET`` from ``stats_consensus_rows`` (a page costs what it shows)."""
+    header = snapshot_consensus(session, snapshot)
+    if header.get("rows"):  # a report-version-1 snapshot kept its rows in the header
+        rows = select_rows(header, show, agreement_target)
+        return header, rows[offset: offset + limit], len(rows)
+    query = select(ConsensusRow.row).where(ConsensusRow.snapshot_id == snapshot.id)
+    counted = select(func.count(ConsensusRow.id)).where(ConsensusRow.snapshot_id == snapshot.id)
+    condition = _FILTERS[show](agreement_target) if show != "all" else None
+    if condition is not None:
+        query, counted = query.where(condition), counted.where(condition)
+    rows = session.scalars(query.order_by(ConsensusRow.position).offset(offset).limit(limit)).all()
+    return header, list(rows), session.scalar(counted) or 0
+
+
+_FILTERS = {  # as ``scoring.reports.report.select_rows``, in SQL
+    "adjudicated": lambda target: ConsensusRow.adjudicated.is_(True),
+    "imported": lambda target: ConsensusRow.n_imported > 0,
+    "contested": lambda target: or_(ConsensusRow.any_tied.is_(True), ConsensusRow.min_share < target - 0.005),
+}
+assert set(_FILTERS) | {"all"} == set(CONSENSUS_FILTERS)
+
+
+def _store_consensus_rows(session: Session, snapshot: StatsSnapshot, consensus: dict) -> dict:
+    """Write the consensus rows of ``snapshot`` (one statement) and return the header without them."""
+    session.execute(delete(ConsensusRow).where(ConsensusRow.snapshot_id == snapshot.id))
+    columns = {name: i for i, name in enumerate(consensus["columns"])}
+    tied = [columns[f"{k}.tied"] for k in consensus["criteria"]]
+    share = [columns[f"{k}.share"] for k in consensus["criteria"]]
+    values = []
+    for position, row in enumerate(consensus["rows"]):
+        shares = [row[i] for i in share if row[i] is not None]
+        values.append({"snapshot_id": snapshot.id, "position": position, "item_id": row[columns["item_id"]],
+                       "any_tied": any(bool(row[i]) for i in tied), "min_share": min(shares) if shares else None,
+                       "adjudicated": bool(row[columns["adjudicated"]]),
+                       "n_imported": int(row[columns["n_imported"]] or 0), "row": row})
+    if values:
+        session.execute(insert(ConsensusRow), values)
+    return {**consensus, "rows": [], "n_rows": len(values)}
 
 
 def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:
@@ -140,10 +189,12 @@ def store_snapshot(session: Session, project_id: int, fp: Fingerprint, report: d
         if snapshot is None:
             snapshot = StatsSnapshot(project_id=project_id, key=fp.key)
             session.add(snapshot)
-        snapshot.report, snapshot.consensus = report, consensus
+        snapshot.report, snapshot.consensus = report, {**consensus, "rows": []}
         snapshot.computed_at, snapshot.duration_ms, snapshot.n_judgments = now, duration_ms, fp.current
         snapshot.requested_at = snapshot.error = None
         try:
+            session.flush()
+            snapshot.consensus = _store_consensus_rows(session, snapshot, consensus)
             session.flush()
             break
         except IntegrityError:  # stored concurrently: update that row instead

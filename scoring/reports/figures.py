@@ -11,8 +11,9 @@ GRID = "#e2e6ee"
 ACCENT, ACCENT_INK, BLUE, INK_2 = "#d99a1e", "#5c3d00", "#2b6cb0", "#4a5568"
 CONFIG = {"displaylogo": False, "responsive": True,
           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]}
-# Krippendorff's guide: alpha >= .800 to rely on data, >= .667 for tentative conclusions.
-ALPHA_GUIDES = ((0.667, "0.667"), (0.8, "0.800"))
+# Krippendorff's guide (2004, p. 241): alpha >= .800 to rely on data, >= .667 for tentative
+# conclusions. Every line and band on a chart carries its label.
+ALPHA_GUIDES = ((0.667, "0.667 tentative"), (0.8, "0.800 reliable"))
 
 
 def _layout(height: int, **extra) -> dict:
@@ -52,11 +53,19 @@ def leaderboard_figure(board: dict) -> dict | None:
                           "%{customdata[1]:.1f}<br>%{customdata[2]} comparisons, win rate "
                           "%{customdata[3]:.1%}<extra></extra>"),
     }
-    layout = _layout(90 + 44 * len(models),
-                     xaxis=_axis("Bradley–Terry score (Elo scale: mean 1000, +400 = 10:1 odds)"),
+    trace["customdata"] = [[lo, hi, m["n_comparisons"], m["win_rate"], m.get("rank_best"), m.get("rank_worst")]
+                           for lo, hi, m in zip(low, high, models)]
+    trace["hovertemplate"] = trace["hovertemplate"].replace(
+        "<extra>", "<br>rank between %{customdata[4]} and %{customdata[5]}<extra>")
+    layout = _layout(110 + 44 * len(models),
+                     xaxis=_axis("Bradley–Terry score (Elo scale: mean 1000, +400 = 10:1 odds); "
+                                 "bars: 95% bootstrap interval"),
                      yaxis=_axis(None, autorange="reversed", type="category", showgrid=False),
+                     margin={"l": 10, "r": 20, "t": 24, "b": 50},
                      shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": 1000, "x1": 1000,
-                              "y0": 0, "y1": 1, "line": {"color": "#a0aec0", "width": 1, "dash": "dot"}}])
+                              "y0": 0, "y1": 1, "line": {"color": "#a0aec0", "width": 1, "dash": "dot"}}],
+                     annotations=[{"x": 1000, "y": 1, "xref": "x", "yref": "paper", "text": "mean 1000",
+                                   "showarrow": False, "yanchor": "bottom", "font": {"size": 11, "color": INK_2}}])
     return {"data": [trace], "layout": layout, "config": CONFIG}
 
 
@@ -105,9 +114,35 @@ def agreement_figure(rows: list[dict]) -> dict | None:
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
                "line": {"color": "#a0aec0", "width": 1, "dash": "dot"}} for x, _ in ALPHA_GUIDES]
     annotations = [{"x": x, "y": 1, "xref": "x", "yref": "paper", "text": label, "showarrow": False,
-                    "yanchor": "bottom", "font": {"size": 11, "color": INK_2}} for x, label in ALPHA_GUIDES]
-    layout = _layout(80 + 40 * len(defined), shapes=shapes, annotations=annotations,
-                     margin={"l": 10, "r": 20, "t": 22, "b": 50},
-                     xaxis=_axis("Krippendorff's α (95% bootstrap interval)", range=[min(lowest, 0.0) - 0.05, 1.02]),
+                    "xanchor": "right" if x < 0.7 else "left", "yanchor": "bottom",
+                    "font": {"size": 11, "color": INK_2}} for x, label in ALPHA_GUIDES]
+    layout = _layout(100 + 40 * len(defined), shapes=shapes, annotations=annotations,
+                     margin={"l": 10, "r": 20, "t": 24, "b": 60},
+                     xaxis=_axis("Krippendorff's α (bars: 95% bootstrap interval over units)",
+                                 range=[min(lowest, 0.0) - 0.05, 1.02]),
+                     yaxis=_axis(None, autorange="reversed", type="category", showgrid=False))
+    return {"data": [trace], "layout": layout, "config": CONFIG}
+
+
+def model_means_figure(section: dict) -> dict | None:
+    """Rubric: mean score per model with its 95% bootstrap interval over items (one criterion)."""
+    models = section.get("models") or []
+    if not models:
+        return None
+    names = [m["model"] for m in models]
+    means = [m["mean"] for m in models]
+    low, high = [m.get("ci_low") for m in models], [m.get("ci_high") for m in models]
+    trace = {
+        "type": "scatter", "mode": "markers", "orientation": "h", "x": means, "y": names,
+        "error_x": _errors(means, low, high),
+        "marker": {"size": 11, "color": ACCENT, "line": {"color": ACCENT_INK, "width": 1}},
+        "customdata": [[m["n_items"], m["n_judgments"], m["rank_best"], m["rank_worst"]] for m in models],
+        "hovertemplate": ("<b>%{y}</b><br>mean %{x:.2f}<br>%{customdata[0]} items, %{customdata[1]} "
+                          "judgments<br>rank between %{customdata[2]} and %{customdata[3]}<extra></extra>"),
+    }
+    lo, hi = section["scale"]
+    layout = _layout(100 + 44 * len(models),
+                     xaxis=_axis(f"{section['label']}: mean item score ({lo}–{hi}); bars: 95% interval",
+                                 range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]),
                      yaxis=_axis(None, autorange="reversed", type="category", showgrid=False))
     return {"data": [trace], "layout": layout, "config": CONFIG}

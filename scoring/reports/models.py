@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from database import Base, UTCDateTime, utcnow
@@ -31,7 +33,9 @@ class StatsSnapshot(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     # Agreement, leaderboard, win rates and counts (``scoring.reports.report.build_report`` minus the
-    # per-item consensus, which is kept apart so summary reads stay small).
+    # per-item consensus, which is kept apart so summary reads stay small). ``consensus`` holds the
+    # consensus header (criteria, columns, Dawid-Skene summaries); its rows are ``ConsensusRow``s
+    # (snapshots of report version 1 kept their rows inside ``consensus``).
     report: Mapped[dict | None] = mapped_column(NullableJSON)
     consensus: Mapped[dict | None] = deferred(mapped_column(NullableJSON))
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -45,3 +49,27 @@ class StatsSnapshot(Base):
     @property
     def ready(self) -> bool:
         return self.report is not None
+
+
+class ConsensusRow(Base):
+    """One item's consensus in a snapshot, kept apart so a page reads only the rows it shows.
+
+    ``row`` is the item's values in the order of the snapshot's ``consensus["columns"]``; the
+    columns beside it are what the page's filters select on: ``any_tied`` and ``min_share`` (the
+    lowest majority share over the criteria) for *contested*, ``adjudicated``, ``n_imported``."""
+
+    __tablename__ = "stats_consensus_rows"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "position"),
+        CheckConstraint("n_imported >= 0", name="n_imported"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("stats_snapshots.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(Integer)
+    any_tied: Mapped[bool] = mapped_column(Boolean)
+    min_share: Mapped[float | None] = mapped_column(Float)
+    adjudicated: Mapped[bool] = mapped_column(Boolean)
+    n_imported: Mapped[int] = mapped_column(Integer)
+    row: Mapped[list] = mapped_column(JSON)

@@ -8,14 +8,17 @@
      "agreement": [one row per criterion, see ``agreement_row``],
      "leaderboard": {models: [...], n_comparisons, ties, ..., undefined_reason, warnings},
      "win_rates": {models, matrix, counts},
-     "consensus": {criteria, columns, rows, dawid_skene}}
+     "models": rubric model comparison (``scoring.reports.comparison``),
+     "consensus": {criteria, columns, rows, dawid_skene},
+     "rules": the small-sample thresholds and method names of ``scoring.reports.explain``}
 
 Undefined statistics are ``None`` with a reason beside them, never NaN (JSON has no NaN).
 The consensus is columnar (``columns`` names each position of a row) so that a project with
 many items stays compact; ``consensus_records`` expands rows into dicts.
 
 Final label of an item on a criterion: the adjudicated decision when there is one (``source``
-``adjudication``), else the majority label (``majority``), else, when the majority is tied, the
+``adjudication``), else the majority label (``majority``; ``single`` when one judgment is all
+there is, with no share: one judgment shows no agreement), else, when the majority is tied, the
 Dawid-Skene label (``dawid_skene``). ``posterior`` is the Dawid-Skene posterior probability of
 that final label (``ds_posterior`` the one of Dawid-Skene's own label); ``share`` is the
 majority share of the item's panel (its agreement).
@@ -28,24 +31,32 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from scoring.reports import explain
 from scoring.reports import frames as fr
+from scoring.reports.comparison import model_comparison
 from scoring.stats.agreement import (
-    NO_PAIRABLE_UNITS, alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement,
+    NO_PAIRABLE_UNITS, alpha_details, bootstrap_ci, krippendorff_bootstrap, percent_agreement,
 )
+from scoring.stats.chance import chance_corrected
+from scoring.stats._kappa import cohen_kappa_details
 from scoring.stats.consensus import dawid_skene, majority_vote
 from scoring.stats.preferences import bootstrap_leaderboard
+from scoring.stats.robustness import top_rank_robustness
 from scoring.stats import _bt
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+DS_MAX_ITER = 5000  # Dawid-Skene runs to convergence (tolerance DS_TOL); not converging is reported
+DS_TOL = 1e-6
 BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")
 CRITERION_COLUMNS = ("label", "source", "posterior", "majority", "share", "tied", "ds_label", "ds_posterior",
-                     "adjudicated_label")
+                     "adjudicated_label", "n_labels", "votes")
 
 
 def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidence: float = 0.95,
                  seed: int = 0) -> dict:
     comparisons, same_model = fr.comparisons(frames)
     board = leaderboard(comparisons, n_resamples=n_resamples, confidence=confidence, seed=seed)
+    section = consensus(frames)
     if frames.kind != "pairwise":
         board["undefined_reason"] = "a rubric project rates one output per item: there are no comparisons"
     report = {
@@ -57,7 +68,13 @@ def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidenc
                                     confidence=confidence, seed=seed) for c in frames.criteria],
         "leaderboard": board,
         "win_rates": win_rates(comparisons, [m["model"] for m in board["models"]]),
-        "consensus": consensus(frames),
+        "models": model_comparison(frames, n_resamples=n_resamples, confidence=confidence, seed=seed),
+        "consensus": section,
+        "dawid_skene": {key: {k: v for k, v in summary.items() if k != "raters"}
+                        for key, summary in section["dawid_skene"].items()},
+        "rules": {"min_units": explain.MIN_UNITS, "edge_share": explain.EDGE_SHARE,
+                  "min_comparisons": explain.MIN_COMPARISONS, "min_items": explain.MIN_ITEMS,
+                  "min_prompts": explain.MIN_PROMPTS, "methods": explain.METHODS},
     }
     return clean(report)
 
@@ -66,18 +83,28 @@ def counts(frames: fr.ProjectFrames, same_model: int) -> dict:
     j = frames.judgments
     imported = int((j["source"] == "imported").sum()) if len(j) else 0
     return {"judgments": len(j), "imported": imported, "live": len(j) - imported,
-            "raters": int(j["rater"].nunique()) if len(j) else 0, "items": len(frames.items),
+            "raters": int(j["rater"].nunique()) if len(j) else 0,
+            "raters_on_shared_items": _raters_on_shared_items(j), "items": len(frames.items),
             "gold_judgments_excluded": frames.n_gold_judgments, "same_model_excluded": same_model,
             "adjudicated_items": sum(1 for i in frames.adjudications if i in frames.items.index)}
+
+
+def _raters_on_shared_items(j: pd.DataFrame) -> int:
+    """Raters with a judgment on an item that two or more raters judged (the agreement tables' raters)."""
+    if not len(j):
+        return 0
+    shared = j.groupby("item")["rater"].transform("nunique") >= 2
+    return int(j.loc[shared, "rater"].nunique())
 
 
 # -- agreement --------------------------------------------------------------------------------
 
 def agreement_row(criterion: fr.Criterion, data: pd.DataFrame, *, n_resamples: int = 1000,
                   confidence: float = 0.95, seed: int = 0) -> dict:
-    """Every agreement statistic of one criterion's reliability data (raters x units)."""
+    """Every agreement statistic of one criterion's reliability data (raters x units), each with
+    its sample size, its method and, where the documented rules say so, a warning."""
     details = alpha_details(data, criterion.level)
-    ci, ci_note = (None, None), None
+    ci, ci_note, pairs_ci = (None, None), None, (None, None)
     if details.reason is None:
         low, high = bootstrap_ci(data, f"alpha_{criterion.level}", n_resamples=n_resamples,
                                  confidence=confidence, seed=seed)
@@ -85,20 +112,45 @@ def agreement_row(criterion: fr.Criterion, data: pd.DataFrame, *, n_resamples: i
             ci_note = "too few resamples where alpha is defined (too few units to resample)"
         else:
             ci = (low, high)
+        pairs_ci = krippendorff_bootstrap(data, criterion.level, n_resamples=n_resamples,
+                                          confidence=confidence, seed=seed)
     raters = data.index[data.notna().any(axis=1)] if data.size else []
-    fleiss, fleiss_note = _fleiss(criterion, data)
-    cohen, weights, cohen_note = _cohen(criterion, data, len(raters))
-    return {
+    table = fleiss_counts(criterion, data) if data.size else np.zeros((0, len(criterion.categories)))
+    coefficients = {method: _coefficient(table, criterion, method, confidence)
+                    for method in ("fleiss", "gwet", "brennan_prediger")}
+    fleiss = coefficients["fleiss"]
+    cohen, weights, cohen_note = _cohen(criterion, data, len(raters), confidence)
+    row = {
         "criterion": criterion.key, "label": criterion.label, "level": criterion.level,
         "alpha": details.alpha, "alpha_ci": list(ci), "alpha_ci_note": ci_note,
+        "alpha_ci_method": "units", "alpha_ci_pairs": list(pairs_ci),
         "undefined_reason": details.reason,
         "n_units": details.n_units, "n_pairable_values": details.n_pairable_values, "n_raters": len(raters),
         "observed_disagreement": details.observed_disagreement,
         "expected_disagreement": details.expected_disagreement,
         "percent_agreement": percent_agreement(data) if data.size else math.nan,
-        "fleiss_kappa": fleiss, "fleiss_note": fleiss_note,
-        "cohen_kappa": cohen, "cohen_weights": weights, "cohen_note": cohen_note,
+        "fleiss_kappa": fleiss["value"], "fleiss_note": fleiss["note"],
+        "cohen_kappa": cohen["value"] if cohen else None, "cohen_weights": weights, "cohen_note": cohen_note,
+        "cohen": cohen, "coefficients": coefficients,
     }
+    row["warnings"] = explain.agreement_warnings(row)
+    return row
+
+
+def _coefficient(table: np.ndarray, criterion: fr.Criterion, method: str, confidence: float) -> dict:
+    weights = "identity" if criterion.level == "nominal" else "quadratic"
+    result = chance_corrected(table, method, weights, [criterion.code(c) for c in criterion.categories],
+                              confidence=confidence)
+    note = result.reason
+    if note is None and math.isnan(result.coefficient):
+        note = "undefined"
+    return {"name": result.name, "value": None if note else result.coefficient, "se": result.se,
+            "ci": list(result.ci), "weights": weights, "n_units": result.n_pairable_units,
+            "observed": result.observed, "chance": result.chance,
+            "note": note and ("undefined: every rating falls in one category (no chance disagreement)"
+                              if note == "chance agreement is 1" else note),
+            "warnings": [w for w in (explain.few(result.n_pairable_units, explain.MIN_UNITS, "units")
+                                     if result.n_pairable_units else None,) if w]}
 
 
 def category_codes(criterion: fr.Criterion) -> list[float]:
@@ -112,21 +164,7 @@ def fleiss_counts(criterion: fr.Criterion, data: pd.DataFrame) -> np.ndarray:
     return table[table.sum(axis=1) >= 2]
 
 
-def _fleiss(criterion: fr.Criterion, data: pd.DataFrame):
-    table = fleiss_counts(criterion, data) if data.size else np.zeros((0, 0))
-    if table.shape[0] == 0:
-        return None, NO_PAIRABLE_UNITS
-    per_unit = table.sum(axis=1)
-    if per_unit.min() != per_unit.max():
-        return None, (f"units have {int(per_unit.min())} to {int(per_unit.max())} ratings; Fleiss' kappa "
-                      "needs the same number for every unit (alpha handles unequal numbers)")
-    value = fleiss_kappa(table)
-    if math.isnan(value):
-        return None, "undefined: every rating falls in one category (no chance disagreement)"
-    return value, None
-
-
-def _cohen(criterion: fr.Criterion, data: pd.DataFrame, n_raters: int):
+def _cohen(criterion: fr.Criterion, data: pd.DataFrame, n_raters: int, confidence: float):
     weights = None if criterion.level == "nominal" else "quadratic"
     if n_raters != 2:
         return None, weights, f"needs exactly two raters (there are {n_raters})"
@@ -134,10 +172,12 @@ def _cohen(criterion: fr.Criterion, data: pd.DataFrame, n_raters: int):
     both = ~np.isnan(rows).any(axis=0)
     if not both.any():
         return None, weights, "the two raters share no unit"
-    value = cohen_kappa(rows[0, both], rows[1, both], weights=weights, labels=category_codes(criterion))
-    if math.isnan(value):
+    result = cohen_kappa_details(rows[0, both], rows[1, both], weights=weights,
+                                 labels=category_codes(criterion), confidence=confidence)
+    if math.isnan(result.kappa):
         return None, weights, "undefined: both raters used one and the same category"
-    return value, weights, None
+    return {"value": result.kappa, "se": result.se, "ci": list(result.ci), "n_units": result.n,
+            "weights": weights}, weights, None
 
 
 # -- leaderboard --------------------------------------------------------------------------------
@@ -155,8 +195,17 @@ def leaderboard(comparisons: pd.DataFrame, *, n_resamples: int = 1000, confidenc
                                       confidence=confidence, on_disconnected="warn")
     models = [{"rank": rank, **{k: _plain(v) for k, v in row.items()}}
               for rank, row in enumerate(board.to_dict("records"), start=1)]
+    for m in models:
+        m["warnings"] = [w for w in (explain.few(m["n_comparisons"], explain.MIN_COMPARISONS, "comparisons"),) if w]
+    robustness = None
+    if len(models) >= 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            robustness = top_rank_robustness(comparisons).as_dict()
     return {**base, "models": models, "warnings": sorted({str(w.message) for w in caught}),
-            "n_iter": board.attrs.get("n_iter"), "n_valid_resamples": board.attrs.get("n_valid_resamples")}
+            "n_iter": board.attrs.get("n_iter"), "n_valid_resamples": board.attrs.get("n_valid_resamples"),
+            "robustness": robustness, "method": explain.METHODS["leaderboard"],
+            "robustness_method": explain.METHODS["robustness"]}
 
 
 def win_rates(comparisons: pd.DataFrame, order: list) -> dict:
@@ -206,14 +255,16 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     long = fr.labels(frames, criterion)
     empty = pd.DataFrame(columns=list(CRITERION_COLUMNS), dtype=object)
     if long.empty:
-        return empty, {"n_iter": 0, "converged": True, "raters": []}
+        return empty, {"n_iter": 0, "converged": True, "raters": [], "max_iter": DS_MAX_ITER, "tol": DS_TOL}
     classes = [c for c in criterion.categories if c in set(long["label"])]
     votes = majority_vote(long, classes=classes).set_index("item")
-    ds = dawid_skene(long, classes=classes)
+    ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL, accelerate=True)
     estimate = ds.items.set_index("item")
+    single = votes["n_labels"] == 1
     block = pd.DataFrame({
-        "majority": votes["label"].astype(object), "share": votes["share"], "tied": votes["tied"],
-        "ds_posterior": estimate["probability"], "ds_label": estimate["label"].astype(object)})
+        "majority": votes["label"].astype(object), "share": votes["share"].where(~single), "tied": votes["tied"],
+        "ds_posterior": estimate["probability"], "ds_label": estimate["label"].astype(object),
+        "n_labels": votes["n_labels"], "votes": votes["votes"]})
     adjudicated = pd.Series({item: labels.get(criterion.key) for item, labels in frames.adjudications.items()},
                             dtype=object).reindex(block.index)
     block["adjudicated_label"] = adjudicated
@@ -222,7 +273,8 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     final = np.where(has_adj, adjudicated.to_numpy(dtype=object),
                      np.where(tied, block["ds_label"].to_numpy(dtype=object), block["majority"].to_numpy(dtype=object)))
     block["label"] = final
-    block["source"] = np.where(has_adj, "adjudication", np.where(tied, "dawid_skene", "majority"))
+    block["source"] = np.where(has_adj, "adjudication", np.where(
+        tied, "dawid_skene", np.where(single.to_numpy(), "single", "majority")))
     posterior = ds.posterior.reindex(block.index)
     column = posterior.columns.get_indexer(pd.Index(final, dtype=object))
     values = np.full(len(block), np.nan)
@@ -231,7 +283,8 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     block["posterior"] = values
     raters = [{"rater": _plain(r.rater), "n_labels": int(r.n_labels), "accuracy": float(r.accuracy)}
               for r in ds.raters.itertuples()]
-    return block, {"n_iter": ds.n_iter, "converged": ds.converged, "raters": raters}
+    return block, {"n_iter": ds.n_iter, "converged": ds.converged, "raters": raters,
+                   "log_likelihood": ds.log_likelihood, "max_iter": DS_MAX_ITER, "tol": DS_TOL}
 
 
 CONSENSUS_FILTERS = ("all", "contested", "adjudicated", "imported")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from database import db, utcnow
 from raters.access import can, requires
 from scoring.reports import data, figures, snapshots
-from scoring.reports.report import CONSENSUS_FILTERS, consensus_records, select_rows
+from scoring.reports.report import CONSENSUS_FILTERS, consensus_records
 from tasks.rating import judgment_import
 from tasks.catalogue.importing import read_upload
 from tasks.catalogue.util import project_for
@@ -27,15 +27,22 @@ def _serialise_imports():
 
 
 def consensus_page(served: snapshots.Served, show: str, page: int, per_page: int, target: float) -> dict:
-    """One page of the served snapshot's consensus, as records, with the paging facts."""
-    section = data.snapshot_consensus(db.session, served.snapshot) if served.snapshot else None
-    if not section or not section["rows"]:
-        return {"criteria": [], "items": [], "total": 0, "page": 1, "pages": 1}
-    rows = select_rows(section, show, target)
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(1, page), pages)
-    chunk = rows[(page - 1) * per_page: page * per_page]
-    return {"criteria": section["criteria"], "items": consensus_records(section, chunk), "total": len(rows),
+    """One page of the served snapshot's consensus, as records, with the paging facts; reads only
+    that page's rows."""
+    empty = {"criteria": [], "items": [], "total": 0, "page": 1, "pages": 1}
+    if not served.snapshot:
+        return empty
+    page = max(1, page)
+    header, rows, total = data.consensus_page(db.session, served.snapshot, show, target,
+                                              (page - 1) * per_page, per_page)
+    if not header["columns"]:
+        return empty
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # past the end: show the last page
+        page = pages
+        header, rows, total = data.consensus_page(db.session, served.snapshot, show, target,
+                                                  (page - 1) * per_page, per_page)
+    return {"criteria": header["criteria"], "items": consensus_records(header, rows), "total": total,
             "page": page, "pages": pages}
 
 
@@ -55,6 +62,13 @@ def agreement_notes(rows: list[dict]) -> list[str]:
     return notes
 
 
+def _models_figure(report: dict):
+    comparison = report.get("models") or {}
+    key = comparison.get("leaderboard_criterion")
+    section = next((c for c in comparison.get("criteria", []) if c["criterion"] == key), None)
+    return figures.model_means_figure(section) if section else None
+
+
 def _render(project, served: snapshots.Served, *, import_errors=None, import_filename=None, status=200):
     report = served.snapshot.report if served.snapshot else None
     show = request.args.get("show", "all")
@@ -66,7 +80,8 @@ def _render(project, served: snapshots.Served, *, import_errors=None, import_fil
         plots = {name: json.dumps(fig, separators=(",", ":")) for name, fig in (
             ("agreement", figures.agreement_figure(report["agreement"])),
             ("leaderboard", figures.leaderboard_figure(report["leaderboard"])),
-            ("win_rates", figures.win_rate_figure(report["win_rates"]))) if fig is not None}
+            ("win_rates", figures.win_rate_figure(report["win_rates"])),
+            ("models", _models_figure(report))) if fig is not None}
     criteria = {c["key"]: c for c in project.rubric or []}
     return render_template(
         "scoring/statistics.html", project=project, served=served, report=report, plots=plots,

@@ -42,7 +42,9 @@ class Aggregate:
 
 
 def aggregate(comparisons: pd.DataFrame) -> Aggregate:
-    """Aggregate raw rows (model_a, model_b, winner in {"a", "b", "tie"})."""
+    """Aggregate rows (model_a, model_b, winner in {"a", "b", "tie"}), one per comparison or, with
+    a ``count`` column, one per distinct (model_a, model_b, winner) -- e.g. straight from a SQL
+    ``GROUP BY``: the fit and its multinomial bootstrap then cost what the distinct cells cost."""
     missing = {"model_a", "model_b", "winner"} - set(comparisons.columns)
     if missing:
         raise ValueError(f"comparisons lacks column(s) {sorted(missing)}")
@@ -60,8 +62,19 @@ def aggregate(comparisons: pd.DataFrame) -> Aggregate:
     outcome = _outcome_codes(comparisons["winner"])
     k = models.shape[0]
     flat = (a.astype(np.int64) * k + b) * 3 + outcome
-    cells = np.bincount(flat, minlength=k * k * 3).reshape(k, k, 3)
-    return Aggregate(models=models, cells=cells)
+    weight = _counts(comparisons)
+    cells = np.bincount(flat, weights=weight, minlength=k * k * 3).reshape(k, k, 3)
+    return Aggregate(models=models, cells=np.rint(cells).astype(np.int64) if weight is not None else cells)
+
+
+def _counts(comparisons: pd.DataFrame) -> np.ndarray | None:
+    """The optional ``count`` column: how many identical comparisons a row stands for."""
+    if "count" not in comparisons:
+        return None
+    count = comparisons["count"].to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(count)) or np.any(count < 0) or np.any(count != np.round(count)):
+        raise ValueError("count must be a non-negative whole number")
+    return count
 
 
 def _sorted_codes(models: np.ndarray, codes: np.ndarray):
@@ -112,44 +125,49 @@ def components(wins: np.ndarray, strong: bool = False) -> tuple[int, np.ndarray]
 # fitting
 
 
-def _objective(theta: np.ndarray, wins: np.ndarray, alpha_k: float) -> float:
+def _objective(theta: np.ndarray, wins: np.ndarray, alpha_k: float, precision: float = 0.0) -> float:
     """F(theta); -inf where a trial step overflows (so the line search rejects it)."""
     diff = theta[:, None] - theta[None, :]
     with np.errstate(over="ignore"):
         penalty = alpha_k * (np.exp(theta) - theta).sum() if alpha_k else 0.0
+    penalty += 0.5 * precision * float((theta * theta).sum())
     return float(-(wins * np.logaddexp(0.0, -diff)).sum() - penalty)
 
 
-def fit(wins: np.ndarray, alpha: float, theta0: np.ndarray | None = None, tol: float = 1e-10):
-    """Maximise F (module docstring).
+def fit(wins: np.ndarray, alpha: float, theta0: np.ndarray | None = None, tol: float = 1e-10,
+        prior_sd: float | None = None):
+    """Maximise F (module docstring), or with ``prior_sd`` the posterior mode under independent
+    Gaussian priors ``theta_i ~ N(0, prior_sd^2)``: F minus ``sum theta_i^2 / (2 prior_sd^2)`` --
+    ``choix.opt_pairwise(..., alpha=1 / (2 prior_sd^2))``.
 
     Returns ``(theta centred to mean 0, iterations, converged)``; raises
-    ``ValueError`` when ``alpha == 0`` and the MLE does not exist.
+    ``ValueError`` when ``alpha == 0`` (and no prior) and the MLE does not exist.
     """
+    precision = 0.0 if prior_sd is None else 1.0 / (prior_sd * prior_sd)
     k = wins.shape[0]
     if k == 1:
         return np.zeros(1), 0, True
     total = wins + wins.T
     alpha_k = alpha * k
-    if alpha_k == 0 and components(wins, strong=True)[0] > 1:
+    if alpha_k == 0 and precision == 0 and components(wins, strong=True)[0] > 1:
         raise ValueError(
             "the maximum-likelihood Bradley-Terry scores do not exist: some model(s) "
             "never win or never lose against part of the field; use alpha > 0"
         )
     theta = np.zeros(k) if theta0 is None else np.log(_normalised(np.exp(theta0 - theta0.mean())))
-    current = _objective(theta, wins, alpha_k)
+    current = _objective(theta, wins, alpha_k, precision)
     for n_iter in range(1, _MAX_NEWTON + 1):
         p = expit(theta[:, None] - theta[None, :])  # P(i beats j)
-        grad = (wins - total * p).sum(axis=1) - alpha_k * (np.exp(theta) - 1.0)
+        grad = (wins - total * p).sum(axis=1) - alpha_k * (np.exp(theta) - 1.0) - precision * theta
         curv = total * p * (1.0 - p)
-        hess = np.diag(curv.sum(axis=1) + alpha_k * np.exp(theta)) - curv  # -Hessian
-        if alpha_k == 0:
+        hess = np.diag(curv.sum(axis=1) + alpha_k * np.exp(theta) + precision) - curv  # -Hessian
+        if alpha_k == 0 and precision == 0:
             hess += 1.0 / k  # fix the gauge: steps orthogonal to the all-ones direction
         step = np.linalg.solve(hess, grad)
-        t, value = 1.0, _objective(theta + step, wins, alpha_k)
+        t, value = 1.0, _objective(theta + step, wins, alpha_k, precision)
         while value < current - 1e-12 * abs(current) and t > 1e-8:  # backtracking
             t *= 0.5
-            value = _objective(theta + t * step, wins, alpha_k)
+            value = _objective(theta + t * step, wins, alpha_k, precision)
         if value < current - 1e-12 * abs(current):  # no ascent left at float precision
             return theta - theta.mean(), n_iter, True
         theta, current = theta + t * step, value
@@ -160,3 +178,37 @@ def fit(wins: np.ndarray, alpha: float, theta0: np.ndarray | None = None, tol: f
 
 def _normalised(weights: np.ndarray) -> np.ndarray:
     return weights * (weights.shape[0] / weights.sum())
+
+
+def fit_batch(wins: np.ndarray, alpha: float, theta0: np.ndarray, prior_sd: float | None = None,
+              tol: float = 1e-10, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit` of many win matrices ``(B, K, K)`` at once by undamped Newton from ``theta0``
+    (the full-data estimate: bootstrap resamples start close to their optimum, where Newton
+    converges quadratically). Returns ``(theta (B, K) centred, converged (B,))``; a resample
+    that has not converged (or diverged) is for the caller to refit with :func:`fit`."""
+    n_batch, k, _ = wins.shape
+    precision = 0.0 if prior_sd is None else 1.0 / (prior_sd * prior_sd)
+    alpha_k = alpha * k
+    total = wins + wins.transpose(0, 2, 1)
+    theta = np.broadcast_to(theta0 - theta0.mean(), (n_batch, k)).copy()
+    step_size = np.full(n_batch, np.inf)
+    diagonal = np.arange(k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            p = expit(theta[:, :, None] - theta[:, None, :])
+            grad = (wins - total * p).sum(axis=2) - alpha_k * (np.exp(theta) - 1.0) - precision * theta
+            curv = total * p * (1.0 - p)
+            hess = -curv
+            hess[:, diagonal, diagonal] += curv.sum(axis=2) + alpha_k * np.exp(theta) + precision
+            if alpha_k == 0 and precision == 0:
+                hess += 1.0 / k
+            try:
+                step = np.linalg.solve(hess, grad[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                break
+            theta = theta + step
+            step_size = np.abs(step).max(axis=1)
+            if not np.any(step_size >= tol):
+                break
+    converged = np.isfinite(step_size) & (step_size < 1e-8) & np.isfinite(theta).all(axis=1)
+    return theta - theta.mean(axis=1, keepdims=True), converged

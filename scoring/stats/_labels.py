@@ -16,6 +16,11 @@ class CodedLabels:
     item: np.ndarray  # (N,) item code of each label
     rater: np.ndarray  # (N,) rater code
     label: np.ndarray  # (N,) class code
+    weight: np.ndarray | None = None  # (N,) how many identical labels each row stands for; None = 1
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.ones(self.item.shape[0]) if self.weight is None else self.weight
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -25,14 +30,18 @@ class CodedLabels:
         """``(I, K)`` number of labels of each class per item."""
         n_items, _, n_classes = self.shape
         flat = self.item.astype(np.int64) * n_classes + self.label
-        return np.bincount(flat, minlength=n_items * n_classes).reshape(n_items, n_classes)
+        counts = np.bincount(flat, weights=self.weight, minlength=n_items * n_classes)
+        integral = self.weight is None or bool(np.all(self.weight == np.round(self.weight)))
+        return counts.reshape(n_items, n_classes).astype(np.int64 if integral else np.float64)
 
 
 def code_labels(labels: pd.DataFrame, classes=None) -> CodedLabels:
-    """Code a long DataFrame with columns ``item``, ``rater``, ``label``.
+    """Code a long DataFrame with columns ``item``, ``rater``, ``label`` and,
+    optionally, ``count`` (aggregated rows: one row stands for ``count``
+    identical labels, e.g. from ``GROUP BY rater, item, label``).
 
     Rows whose label is missing (NaN/None) are dropped; a missing item or
-    rater raises ``ValueError``.  ``classes`` fixes the label set and order
+    rater raises ``ValueError``, a negative or non-finite count too.  ``classes`` fixes the label set and order
     (labels outside it raise); by default a categorical column's categories,
     else the sorted distinct labels.
     """
@@ -45,7 +54,12 @@ def code_labels(labels: pd.DataFrame, classes=None) -> CodedLabels:
     item, items = _sorted_factorize(frame["item"])
     rater, raters = _sorted_factorize(frame["rater"])
     label, classes = _class_codes(frame["label"], classes)
-    return CodedLabels(items, raters, classes, item, rater, label)
+    weight = None
+    if "count" in frame:
+        weight = frame["count"].to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+            raise ValueError("count must be finite and non-negative")
+    return CodedLabels(items, raters, classes, item, rater, label, weight)
 
 
 def _sorted_factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,9 @@
 """Label consensus: majority vote and Dawid-Skene (pure numpy/pandas).
 
 Input everywhere: a long DataFrame with one row per judgment and columns
-``item``, ``rater``, ``label`` (e.g. pairwise choices ``"a"/"b"/"tie"`` or
+``item``, ``rater``, ``label`` -- or one row per distinct (item, rater, label)
+with a ``count`` column (``GROUP BY``-aggregated: same results, cost follows
+the distinct rows) (e.g. pairwise choices ``"a"/"b"/"tie"`` or
 rubric levels).  Rows with a missing label are dropped.  Classes are the
 categories of a categorical ``label`` column, else the sorted distinct
 labels, or the ``classes`` argument.  Items are returned sorted by id.
@@ -83,6 +85,9 @@ def dawid_skene(
     tol: float = 1e-6,
     smoothing: float = 0.01,
     classes=None,
+    gold=None,
+    model: str = "full",
+    accelerate: bool = False,
 ) -> DawidSkeneResult:
     """Dawid & Skene (1979) EM estimate of true labels and rater confusions.
 
@@ -94,36 +99,127 @@ def dawid_skene(
     posteriors from priors and confusions.  Stops when the largest change of
     any posterior probability in an iteration is below ``tol``
     (``converged=True``; ``tol=0`` runs exactly ``n_iter`` iterations) or after
-    ``n_iter`` iterations (``converged=False``).  A rater's repeated labels of an item count as
+    ``n_iter`` iterations (``converged=False`` -- reported, never silent: the
+    caller shows it).  A rater's repeated labels of an item count as
     independent judgments.  Vectorised: a few ``bincount`` passes over the
     labels per iteration.
+
+    ``smoothing`` must be > 0: with 0 a class no rater used for some true
+    class gives log(0) and NaN posteriors, so ``ValueError`` is raised.
+
+    ``gold`` (mapping item -> known label, or a Series) makes the fit
+    semi-supervised: those items' posteriors are clamped to their known label
+    at every step, so they teach the confusion matrices (as crowd-kit's
+    ``DawidSkene.fit(..., true_labels=...)``); gold items not in ``labels`` are
+    ignored, a gold label outside the classes raises.
+
+    ``accelerate=True`` speeds EM up with SQUAREM (Varadhan & Roland 2008,
+    scheme S3): after each EM step, a second one and an extrapolation along
+    the two steps, kept only when it does not lower the likelihood (else the
+    two plain steps are kept). Same fixed point and the same stopping test (a
+    plain EM step moving no posterior by ``tol``), typically several times
+    fewer EM steps where plain EM crawls (``n_iter`` counts EM steps either way).
+
+    ``model``: ``"full"`` (a K x K confusion matrix per rater) or
+    ``"one_coin"`` (one accuracy ``p_j`` per rater; a wrong label is uniform
+    over the other K - 1 classes, as crowd-kit's ``OneCoinDawidSkene``).
     """
     if n_iter < 1:
         raise ValueError(f"n_iter must be >= 1, got {n_iter}")
+    if not smoothing > 0:
+        raise ValueError(f"smoothing must be > 0 (got {smoothing}): with 0 a label never given for "
+                         "some true class has probability 0 and the posteriors become NaN")
+    if model not in M_STEPS:
+        raise ValueError(f"model must be one of {sorted(M_STEPS)}, got {model!r}")
     coded = code_labels(labels, classes)
     n_items, _, n_classes = coded.shape
     votes = coded.vote_counts().astype(np.float64)
     posterior = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1.0)
+    clamp = _gold_clamp(coded, gold)
+    posterior = clamp(posterior)
     cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
     if n_items == 0:
         empty = np.zeros(0)
         return _result(coded, votes, empty, np.zeros((0, 0, 0)), 0, True, 0.0)
+    m_step = M_STEPS[model]
+
+    def em_step(post):
+        """One EM step from posteriors; also the objective EM increases (the log-likelihood plus
+        the log-density of the smoothing's Dirichlet/Beta prior) at the parameters they give."""
+        log_prior, log_conf = m_step(coded, post, cell, smoothing)
+        new, log_lik = _e_step(coded, log_prior, log_conf, cell)
+        return clamp(new), log_lik + smoothing * _log_prior_density(model, log_prior, log_conf)
+
     done, converged = 0, False
     while not converged and done < n_iter:
-        log_prior, log_conf = _m_step(coded, posterior, cell, smoothing)
-        new, _ = _e_step(coded, log_prior, log_conf, cell)
+        new, log_lik = em_step(posterior)
+        done += 1
         converged = bool(np.max(np.abs(new - posterior)) < tol)
-        posterior, done = new, done + 1
-    log_prior, log_conf = _m_step(coded, posterior, cell, smoothing)
+        if converged or not accelerate or done + 2 > n_iter:
+            posterior = new
+            continue
+        posterior, steps = _squarem(em_step, posterior, new, log_lik, clamp)
+        done += steps
+    log_prior, log_conf = m_step(coded, posterior, cell, smoothing)
     _, log_lik = _e_step(coded, log_prior, log_conf, cell)
     return _result(coded, posterior, log_prior, log_conf, done, converged, log_lik)
+
+
+def _log_prior_density(model: str, log_prior, log_conf) -> float:
+    """Up to a constant, over ``smoothing``: the log prior density the smoothed M-step maximises."""
+    if model == "one_coin":
+        accuracy = np.exp(log_conf[:, 0, 0]) if log_conf.shape[1] else np.zeros(0)
+        return float(np.log(accuracy).sum() + np.log1p(-np.minimum(accuracy, 1 - 1e-300)).sum()
+                     + log_prior.sum())
+    return float(log_conf.sum() + log_prior.sum())
+
+
+def _squarem(em_step, start, first, start_log_lik, clamp):
+    """One SQUAREM S3 cycle from ``start`` (whose EM step gave ``first``): ``(posteriors, EM steps)``."""
+    second, _ = em_step(first)
+    r = first - start
+    v = second - first - r
+    norm_v = float(np.sqrt((v * v).sum()))
+    if norm_v == 0.0:
+        return second, 1
+    alpha = min(-float(np.sqrt((r * r).sum())) / norm_v, -1.0)
+    jump = np.clip(start - 2.0 * alpha * r + alpha * alpha * v, 0.0, None)
+    total = jump.sum(axis=1, keepdims=True)
+    jump = np.where(total > 0, jump / np.where(total > 0, total, 1.0), second)
+    stabilised, log_lik = em_step(clamp(jump))
+    if np.isfinite(log_lik) and log_lik >= start_log_lik:
+        return stabilised, 2
+    return second, 1
+
+
+def _gold_clamp(coded: CodedLabels, gold):
+    """A function fixing the posteriors of gold items to their known label (identity without gold)."""
+    if gold is None or len(gold) == 0:
+        return lambda posterior: posterior
+    gold = pd.Series(gold, dtype=object)
+    position = pd.Index(coded.items).get_indexer(gold.index)
+    known = position >= 0
+    classes = pd.Index(coded.classes)
+    codes = classes.get_indexer(gold.to_numpy(dtype=object)[known])
+    if (codes < 0).any():
+        bad = list(gold.to_numpy(dtype=object)[known][codes < 0][:5])
+        raise ValueError(f"gold label(s) {bad} are not among the classes {list(coded.classes)}")
+    rows = position[known]
+    one_hot = np.zeros((rows.shape[0], coded.shape[2]))
+    one_hot[np.arange(rows.shape[0]), codes] = 1.0
+
+    def clamp(posterior):
+        posterior = posterior.copy()
+        posterior[rows] = one_hot
+        return posterior
+    return clamp
 
 
 def _m_step(coded: CodedLabels, posterior, cell, smoothing):
     _, n_raters, n_classes = coded.shape
     prior = posterior.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
-    at_label = posterior[coded.item]  # (N, K) posterior of each label's item
+    at_label = posterior[coded.item] * coded.weights[:, None]  # (N, K) posterior of each label's item
     counts = np.empty((n_raters, n_classes, n_classes))
     for t in range(n_classes):
         counts[:, t, :] = np.bincount(cell, weights=at_label[:, t],
@@ -132,12 +228,30 @@ def _m_step(coded: CodedLabels, posterior, cell, smoothing):
     return log_prior, np.log(counts / counts.sum(axis=2, keepdims=True))
 
 
+def _m_step_one_coin(coded: CodedLabels, posterior, cell, smoothing):
+    """One accuracy per rater: P(says l | true t) = p_j if l == t else (1 - p_j) / (K - 1)."""
+    _, n_raters, n_classes = coded.shape
+    prior = posterior.sum(axis=0) + smoothing
+    log_prior = np.log(prior / prior.sum())
+    w = coded.weights
+    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label] * w, minlength=n_raters)
+    given = np.bincount(coded.rater, weights=w, minlength=n_raters)
+    accuracy = (correct + smoothing) / (given + 2.0 * smoothing)
+    wrong = (1.0 - accuracy) / max(n_classes - 1, 1)
+    conf = np.repeat(wrong[:, None, None], n_classes, axis=1).repeat(n_classes, axis=2)
+    conf[:, np.arange(n_classes), np.arange(n_classes)] = accuracy[:, None]
+    return log_prior, np.log(conf)
+
+
+M_STEPS = {"full": _m_step, "one_coin": _m_step_one_coin}
+
+
 def _e_step(coded: CodedLabels, log_prior, log_conf, cell):
     n_items, _, n_classes = coded.shape
     flat = log_conf.transpose(1, 0, 2).reshape(n_classes, -1)  # [t, rater * K + given]
     log_post = np.empty((n_items, n_classes))
     for t in range(n_classes):
-        log_post[:, t] = np.bincount(coded.item, weights=flat[t, cell], minlength=n_items)
+        log_post[:, t] = np.bincount(coded.item, weights=flat[t, cell] * coded.weights, minlength=n_items)
     log_post += log_prior
     top = log_post.max(axis=1, keepdims=True)
     log_norm = top[:, 0] + np.log(np.exp(log_post - top).sum(axis=1))
@@ -153,8 +267,9 @@ def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik):
         "probability": posterior[np.arange(coded.shape[0]), best] if coded.shape[2] else [],
     })
     n_raters = coded.shape[1]
-    n_by_rater = np.bincount(coded.rater, minlength=n_raters)
-    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label], minlength=n_raters)
+    n_by_rater = np.bincount(coded.rater, weights=coded.weights, minlength=n_raters).astype(np.int64)
+    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label] * coded.weights,
+                          minlength=n_raters)
     raters = pd.DataFrame({
         "rater": coded.raters,
         "n_labels": n_by_rater,

@@ -50,16 +50,24 @@ def bradley_terry(
     ties: str = "half",
     alpha: float = 1e-3,
     on_disconnected: str = "raise",
+    prior_sd: float | None = None,
 ) -> pd.DataFrame:
     """Fit Bradley-Terry scores; see the module docstring for the output.
 
     ``ties="half"`` counts a tie as half a win for each side (as the Chatbot
     Arena does); ``ties="ignore"`` drops tied rows from the fit.
+
+    ``prior_sd`` (in units of theta, natural-log odds) replaces choix's ``alpha``
+    regularisation with a Gaussian prior ``theta_i ~ N(0, prior_sd^2)``: the
+    scores are the posterior mode, equal to ``choix.opt_pairwise(K, data,
+    alpha=1 / (2 prior_sd^2))``.  A prior shrinks models with few comparisons
+    toward the mean and keeps every score finite, even on a disconnected graph.
     """
-    agg, wins = _prepare(comparisons, ties, alpha, on_disconnected)
-    theta, n_iter = _fit(wins, alpha)
+    _check_prior(prior_sd)
+    agg, wins = _prepare(comparisons, ties, alpha, on_disconnected, prior_sd)
+    theta, n_iter = _fit(wins, _alpha(alpha, prior_sd), prior_sd)
     board = _leaderboard(agg, theta)
-    board.attrs.update({"ties": ties, "alpha": alpha, "n_iter": n_iter})
+    board.attrs.update({"ties": ties, "alpha": alpha, "n_iter": n_iter, "prior_sd": prior_sd})
     return board
 
 
@@ -71,8 +79,12 @@ def bootstrap_leaderboard(
     alpha: float = 1e-3,
     confidence: float = 0.95,
     on_disconnected: str = "raise",
+    prior_sd: float | None = None,
 ) -> pd.DataFrame:
-    """:func:`bradley_terry` plus percentile bootstrap columns ``ci_low``, ``ci_high``.
+    """:func:`bradley_terry` plus percentile bootstrap columns ``ci_low``, ``ci_high``,
+    and rank intervals ``rank_best``, ``rank_worst`` (1 = top: the ``(1 - confidence) / 2``
+    and ``(1 + confidence) / 2`` quantiles of the model's rank over the resamples, so "rank
+    between 1 and 3").
 
     Each resample draws all comparison rows with replacement.  Rows enter the
     fit only through their (model_a, model_b, winner) cell, so a resample is
@@ -84,32 +96,49 @@ def bootstrap_leaderboard(
     """
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    agg, wins = _prepare(comparisons, ties, alpha, on_disconnected)
-    theta, n_iter = _fit(wins, alpha)
+    _check_prior(prior_sd)
+    agg, wins = _prepare(comparisons, ties, alpha, on_disconnected, prior_sd)
+    alpha_fit = _alpha(alpha, prior_sd)
+    theta, n_iter = _fit(wins, alpha_fit, prior_sd)
     board = _leaderboard(agg, theta)
-    samples = _resampled_scores(agg.cells, ties, alpha, theta, n_resamples, np.random.default_rng(seed))
+    samples = _resampled_scores(agg.cells, ties, alpha_fit, theta, n_resamples, np.random.default_rng(seed),
+                                prior_sd)
     valid = samples[np.isfinite(samples).all(axis=1)]
     tail = (1.0 - confidence) / 2.0 * 100.0
     if valid.shape[0] >= max(2, math.ceil(0.5 * n_resamples)):
         low, high = np.percentile(valid, [tail, 100.0 - tail], axis=0)
+        ranks = (-valid).argsort(axis=1, kind="stable").argsort(axis=1) + 1
+        best = np.percentile(ranks, tail, axis=0, method="lower")
+        worst = np.percentile(ranks, 100.0 - tail, axis=0, method="higher")
     else:
-        low = high = np.full(agg.n_models, np.nan)
-    by_model = pd.DataFrame({"model": agg.models, "ci_low": low, "ci_high": high})
+        low = high = best = worst = np.full(agg.n_models, np.nan)
+    by_model = pd.DataFrame({"model": agg.models, "ci_low": low, "ci_high": high,
+                             "rank_best": best, "rank_worst": worst})
     board = board.merge(by_model, on="model", how="left", sort=False)
-    board.attrs.update({"ties": ties, "alpha": alpha, "n_iter": n_iter,
+    board.attrs.update({"ties": ties, "alpha": alpha, "n_iter": n_iter, "prior_sd": prior_sd,
                         "n_resamples": n_resamples, "n_valid_resamples": int(valid.shape[0])})
     return board
 
 
-def _fit(wins, alpha):
-    theta, n_iter, converged = _bt.fit(wins, alpha)
+def _check_prior(prior_sd):
+    if prior_sd is not None and not (math.isfinite(prior_sd) and prior_sd > 0):
+        raise ValueError(f"prior_sd must be a positive number, got {prior_sd}")
+
+
+def _alpha(alpha, prior_sd):
+    """The Gaussian prior replaces choix's regularisation."""
+    return 0.0 if prior_sd is not None else alpha
+
+
+def _fit(wins, alpha, prior_sd=None):
+    theta, n_iter, converged = _bt.fit(wins, alpha, prior_sd=prior_sd)
     if not converged:
         warnings.warn(f"Bradley-Terry fit did not converge in {n_iter} Newton steps",
                       RuntimeWarning, stacklevel=3)
     return theta, n_iter
 
 
-def _prepare(comparisons, ties, alpha, on_disconnected):
+def _prepare(comparisons, ties, alpha, on_disconnected, prior_sd=None):
     if ties not in _TIES:
         raise ValueError(f"ties must be one of {_TIES}, got {ties!r}")
     if on_disconnected not in _ON_DISCONNECTED:
@@ -126,7 +155,7 @@ def _prepare(comparisons, ties, alpha, on_disconnected):
         message = (f"comparison graph (of the comparisons used in the fit) is disconnected "
                    f"into {n_groups} groups (first models: "
                    f"{groups}); scores across groups are not comparable")
-        if on_disconnected == "raise" or alpha == 0:
+        if on_disconnected == "raise" or (alpha == 0 and prior_sd is None):
             raise ValueError(message)
         warnings.warn(message, UserWarning, stacklevel=3)
     return agg, wins
@@ -150,18 +179,33 @@ def _leaderboard(agg: _bt.Aggregate, theta: np.ndarray) -> pd.DataFrame:
     return board.iloc[order].reset_index(drop=True)
 
 
-def _resampled_scores(cells, ties, alpha, theta, n_resamples, rng) -> np.ndarray:
+def _resampled_scores(cells, ties, alpha, theta, n_resamples, rng, prior_sd=None) -> np.ndarray:
     flat = cells.reshape(-1)
     used = np.flatnonzero(flat)
     total = int(flat.sum())
     draws = rng.multinomial(total, flat[used] / total, size=n_resamples)
     out = np.full((n_resamples, cells.shape[0]), np.nan)
-    resampled = np.zeros_like(flat)
-    for b in range(n_resamples):
-        resampled[used] = draws[b]
-        try:
-            fitted, _, _ = _bt.fit(_bt.win_matrix(resampled.reshape(cells.shape), ties), alpha, theta0=theta)
-        except ValueError:  # MLE undefined on this resample (alpha == 0)
-            continue
-        out[b] = ELO_MEAN + ELO_SCALE * fitted
+    for start in range(0, n_resamples, _BATCH):
+        block = draws[start:start + _BATCH]
+        resampled = np.zeros((block.shape[0], flat.shape[0]))
+        resampled[:, used] = block
+        grids = resampled.reshape(block.shape[0], *cells.shape)
+        wins = np.stack([_bt.win_matrix(g, ties) for g in grids]) if ties != "half" else _win_matrices(grids)
+        fitted, converged = _bt.fit_batch(wins, alpha, theta, prior_sd=prior_sd)
+        for b in np.flatnonzero(~converged):  # far from the full-data optimum: the careful fit
+            try:
+                fitted[b], _, _ = _bt.fit(wins[b], alpha, theta0=theta, prior_sd=prior_sd)
+            except ValueError:  # MLE undefined on this resample (alpha == 0)
+                fitted[b] = np.nan
+        out[start:start + block.shape[0]] = ELO_MEAN + ELO_SCALE * fitted
     return out
+
+
+_BATCH = 256  # resamples fitted together
+
+
+def _win_matrices(grids: np.ndarray) -> np.ndarray:
+    """:func:`_bt.win_matrix` (ties half) of a batch ``(B, K, K, 3)`` of cell counts."""
+    wins = grids[..., 0] + grids[..., 1].transpose(0, 2, 1)
+    tied = grids[..., 2]
+    return wins + 0.5 * (tied + tied.transpose(0, 2, 1))

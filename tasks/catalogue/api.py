@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api import PREFIX, ApiError, documented, json_body, json_content, paginate, uploaded_file
-from database import db
+from database import db, utcnow
 from raters.access import requires
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue import importing
 from tasks.catalogue.asset_views import upload_asset
 from tasks.catalogue.models import Asset, Item
 from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
+from tasks.rating import item_states
+from tasks.rating.item_states import STATES
 from tasks.catalogue.util import asset_store, max_asset_bytes, project_for, visible_projects_query
 
 bp = Blueprint("tasks_api", __name__, url_prefix=PREFIX)
@@ -119,12 +121,36 @@ def patch(project_id: int):
 
 @bp.get("/projects/<int:project_id>/items")
 @requires("items.view")
-@documented(response={"type": "object", "properties": {"items": {"type": "array", "items": ITEM_SCHEMA}}},
-            query=PAGE)
+@documented(response={"type": "object", "properties": {"items": {"type": "array", "items": {
+    **ITEM_SCHEMA, "properties": {**ITEM_SCHEMA["properties"], "state": {"type": "string", "enum": list(STATES)}}}}}},
+            query={**PAGE, "state": {"type": "string", "enum": list(STATES)},
+                   "q": {"type": "string", "maxLength": 200, "description": "in the external id or the brief"}})
 def list_items(project_id: int):
-    """The project's items, oldest first."""
+    """The project's items, oldest first, each with its state; filter by ``state`` and search with ``q``.
+
+    States: gold, adjudicated, flagged, auto_accepted (the confidence gate let it through
+    without people), agreed, split (awaiting adjudication), extended (more raters asked for),
+    in_progress, queued."""
     project = project_for(project_id, "items.view")
-    return paginate(select(Item).where(Item.project_id == project.id).order_by(Item.id), item_json)
+    state, q = request.args.get("state"), request.args.get("q", "")
+    if state is not None and state not in STATES:
+        raise ApiError(400, "invalid_parameter", f"state must be one of {', '.join(STATES)}.", {"state": state})
+    if len(q) > 200 or "\x00" in q:
+        raise ApiError(400, "invalid_parameter", "q must be at most 200 characters.", {"q": q[:50]})
+    now = utcnow()
+    statement = select(Item).where(Item.project_id == project.id).order_by(Item.id)
+    if state:  # the state is derived: find the items in it first
+        rows = item_states.item_rows(db.session, project, now)
+        statement = statement.where(Item.id.in_([r["item_id"] for r in rows if r["state"] == state] or [-1]))
+    if q:
+        like = f"%{q.lower()}%"
+        statement = statement.where(func.lower(Item.external_id).like(like) | func.lower(Item.prompt).like(like))
+    body = paginate(statement, item_json)
+    states = {r["item_id"]: r["state"] for r in
+              item_states.item_rows(db.session, project, now, only=[i["id"] for i in body["items"]])}
+    for item in body["items"]:
+        item["state"] = states.get(item["id"])
+    return body
 
 
 @bp.post("/projects/<int:project_id>/items")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from raters.models import User
+from raters.services import audit
 from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange, ItemOutput
 from tasks.rating import routing
 
@@ -202,6 +203,7 @@ def register(session: Session, stored: StoredBytes, *, original_name: str, actor
                       created_by_id=actor.id if actor else None)
         session.add(asset)
         session.flush()
+        audit(session, actor, "asset.create", f"asset:{asset.id}", f"{kind} {original_name[:120]}")
     if created:
         set_provenance(session, asset, provenance or {}, actor, note="created")
     else:
@@ -235,10 +237,11 @@ def provenance_conflicts(asset: Asset, provenance: dict) -> list[str]:
 def set_provenance(session: Session, asset: Asset, provenance: dict, actor: User | None,
                    note: str = "") -> None:
     """Update provenance; a consent change is written to the asset's audit trail."""
-    for key, value in provenance.items():
-        if key in ("consent", "consent_ref"):
-            continue
-        setattr(asset, key, value)
+    changed = [k for k, v in provenance.items() if k not in ("consent", "consent_ref") and getattr(asset, k) != v]
+    for key in changed:
+        setattr(asset, key, provenance[key])
+    if changed and asset.consent_changes:  # an existing asset's provenance edited or completed
+        audit(session, actor, "asset.provenance", f"asset:{asset.id}", f"{', '.join(sorted(changed))} {note}".strip())
     new_consent = provenance.get("consent", asset.consent)
     new_ref = provenance.get("consent_ref", asset.consent_ref)
     first = not asset.consent_changes
@@ -247,6 +250,9 @@ def set_provenance(session: Session, asset: Asset, provenance: dict, actor: User
         session.add(ConsentChange(asset=asset, old_consent=None if first else asset.consent,
                                   new_consent=new_consent, consent_ref=new_ref, note=note,
                                   changed_by_id=actor.id if actor else None))
+        if not first:
+            audit(session, actor, "asset.consent", f"asset:{asset.id}",
+                  f"{asset.consent} -> {new_consent} (ref {new_ref or '-'}) {note}".strip())
         asset.consent, asset.consent_ref = new_consent, new_ref
     session.flush()
     if consent_changed and asset.id is not None:  # its items enter or leave routing

@@ -366,5 +366,6 @@ def _write(session: Session, project: Project, rows: list[CheckedRow], filename:
     project.revision += 1
     session.flush()
     routing.refresh_items(session, [item.id for item in items])
-    audit(session, actor, "items.import", f"project:{project.id}", f"{len(rows)} items from {filename}")
+    audit(session, actor, "items.import", f"project:{project.id}", f"{len(rows)} items from {filename}",
+          project_id=project.id)
     return record

@@ -168,7 +168,7 @@ def create_project(session: Session, data: dict, actor: User) -> Project:
     project = Project(**clean)
     session.add(project)
     session.flush()
-    audit(session, actor, "project.create", f"project:{project.id}", project.name)
+    audit(session, actor, "project.create", f"project:{project.id}", project.name, project_id=project.id)
     return project
 
 
@@ -180,7 +180,8 @@ def update_project(session: Session, project: Project, data: dict, actor: User) 
         setattr(project, key, clean[key])
     if changed:
         project.revision += 1
-        audit(session, actor, "project.update", f"project:{project.id}", ", ".join(changed))
+        audit(session, actor, "project.update", f"project:{project.id}", ", ".join(changed),
+              project_id=project.id)
     session.flush()
     if PANEL_SETTINGS & set(changed):
         overlap.refresh_project(session, project)
@@ -204,5 +205,6 @@ def set_members(session: Session, project: Project, user_ids: list[int], actor: 
         raise ProjectError(errors)
     keep = {m.user_id: m for m in project.member_rows}
     project.member_rows = [keep.get(u.id) or ProjectMember(user_id=u.id, user=u) for u in users]
-    audit(session, actor, "project.members", f"project:{project.id}", f"{len(users)} raters")
+    audit(session, actor, "project.members", f"project:{project.id}", f"{len(users)} raters",
+          project_id=project.id)
     session.flush()

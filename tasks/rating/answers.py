@@ -20,7 +20,7 @@ MAX_RATIONALE_CHARS = 10_000
 
 def words(text: str | None) -> list[str]:
     """Lower-cased words (letters and digits; inner apostrophes and hyphens kept)."""
-    return [w.lower().replace("’", "'") for w in WORD_RE.findall(text or "")]
+    return WORD_RE.findall((text or "").lower().replace("’", "'"))
 
 
 def count_words(text: str | None) -> int:
@@ -29,12 +29,16 @@ def count_words(text: str | None) -> int:
 
 def shingles(text: str | None, k: int = SHINGLE_K) -> frozenset[tuple[str, ...]]:
     """The set of ``k`` consecutive words; a text shorter than ``k`` words is one shingle."""
-    tokens = words(text)
+    return word_shingles(words(text), k)
+
+
+def word_shingles(tokens: list[str], k: int = SHINGLE_K) -> frozenset[tuple[str, ...]]:
+    """:func:`shingles` of a text already split into ``words``."""
     if not tokens:
         return frozenset()
     if len(tokens) < k:
         return frozenset({tuple(tokens)})
-    return frozenset(tuple(tokens[i:i + k]) for i in range(len(tokens) - k + 1))
+    return frozenset(zip(*(tokens[i:] for i in range(k))))
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:

@@ -35,7 +35,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
+from ops.tracing import current_request_id
 from raters.models import User
+from raters.services import audit
 from tasks.rating import overlap, routing
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
@@ -348,7 +350,7 @@ def _write(session: Session, assignment: Assignment, answer: Answer, key: str, f
         time_on_task_ms=max(0, int((now - assignment.served_at).total_seconds() * 1000)),
         playback=answer.playback, paste_count=answer.paste_count, keystrokes=answer.keystrokes,
         idempotency_key=key, request_sha256=fingerprint, supersedes_id=supersedes.id if supersedes else None,
-        source="live", created_at=now)
+        source="live", created_at=now, request_id=current_request_id())
     session.add(judgment)
     session.flush()
     return judgment
@@ -417,6 +419,7 @@ def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: 
     if not isinstance(resolution, str) or not resolution.strip():
         raise AnswerInvalid("Say what was done about the flag.", {"resolution": "required"})
     flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution.strip()
+    audit(session, actor, "flag.resolve", f"item:{flag.item_id}", resolution.strip()[:500], project_id=flag.project_id)
     session.flush()
     routing.refresh_items(session, [flag.item_id])
     return flag

@@ -251,7 +251,8 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     overlap.refresh_panels(session, project, item_ids, now=now)
     routing.refresh_items(session, item_ids)
     audit(session, actor, "judgments.import", f"project:{project.id}",
-          f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters")
+          f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters",
+          project_id=project.id)
     return JudgmentImport(len(rows), len(item_ids), len({r.email for r in rows}), new_raters, file_sha)
 
 

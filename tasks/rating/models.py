@@ -99,6 +99,7 @@ class Judgment(Base):
         CheckConstraint("source = 'imported' OR assignment_id IS NOT NULL", name="live_has_assignment"),
         Index("uq_judgments_current", "item_id", "rater_id", unique=True, **_partial("superseded_at IS NULL")),
         Index("ix_judgments_project_rater", "project_id", "rater_id"),
+        Index("ix_judgments_item_id", "item_id", "id"),  # an item's judgments in order (exports)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +123,8 @@ class Judgment(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(10), default="live")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # ``X-Request-ID`` of the request that stored it (live judgments; None when imported).
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     assignment: Mapped[Assignment | None] = relationship()
     item: Mapped[Item] = relationship()

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from raters.models import User
+from raters.services import audit
 from tasks.rating import routing
 from tasks.rating.routing import is_gold_sql
 from tasks.rating.answers import count_words, is_whole, scores_problems
@@ -236,6 +237,8 @@ def adjudicate(session: Session, item: Item, actor: User, decision: dict, *, now
                           strength=strength, scores=scores, rationale=rationale, created_at=now)
     session.add(record)
     session.flush()
+    audit(session, actor, "item.adjudicate", f"item:{item.id}", f"choice={choice} scores={scores}",
+          project_id=project.id)
     routing.refresh_items(session, [item.id])
     return record
 

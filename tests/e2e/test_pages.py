@@ -16,7 +16,7 @@ def test_login_page_and_a_bad_password(page, live_server):
 def test_manager_sees_projects_a_project_and_its_items(page, live_server):
     sign_in(page, live_server, "manager@dailies.example", "demo-manager-pass")
     cards = page.locator(".project-card h2")
-    assert cards.count() == 3
+    assert cards.count() == 4  # three demo projects and the rater-quality drill
     screenshot(page, "projects")
     page.click("text=Neon alley chase")
     assert page.locator("h1").inner_text() == "Neon alley chase — gen-a vs gen-b"
@@ -41,7 +41,7 @@ def test_rubric_project_assets_and_users_pages(page, live_server):
     assert page.evaluate("document.querySelector('video.preview').readyState >= 1 || new Promise(r => document.querySelector('video.preview').addEventListener('loadedmetadata', () => r(true)))")
     screenshot(page, "asset")
     page.click("nav.mainnav >> text=Users")
-    assert page.locator("table.table tbody tr").count() == 10  # 6 demo accounts, 4 imported panelists
+    assert page.locator("table.table tbody tr").count() == 17  # 6 demo accounts, 4 imported panelists, the drill's 7
     assert page.locator("table.table tbody tr.revoked", has_text="(imported)").count() == 4
     screenshot(page, "users")
     assert page.console_errors == []
@@ -49,7 +49,7 @@ def test_rubric_project_assets_and_users_pages(page, live_server):
 
 def test_rater_sees_only_their_projects_and_no_model_names(page, live_server):
     sign_in(page, live_server, "writer@dailies.example", "demo-rater-pass")
-    assert page.locator(".project-card").count() == 3
+    assert page.locator(".project-card").count() == 4
     page.click("text=Narration takes")
     body = page.content()
     assert "voice-a" not in body and "voice-b" not in body

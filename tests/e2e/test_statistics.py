@@ -30,6 +30,12 @@ def _rationale(rng: random.Random) -> str:
     return "The chosen take " + " ".join(rng.choice(WORDS) for _ in range(10)) + "."
 
 
+def section_shot(page, section: str, name: str) -> None:
+    """A screenshot of one section of the page, to read its numbers at full size."""
+    path = screenshot(page, f"{name}-{section}")  # makes the folder; replaced by the section's picture
+    page.locator(f"#{section}").screenshot(path=str(path))
+
+
 def seed_pairwise(n_items: int = 48) -> int:
     """A pairwise project of four models, with five panel raters' judgments imported."""
     rng = random.Random(7)
@@ -92,6 +98,9 @@ def test_researcher_reads_the_statistics_of_a_pairwise_project(page, live_server
     assert page.locator("#plot-win-rates .heatmaplayer, #plot-win-rates .hm").count() >= 1
     assert page.locator(".consensus-table tbody tr").count() == 48
     screenshot(page, "statistics-pairwise-1440")
+    for section in ("agreement", "leaderboard", "method"):
+        section_shot(page, section, "statistics-pairwise-1440")
+    assert page.locator("#robustness").count() == 1
     page.set_viewport_size({"width": 1024, "height": 768})
     page.reload()
     charts_drawn(page, 3)
@@ -113,13 +122,15 @@ def test_manager_uploads_rubric_judgments_through_the_form(page, live_server, ap
     page.click("#import button[type=submit]")
     page.wait_for_selector(".flash-success")
     assert "Imported 40 judgments on 10 items" in page.locator(".flash-success").inner_text()
-    charts_drawn(page, 1)
+    charts_drawn(page, 2)  # agreement, and the models' means
     assert page.locator(".agreement-table tbody tr").count() == 3
     assert page.locator("#leaderboard").count() == 0
+    assert page.locator(".models-table tbody tr").count() == 2  # scribe-1 and scribe-2 compared
     assert page.locator(".consensus-table tbody tr").count() == 9  # script-04 is gold: left out
     tiles = page.locator(".tiles").inner_text().upper()
     assert "51 IMPORTED" in tiles and "4\nGOLD JUDGMENTS" in tiles
     screenshot(page, "statistics-rubric-1440")
+    section_shot(page, "models", "statistics-rubric-1440")
     assert page.console_errors == []
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"external_id": "script-99", "rater": "x", "scores": {}, "rationale": "r",

@@ -82,7 +82,7 @@ def test_admin_creates_edits_and_deactivates_users(login_as, session):
     user = session.get(User, user.id)
     assert (user.name, user.expertise, user.senior, user.active) == ("Nia K", ["sound"], True, False)
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.subject == user.email)).all()
-    assert actions == ["user.create", "user.deactivate"]
+    assert actions == ["user.create", "user.senior", "user.expertise", "user.deactivate"]
 
 
 def test_admin_cannot_deactivate_themselves(login_as, session):

@@ -35,9 +35,11 @@ def rater(session, name: str | None = None) -> User:
     return user
 
 
-def item(session, project: Project, models=("gen-a", "gen-b"), *, external_id=None, gold=None) -> Item:
+def item(session, project: Project, models=("gen-a", "gen-b"), *, external_id=None, gold=None,
+         prompt=None) -> Item:
     n = next(_n)
-    row = Item(project_id=project.id, external_id=external_id or f"it-{n}", prompt=f"Brief {n}", gold=gold)
+    row = Item(project_id=project.id, external_id=external_id or f"it-{n}", prompt=prompt or f"Brief {n}",
+               gold=gold)
     labels = "ab" if project.kind == "pairwise" else "a"
     for label, model in zip(labels, models):
         asset = Asset(sha256=secrets.token_hex(32), public_id=secrets.token_urlsafe(18), media_kind="video",

@@ -252,3 +252,49 @@ def test_percent_agreement_undefined_is_nan():
     assert math.isnan(percent_agreement([[1, NAN], [NAN, 2]]))
     assert math.isnan(percent_agreement([]))
     assert percent_agreement([[4, 4], [4, 4]]) == 1.0
+
+
+# --------------------------------------------------------------------------
+# alpha from value counts; Krippendorff's pair bootstrap
+
+from scoring.stats.agreement import alpha_from_counts, bootstrap_ci, krippendorff_bootstrap  # noqa: E402
+from scoring.stats.chance import count_table  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 6), st.integers(2, 40), st.integers(0, 2**31 - 1),
+       st.sampled_from(["nominal", "ordinal", "interval", "ratio"]))
+def test_alpha_from_value_counts_equals_alpha_of_the_data(raters, units, seed, level):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 6, (raters, units)).astype(float)
+    x[rng.random(x.shape) < 0.3] = np.nan
+    table = count_table(x, [1.0, 2.0, 3.0, 4.0, 5.0])
+    got = alpha_from_counts(table, [1, 2, 3, 4, 5], level)
+    want = alpha_details(x, level)
+    assert got.n_units == want.n_units and got.n_pairable_values == want.n_pairable_values
+    assert (np.isnan(got.alpha) and np.isnan(want.alpha)) or got.alpha == pytest.approx(want.alpha, abs=1e-12)
+
+
+def test_alpha_from_counts_frame_columns_are_values():
+    import pandas as pd
+    frame = pd.DataFrame({"a": [2, 0, 1], "b": [0, 2, 1]})
+    assert alpha_from_counts(frame).alpha == pytest.approx(alpha_details([["a", "b", "a"], ["a", "b", "b"]]).alpha)
+    with pytest.raises(TypeError):
+        alpha_from_counts(frame, level="interval")
+
+
+def test_krippendorff_pair_bootstrap_brackets_alpha_and_is_reproducible():
+    rng = np.random.default_rng(4)
+    truth = rng.integers(1, 6, 60)
+    x = np.where(rng.random((4, 60)) < 0.8, truth, rng.integers(1, 6, (4, 60))).astype(float)
+    alpha = alpha_details(x, "ordinal").alpha
+    low, high = krippendorff_bootstrap(x, "ordinal", n_resamples=2000, seed=1)
+    assert low < alpha < high and high - low < 0.3
+    assert krippendorff_bootstrap(x, "ordinal", n_resamples=2000, seed=1) == (low, high)
+    unit_low, unit_high = bootstrap_ci(x, "alpha_ordinal", n_resamples=2000, seed=1)
+    assert unit_low < alpha < unit_high  # both methods bracket the estimate
+
+
+def test_krippendorff_pair_bootstrap_undefined_is_nan():
+    low, high = krippendorff_bootstrap([[1, 1], [1, 1]])
+    assert np.isnan(low) and np.isnan(high)

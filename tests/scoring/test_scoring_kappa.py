@@ -154,3 +154,49 @@ def test_cohen_degenerate():
     assert math.isnan(cohen_kappa([1, None], [None, 2]))  # no complete pair
     assert cohen_kappa([0, 1, 1], [0, 1, 1]) == 1.0  # all agree
     assert cohen_kappa([0, 1, NAN], [0, 1, 0]) == 1.0  # the pair with a NaN is dropped
+
+
+# --------------------------------------------------------------------------
+# Cohen: labels= decision, standard errors, user weight matrices
+
+from scoring.stats._kappa import cohen_kappa_details  # noqa: E402
+
+
+def test_cohen_labels_outside_raise_where_sklearn_drops_pairs():
+    """Decided: a label outside ``labels`` raises (scikit-learn drops the pair silently)."""
+    a, b = ["x", "y", "z", "x"], ["x", "y", "x", "z"]
+    with pytest.raises(ValueError, match=r"\['z'\] are not among the given labels"):
+        cohen_kappa(a, b, labels=["x", "y"])
+    # scikit-learn's answer is the kappa of the pairs inside labels only
+    kept = [0, 1]
+    assert cohen_kappa([a[i] for i in kept], [b[i] for i in kept], labels=["x", "y"]) == pytest.approx(
+        cohen_kappa_score(a, b, labels=["x", "y"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(8, 80), st.integers(0, 2**31 - 1),
+       st.sampled_from([None, "linear", "quadratic"]))
+def test_cohen_se_matches_statsmodels(k, n, seed, weights):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, k, n)
+    b = np.where(rng.random(n) < 0.6, a, rng.integers(0, k, n))
+    details = cohen_kappa_details(a, b, weights, labels=list(range(k)))
+    table = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+    ref = inter_rater.cohens_kappa(table, wt=weights, weights=None if weights is None else np.arange(k))
+    if math.isnan(details.kappa):
+        return
+    assert details.kappa == pytest.approx(ref.kappa, abs=1e-10)
+    assert details.se == pytest.approx(ref.std_kappa, abs=1e-10)
+    assert details.ci[0] == pytest.approx(max(-1.0, ref.kappa - 1.959963984540054 * ref.std_kappa), abs=1e-9)
+
+
+def test_cohen_user_weight_matrix():
+    a, b = [0, 1, 2, 2, 1, 0, 2], [0, 2, 2, 1, 1, 0, 0]
+    quad = np.subtract.outer(np.arange(3), np.arange(3)) ** 2
+    assert cohen_kappa(a, b, weights=quad, labels=[0, 1, 2]) == pytest.approx(
+        cohen_kappa(a, b, weights="quadratic", labels=[0, 1, 2]))
+    assert cohen_kappa_details(a, b, weights=quad, labels=[0, 1, 2]).weights == "matrix"
+    with pytest.raises(ValueError, match="needs labels"):
+        cohen_kappa(a, b, weights=quad)
+    with pytest.raises(ValueError, match="0 on the diagonal"):
+        cohen_kappa(a, b, weights=np.ones((3, 3)), labels=[0, 1, 2])

@@ -10,7 +10,7 @@ import jobs
 from database import db
 from scoring.reports import report as report_mod
 from scoring.reports import data, snapshots
-from scoring.reports.models import StatsSnapshot
+from scoring.reports.models import ConsensusRow, StatsSnapshot
 from tests.helpers import jsonl
 from tests.scoring.stats_factories import item, judge, pairwise_panel, rater, stats_project
 
@@ -64,7 +64,10 @@ def test_the_first_look_computes_and_the_next_one_reuses(api, session, project, 
     assert len(computations) == 1
     (snap,) = snapshots_of(session, project)
     assert (snap.key, snap.n_judgments) == (first.json["key"], 9)
-    assert snap.report["counts"]["judgments"] == 9 and snap.consensus["rows"]
+    assert snap.report["counts"]["judgments"] == 9 and snap.consensus["rows"] == []  # rows live apart
+    stored = session.scalars(select(ConsensusRow).where(ConsensusRow.snapshot_id == snap.id)
+                             .order_by(ConsensusRow.position)).all()
+    assert len(stored) == snap.consensus["n_rows"] > 0 and [r.position for r in stored] == list(range(len(stored)))
 
 
 def test_a_new_judgment_changes_the_key_and_the_numbers(api, session, project, computations):

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from scoring.reports import data, frames
+from scoring.reports import report as report_mod
 from scoring.stats.agreement import alpha_details, bootstrap_ci, cohen_kappa, fleiss_kappa, percent_agreement
+from scoring.stats.chance import chance_corrected
 from scoring.stats.consensus import dawid_skene, majority_vote
 from scoring.stats.preferences import bootstrap_leaderboard
 from scoring.reports.report import build_report, consensus_records
@@ -143,7 +145,15 @@ def test_pairwise_report_numbers_equal_the_pure_statistics(session, manager):
     assert (row["n_units"], row["n_pairable_values"]) == (details.n_units, details.n_pairable_values) == (6, 19)
     assert row["alpha_ci"] == pytest.approx(list(bootstrap_ci(pairable, "alpha_nominal", n_resamples=300, seed=3)))
     assert row["percent_agreement"] == pytest.approx(percent_agreement(x))
-    assert row["fleiss_kappa"] is None and "same number" in row["fleiss_note"]
+    # Fleiss' kappa generalised to unequal numbers of ratings (Gwet 2014) where it used to refuse
+    counts = np.stack([(pairable == c).sum(axis=0) for c in range(3)], axis=1)
+    assert row["fleiss_kappa"] == pytest.approx(chance_corrected(counts, "fleiss").coefficient)
+    assert row["fleiss_note"] is None
+    gwet = row["coefficients"]["gwet"]
+    assert gwet["name"] == "Gwet's AC1" and gwet["value"] == pytest.approx(chance_corrected(counts, "gwet").coefficient)
+    assert row["coefficients"]["brennan_prediger"]["n_units"] == 6
+    assert row["alpha_ci_pairs"][0] < row["alpha"] < row["alpha_ci_pairs"][1]
+    assert any("pairable units" in w for w in row["warnings"])  # 6 units: below the documented 20
     assert row["cohen_kappa"] is None and "exactly two raters" in row["cohen_note"]
 
     comparisons = pd.DataFrame(
@@ -166,11 +176,13 @@ def test_pairwise_report_numbers_equal_the_pure_statistics(session, manager):
                           + [(extra.id, raters_[0].id, "a"), (extra.id, raters_[1].id, "b")],
                           columns=["item", "rater", "label"])
     votes = majority_vote(labels, classes=["a", "b", "tie"]).set_index("item")
-    ds = dawid_skene(labels, classes=["a", "b", "tie"])
+    ds = dawid_skene(labels, classes=["a", "b", "tie"], n_iter=report_mod.DS_MAX_ITER, tol=report_mod.DS_TOL,
+                     accelerate=True)  # as the report runs it
     records = {r["item_id"]: r for r in consensus_records(report["consensus"], report["consensus"]["rows"])}
     for it in items + [extra]:
         c = records[it.id]["labels"]["choice"]
-        assert c["majority"] == votes.loc[it.id, "label"] and c["share"] == pytest.approx(votes.loc[it.id, "share"])
+        share = votes.loc[it.id, "share"] if votes.loc[it.id, "n_labels"] > 1 else None
+        assert c["majority"] == votes.loc[it.id, "label"] and c["share"] == pytest.approx(share)
         assert c["ds_posterior"] == pytest.approx(ds.items.set_index("item").loc[it.id, "probability"])
     i2, i4, i7 = records[items[1].id], records[items[3].id], records[extra.id]
     assert (i2["adjudicated"], i2["labels"]["choice"]["label"], i2["labels"]["choice"]["source"]) == (True, "b", "adjudication")
@@ -179,6 +191,8 @@ def test_pairwise_report_numbers_equal_the_pure_statistics(session, manager):
     assert i7["labels"]["choice"]["tied"] and i7["labels"]["choice"]["source"] == "dawid_skene"
     assert i7["labels"]["choice"]["label"] == ds.items.set_index("item").loc[extra.id, "label"]
     assert records[items[5].id]["n_judgments"] == 1
+    single = records[items[5].id]["labels"]["choice"]
+    assert (single["source"], single["share"], single["n_labels"]) == ("single", None, 1)  # no "100 %"
     assert (records[extra.id]["model_a"], records[extra.id]["model_b"]) == ("m2", "m3")
 
 
@@ -197,7 +211,11 @@ def test_two_raters_with_equal_panels_get_fleiss_and_weighted_cohen(session, man
     x = np.array(levels, dtype=float).T
     assert coherence["alpha"] == pytest.approx(alpha_details(x, "ordinal").alpha)
     counts = np.array([[sum(v == c for v in pair) for c in range(1, 6)] for pair in levels])
-    assert coherence["fleiss_kappa"] == pytest.approx(fleiss_kappa(counts))
+    assert chance_corrected(counts, "fleiss").coefficient == pytest.approx(fleiss_kappa(counts))
+    assert coherence["fleiss_kappa"] == pytest.approx(
+        chance_corrected(counts, "fleiss", "quadratic", [1, 2, 3, 4, 5]).coefficient)  # ordered: weighted
+    assert coherence["coefficients"]["gwet"]["name"] == "Gwet's AC2"
+    assert coherence["cohen"]["se"] > 0 and coherence["cohen"]["n_units"] == 6
     assert coherence["cohen_kappa"] == pytest.approx(cohen_kappa(x[0], x[1], weights="quadratic", labels=[1, 2, 3, 4, 5]))
     assert coherence["cohen_weights"] == "quadratic"
     # everyone said 3: alpha, both kappas undefined, each with its reason; agreement is still 100%

@@ -92,7 +92,7 @@ def test_consensus_pages_and_filters(api, project):
     assert len(last["items"]) == 1 and last["next"] is None
     labels = first["items"][0]["labels"]["choice"]
     assert set(labels) == {"label", "source", "posterior", "majority", "share", "tied", "ds_label",
-                           "ds_posterior", "adjudicated_label"}
+                           "ds_posterior", "adjudicated_label", "n_labels", "votes"}
     adjudicated = client.get(f"/api/v1/projects/{project.id}/consensus?show=adjudicated").json
     assert [i["external_id"] for i in adjudicated["items"]] == ["p4"]
     assert adjudicated["items"][0]["labels"]["choice"]["source"] == "adjudication"
@@ -125,7 +125,7 @@ def test_a_rubric_project_has_agreement_and_consensus_per_criterion(login_as, ap
     page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
     assert page.count("<tr data-criterion=") == 2 and 'id="leaderboard"' not in page
     assert 'id="plot-win-rates"' not in page and 'id="plot-agreement"' in page
-    assert "<th class=\"num\" title=\"label · Dawid–Skene posterior · majority share\">Coherence</th>" in page
+    assert "<th class=\"num\" title=\"label · Dawid–Skene P(label) · majority share of the judgments\">Coherence</th>" in page
     client, _ = api("researcher")
     board = client.get(f"/api/v1/projects/{project.id}/leaderboard").json
     assert board["models"] == [] and "rubric" in board["undefined_reason"]
@@ -162,3 +162,143 @@ def test_openapi_describes_the_statistics_routes(client):
     imp = doc["paths"]["/projects/{project_id}/judgments/import"]["post"]
     assert imp["x-access"] == "judgments.import" and "201" in imp["responses"]
     assert "application/x-ndjson" in imp["requestBody"]["content"]
+
+
+# -- every number explains itself; rubric projects compare models ---------------------------------
+
+def test_every_agreement_number_carries_its_size_method_and_warning(login_as, api, project):
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    client, _ = api("researcher")
+    agreement = client.get(f"/api/v1/projects/{project.id}/agreement").json
+    rules = agreement["rules"]
+    assert rules["min_units"] == 20 and "Hayes" in rules["methods"]["alpha_ci_pairs"]
+    choice = agreement["criteria"][0]
+    assert choice["n_units"] == 7 and any("pairable units" in w for w in choice["warnings"])
+    cells = re.search(r'<tr data-criterion="choice">(.*?)</tr>', page, re.S).group(1)
+    assert "only 7 pairable units (fewer than 20)" in html.unescape(cells)
+    low, high = choice["alpha_ci_pairs"]
+    assert f"{low:.3f} – {high:.3f}" in cells  # Krippendorff's bootstrap beside the unit bootstrap
+    coefficients = re.search(r'<tr data-coefficients="choice">(.*?)</tr>', page, re.S).group(1)
+    for name in ("fleiss", "gwet", "brennan_prediger"):
+        c = choice["coefficients"][name]
+        assert c["n_units"] == 7 and f'{c["value"]:.3f}' in coefficients and f'SE {c["se"]:.3f}' in coefficients
+    assert choice["coefficients"]["gwet"]["name"] == "Gwet's AC1"
+    assert "Hayes &amp; Krippendorff 2007" in page and "Gwet" in page
+    # the summary names both rater counts, so it no longer disagrees with the table
+    counts = agreement["counts"]
+    assert f'{counts["raters_on_shared_items"]} of them on items two or more raters judged' in page
+    assert choice["n_raters"] == counts["raters_on_shared_items"]
+
+
+def test_the_agreement_chart_labels_its_lines_and_bars(login_as, project):
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    chart = figure(page, "agreement")
+    labels = [a["text"] for a in chart["layout"]["annotations"]]
+    assert labels == ["0.667 tentative", "0.800 reliable"]
+    assert "bars: 95% bootstrap interval" in chart["layout"]["xaxis"]["title"]["text"]
+    board = figure(page, "leaderboard")
+    assert [a["text"] for a in board["layout"]["annotations"]] == ["mean 1000"]
+    assert "rank between" in board["data"][0]["hovertemplate"]
+
+
+def test_leaderboard_has_rank_intervals_and_top_rank_robustness(login_as, api, project):
+    client, _ = api("researcher")
+    board = client.get(f"/api/v1/projects/{project.id}/leaderboard").json
+    for m in board["models"]:
+        assert 1 <= m["rank_best"] <= m["rank"] <= m["rank_worst"] <= len(board["models"])
+        assert any("comparisons" in w for w in m["warnings"])  # every model has < 20 here
+    rob = board["robustness"]
+    assert rob["top"] == board["models"][0]["model"] and rob["n_judgments"] == board["n_comparisons"]
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    assert 'id="robustness"' in page and "Rank between" in page
+
+
+def test_single_judgment_is_not_shown_as_full_agreement(login_as, api, session, project):
+    lone = item(session, project, ("gen-a", "gen-b"), external_id="p8")
+    judge(session, lone, rater(session), "b")
+    session.commit()
+    client, _ = api("researcher")
+    client.post(f"/api/v1/projects/{project.id}/statistics/recompute")
+    consensus = client.get(f"/api/v1/projects/{project.id}/consensus?per_page=500").json
+    p8 = next(i for i in consensus["items"] if i["external_id"] == "p8")["labels"]["choice"]
+    assert (p8["source"], p8["share"], p8["n_labels"]) == ("single", None, 1)
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    row = re.search(r"<code>p8</code>(.*?)</tr>", page, re.S).group(1)
+    assert "single judgment" in row and "1 judgment" in row and "100%" not in row
+
+
+def test_a_rubric_project_compares_its_models(login_as, api, session, make_user, app):
+    app.config["STATS_RESAMPLES"] = 200
+    manager = make_user("manager")
+    project = stats_project(session, manager.id, kind="rubric")
+    raters = [rater(session) for _ in range(2)]
+    for n in range(6):  # six prompts, each answered by both models; gen-a better by one level
+        for model, bonus in (("gen-a", 1), ("gen-b", 0)):
+            it = item(session, project, (model,), prompt=f"Shared brief {n}")
+            for who in raters:
+                level = 2 + bonus + (n % 2)
+                judge(session, it, who, scores={"coherence": level, "dialogue": level})
+    session.commit()
+    client, _ = api("researcher")
+    board = client.get(f"/api/v1/projects/{project.id}/leaderboard").json
+    comparison = board["comparison"]
+    assert comparison["n_models"] == 2 and comparison["undefined_reason"] is None
+    assert [m["model"] for m in comparison["leaderboard"]] == ["gen-a", "gen-b"]
+    coherence = next(c for c in comparison["criteria"] if c["criterion"] == "coherence")
+    a, b = coherence["models"]
+    assert (a["mean"], b["mean"]) == (pytest.approx(3.5), pytest.approx(2.5))
+    assert a["n_items"] == 6 and a["n_judgments"] == 12 and any("items" in w for w in a["warnings"])
+    diff = coherence["differences"][0]
+    assert (diff["model_a"], diff["model_b"], diff["n_prompts"]) == ("gen-a", "gen-b", 6)
+    assert diff["mean_difference"] == pytest.approx(1.0) and diff["clear"]
+    overall = next(c for c in comparison["criteria"] if c["criterion"] == "overall")
+    assert overall["scale"] == [0, 1] and comparison["leaderboard_criterion"] == "overall"
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    assert 'id="models"' in page and 'id="plot-models"' in page
+    assert "gen-a − gen-b" in page and "+1.000" in page and "interval excludes 0" in page
+    chart = figure(page, "models")
+    assert chart["data"][0]["y"] == ["gen-a", "gen-b"] and "bars: 95% interval" in chart["layout"]["xaxis"]["title"]["text"]
+
+
+def test_dawid_skene_convergence_is_reported_not_capped_silently(login_as, api, project):
+    client, _ = api("researcher")
+    consensus = client.get(f"/api/v1/projects/{project.id}/consensus").json
+    ds = consensus["dawid_skene"]["choice"]
+    assert ds["converged"] and 1 <= ds["n_iter"] < ds["max_iter"] == 5000 and ds["tol"] == 1e-6
+    web, _ = login_as("researcher")
+    page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
+    note = re.search(r'id="ds-convergence">(.*?)</p>', page, re.S).group(1)
+    assert f"converged in {ds['n_iter']} iteration" in note
+
+
+def test_a_consensus_page_reads_only_its_rows(api, project, app):
+    """The consensus lives in stats_consensus_rows: a page is a LIMIT/OFFSET query whose rows are
+    the page's, and the filters run in SQL (same answers as the in-memory filters)."""
+    from sqlalchemy import event
+
+    from database import db
+    from scoring.reports import data
+    from scoring.reports.report import select_rows
+
+    client, _ = api("researcher")
+    client.get(f"/api/v1/projects/{project.id}/consensus")  # computes the snapshot
+    with app.app_context():
+        snapshot = data.latest_ready_snapshot(db.session, project.id)
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            header, rows, total = data.consensus_page(db.session, snapshot, "all", 0.67, 2, 3)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert total == 7 and len(rows) == 3
+        assert any("LIMIT" in s.upper() and "stats_consensus_rows" in s for s in statements)
+        everything = {**header, "rows": data.consensus_page(db.session, snapshot, "all", 0.67, 0, 100)[1]}
+        for show in ("contested", "adjudicated", "imported"):
+            _, got, n = data.consensus_page(db.session, snapshot, show, 0.67, 0, 100)
+            assert got == select_rows(everything, show, 0.67) and n == len(got)

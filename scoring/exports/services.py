@@ -1,0 +1,265 @@
+"""Exports: ask for one, build it (a background job), release it, retry it, and mark the exports
+an asset's consent revocation affects. Services flush; the request, command or job commits.
+Every act is audited (``raters.services.audit``).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import shutil
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import jobs
+from database import db, utcnow
+from raters.models import User
+from raters.services import audit
+from scoring.exports import package, source
+from scoring.exports.builder import build_files
+from scoring.exports.models import Export, ExportAsset, ExportSettings
+from scoring.exports.options import ExportRequest
+from scoring.reports import data as report_data
+from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Project
+
+log = logging.getLogger("dailies.exports")
+
+
+class ExportRefused(Exception):
+    """A refused export action (``status`` as the API answers it)."""
+
+    def __init__(self, message: str, status: int = 409, code: str = "conflict"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def settings_for(session: Session, project: Project) -> ExportSettings:
+    found = session.get(ExportSettings, project.id)
+    if found is None:
+        found = ExportSettings(project_id=project.id, release_gate=True, pseudonym_key=secrets.token_hex(32))
+        session.add(found)
+        session.flush()
+    return found
+
+
+def set_release_gate(session: Session, project: Project, on: bool, actor: User | None) -> None:
+    settings_for(session, project).release_gate = on
+    audit(session, actor, "export.release_gate", f"project:{project.id}", "on" if on else "off")
+    session.flush()
+
+
+def pseudonymiser(key: str):
+    """Rater id -> pseudonym: HMAC-SHA256 under the project's key (unlinkable across projects)."""
+    secret = bytes.fromhex(key)
+    cache: dict[int, str] = {}
+
+    def name(rater_id: int) -> str:
+        if rater_id not in cache:
+            cache[rater_id] = "rater-" + hmac.new(secret, str(rater_id).encode(), hashlib.sha256).hexdigest()[:16]
+        return cache[rater_id]
+
+    return name
+
+
+def data_key(session: Session, project: Project) -> str:
+    """What the project's data is now: judgments and adjudications (the statistics' key), the
+    consent of its assets and which raters are active. Same key, same export."""
+    stats_key = report_data.fingerprint(session, project, n_resamples=0).key
+    digest = hashlib.sha256(repr((source.project_assets_consent(session, project),
+                                  sorted(source.active_raters(session).items()))).encode()).hexdigest()[:16]
+    return f"{stats_key}.c{digest}"
+
+
+def request_export(session: Session, project: Project, req: ExportRequest, actor: User | None, *,
+                   enqueue: bool = True) -> tuple[Export, bool]:
+    """Queue an export (built after commit, unless ``enqueue`` is False: the caller builds it);
+    (export, created). The same request on unchanged data returns the existing version instead
+    of building an identical one."""
+    key = data_key(session, project)
+    same = session.scalar(select(Export).where(
+        Export.project_id == project.id, Export.series_key == req.series_key, Export.data_key == key,
+        Export.state != "failed").order_by(Export.version.desc()).limit(1))
+    if same is not None:
+        return same, False
+    settings_for(session, project)
+    version = (session.scalar(select(func.max(Export.version)).where(
+        Export.project_id == project.id, Export.series_key == req.series_key)) or 0) + 1
+    export = Export(project_id=project.id, kind=req.kind, file_format=req.file_format,
+                    options=req.options.as_dict(), series_key=req.series_key, data_key=key, version=version,
+                    state="queued", progress=0.0, created_by_id=actor.id if actor else None, created_at=utcnow())
+    session.add(export)
+    session.flush()
+    audit(session, actor, "export.request", f"export:{export.id}",
+          f"project {project.id} {req.kind} {req.file_format} v{version}")
+    if enqueue:
+        jobs.enqueue_after_commit(session, "build_export", export.id)
+    return export, True
+
+
+def retry(session: Session, export: Export, actor: User | None) -> None:
+    if export.state != "failed":
+        raise ExportRefused("Only a failed export can be retried.")
+    export.state, export.error, export.progress = "queued", None, 0.0
+    audit(session, actor, "export.retry", f"export:{export.id}")
+    session.flush()
+    jobs.enqueue_after_commit(session, "build_export", export.id)
+
+
+def may_release(user: User, export: Export) -> bool:
+    return user.role == "admin" or export.project.owner_id == user.id
+
+
+def release(session: Session, export: Export, actor: User, note: str) -> None:
+    """The project's owner (or an admin) releases a reviewed draft with a note."""
+    if not may_release(actor, export):
+        raise ExportRefused("Only the project's owner or an admin releases its exports.", 403, "forbidden")
+    if export.state != "draft":
+        raise ExportRefused(f"Only a draft can be released (this export is {export.state}).")
+    if export.affected_at is not None:
+        raise ExportRefused(f"This export can no longer be released: {export.affected_reason}.")
+    note = (note or "").strip()
+    if not note:
+        raise ExportRefused("Say what was reviewed: the release note is required.", 422, "validation_failed")
+    export.state, export.released_at, export.released_by_id, export.release_note = "released", utcnow(), actor.id, note[:2000]
+    manifest = dict(export.manifest)
+    manifest["release"] = release_block(export, actor)
+    export.manifest = manifest
+    _repack(export)
+    audit(session, actor, "export.release", f"export:{export.id}", note[:200])
+    session.flush()
+
+
+def release_block(export: Export, approver: User | None) -> dict:
+    return {"state": export.state, "gate": export.state != "released" or export.release_note is not None,
+            "note": export.release_note, "approver": approver.name if approver else None,
+            "released_at": export.released_at.isoformat() if export.released_at else None}
+
+
+def on_consent_changed(session: Session, asset: Asset, *, flush: bool = True) -> list[Export]:
+    """Mark every export containing ``asset`` affected when its consent no longer allows export
+    (call after changing ``asset.consent``); returns the exports newly marked. Idempotent."""
+    if asset.consent in EXPORTABLE_CONSENT:
+        return []
+    found = session.scalars(select(Export).join(ExportAsset, ExportAsset.export_id == Export.id)
+                            .where(ExportAsset.asset_id == asset.id, Export.affected_at.is_(None))).all()
+    now = utcnow()
+    for export in found:
+        export.affected_at = now
+        export.affected_reason = f"asset {asset.id} ({asset.sha256[:12]}…) consent is now {asset.consent}"
+        audit(session, None, "export.affected", f"export:{export.id}", export.affected_reason)
+    if flush:
+        session.flush()
+    return found
+
+
+def exports_containing(session: Session, asset_id: int) -> list[Export]:
+    return session.scalars(select(Export).join(ExportAsset, ExportAsset.export_id == Export.id)
+                           .where(ExportAsset.asset_id == asset_id).order_by(Export.id.desc())).all()
+
+
+def previous_version(session: Session, export: Export) -> Export | None:
+    return session.scalar(select(Export).where(
+        Export.project_id == export.project_id, Export.series_key == export.series_key,
+        Export.version < export.version, Export.state.in_(("draft", "released")))
+        .order_by(Export.version.desc()).limit(1))
+
+
+def count_changes(export: Export, before: Export | None) -> dict[str, int]:
+    """Rows gained (+) or lost (−) per table since the previous built version."""
+    now, then = export.row_counts or {}, (before.row_counts or {}) if before else {}
+    return {name: now.get(name, 0) - then.get(name, 0) for name in sorted(set(now) | set(then))}
+
+
+# -- building -----------------------------------------------------------------------------------
+
+def export_root() -> Path:
+    return Path(current_app.config["EXPORT_ROOT"])
+
+
+def folder_of(export: Export) -> Path:
+    return export_root() / str(export.id)
+
+
+def archive_of(export: Export) -> Path:
+    return export_root() / f"{export.id}.tar"
+
+
+def archive_name(export: Export) -> str:
+    return f"dailies-project{export.project_id}-{export.kind}-v{export.version}"
+
+
+def build(session: Session, export: Export, *, progress=None) -> None:
+    """Build ``export``'s files into a fresh folder, then move it in place (never half-written)."""
+    project = export.project
+    settings = settings_for(session, project)
+    root = export_root()
+    work = root / f".building-{export.id}-{secrets.token_hex(4)}"
+    try:
+        result = build_files(session, project, export, work, pseudonym=pseudonymiser(settings.pseudonym_key),
+                             progress=progress)
+        creator = session.get(User, export.created_by_id) if export.created_by_id else None
+        export.built_at = utcnow()
+        export.row_counts = result.row_counts
+        export.state = "draft" if settings.release_gate else "released"
+        if export.state == "released":
+            export.released_at = export.built_at
+        before = previous_version(session, export)
+        manifest = result.manifest(export, creator, settings.release_gate)
+        manifest["previous_version"] = ({"export_id": before.id, "version": before.version,
+                                         "row_count_changes": count_changes(export, before)} if before else None)
+        manifest["release"] = release_block(export, None) | {"gate": settings.release_gate}
+        (work / "README.md").write_text(package.card(manifest, result.configs, export.file_format))
+        manifest["files"] = package.file_list(work)
+        package.write_manifest(work, manifest)
+        target = folder_of(export)
+        if target.exists():
+            shutil.rmtree(target)
+        work.rename(target)
+        export.manifest = manifest
+        export.archive_sha256, export.archive_bytes = package.make_tar(target, archive_of(export), archive_name(export))
+        session.add_all(ExportAsset(export_id=export.id, asset_id=a) for a in sorted(result.assets))
+        export.progress = 1.0
+        audit(session, creator, "export.build", f"export:{export.id}",
+              f"{export.kind} v{export.version}: " + ", ".join(f"{k} {v}" for k, v in result.row_counts.items()))
+        session.flush()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _repack(export: Export) -> None:
+    """Write the released manifest into the package and re-pack it (the data files are unchanged)."""
+    package.write_manifest(folder_of(export), export.manifest)
+    export.archive_sha256, export.archive_bytes = package.make_tar(folder_of(export), archive_of(export),
+                                                                   archive_name(export))
+
+
+@jobs.job
+def build_export(export_id: int) -> str | None:
+    """Background job: build one export (its own transaction; a crash marks it failed)."""
+    session = db.session
+    export = session.get(Export, export_id)
+    if export is None or export.state != "queued":
+        return None
+    export.state = "building"
+    session.commit()
+
+    def progress(fraction: float) -> None:
+        export.progress = round(min(max(fraction, 0.0), 0.99), 3)
+        session.commit()
+
+    try:
+        build(session, export, progress=progress)
+        session.commit()
+        return export.state
+    except Exception as exc:
+        session.rollback()
+        log.exception("export %s failed", export_id)
+        export = session.get(Export, export_id)
+        export.state, export.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        audit(session, None, "export.failed", f"export:{export_id}", export.error[:200])
+        session.commit()
+        return "failed"

@@ -1,0 +1,107 @@
+"""Rater quality, progress and the gate's calibration over the API (managers, admins and
+researchers; never raters). The items browser's JSON is the catalogue's
+``GET /api/v1/projects/<id>/items?state=…&q=…``."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from api import PREFIX, ApiError, documented
+from database import db, utcnow
+from raters.access import requires
+from scoring.quality import desk
+from scoring.quality.thresholds import Thresholds
+from tasks.catalogue.util import project_for
+
+bp = Blueprint("quality_api", __name__, url_prefix=PREFIX)
+
+NUMBER = {"type": ["number", "null"]}
+INTERVAL = {"type": "array", "items": NUMBER, "description": "95% interval [low, high]"}
+SHARE = {"type": "object", "properties": {"n": {"type": "integer"}, "k": {"type": "integer"}, "share": NUMBER,
+                                          "ci": INTERVAL}}
+FLAG = {"type": "object", "properties": {"figure": {"type": "string"}, "reason": {"type": "string"}}}
+RATER_ROW = {"type": "object", "properties": {
+    "rater_id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"},
+    "n": {"type": "integer"}, "n_live": {"type": "integer"}, "n_imported": {"type": "integer"},
+    "first_at": {"type": ["string", "null"]}, "last_at": {"type": ["string", "null"]},
+    "time": {"type": "object", "description": "n, median_s, n_with_media, median_ratio (time / media duration), "
+                                              "too_fast (share faster than the media lasts)"},
+    "gold": {"type": "object", "description": "share with Wilson interval, longest_miss_streak, current_miss_streak"},
+    "agreement": {"type": "object", "description": "Cohen's κ against the leave-one-out consensus of the other "
+                                                   "raters (quadratic weights on rubric scales), ci, agreement, n"},
+    "dawid_skene": {"type": "object", "properties": {"n": {"type": "integer"}, "accuracy": NUMBER}},
+    "position": {**SHARE, "description": "share of Left choices, exact binomial p_value against 0.5"},
+    "ties": {**SHARE, "description": "tie share, panel_share, p_value"},
+    "straight_lining": {**SHARE, "description": "share of rubric answers with one level on every criterion; "
+                                                "variance, panel_variance, variance_ratio"},
+    "rationale": {"type": "object", "description": "median_words, near_duplicate, notes_per_judgment, specific"},
+    "anomaly": {"type": "object", "description": "n votes, p_value (Fisher's method, empirical null), "
+                                                 "share_surprising"},
+    "flags": {"type": "array", "items": FLAG}}}
+THRESHOLDS = {"type": "object", "properties": {name: {"type": "number"} for name in Thresholds.names()}}
+
+
+@bp.get("/projects/<int:project_id>/raters")
+@requires("quality.view")
+@documented(response={"type": "object", "properties": {
+    "project_id": {"type": "integer"}, "kind": {"type": "string"}, "thresholds": THRESHOLDS,
+    "raters": {"type": "array", "items": RATER_ROW}, "panel": {"type": "object"}}})
+def raters(project_id: int):
+    """Every rater's quality figures, each with its n and interval, and the flags they raise.
+
+    Figures: time on task (against the media's duration), gold accuracy (Wilson interval, miss
+    streaks), agreement with the other raters' leave-one-out consensus (Cohen's κ) and the
+    Dawid–Skene accuracy, position bias and tie rate, straight-lining (rubric), rationale effort,
+    and anomalous votes (Fisher's method over per-vote p-values given the panel's history of the
+    same model pair). ``thresholds`` are the values the flags were raised with."""
+    project = project_for(project_id, "quality.view")
+    return desk.panel_overview(db.session, project)
+
+
+@bp.get("/projects/<int:project_id>/raters/<int:rater_id>")
+@requires("quality.view")
+@documented(response={"type": "object", "properties": {
+    **RATER_ROW["properties"], "weekly": {"type": "array", "items": {"type": "object"}},
+    "judgments": {"type": "array", "items": {"type": "object", "description": "newest first (200 at most), "
+                                             "each with ``presented``: the sides as the rater saw them"}},
+    "gold_results": {"type": "array", "items": {"type": "object"}}}})
+def rater(project_id: int, rater_id: int):
+    """One rater's figures, their weekly drift, their judgments as they were presented, and gold results."""
+    project = project_for(project_id, "quality.view")
+    found = desk.rater_detail(db.session, project, rater_id)
+    if found is None:
+        raise ApiError(404, "not_found", f"Rater {rater_id} has no judgments in project {project.id}.")
+    return found
+
+
+@bp.get("/projects/<int:project_id>/progress")
+@requires("quality.view")
+@documented(response={"type": "object", "properties": {
+    "project_id": {"type": "integer"}, "states": {"type": "object", "additionalProperties": {"type": "integer"}},
+    "per_day": {"type": "array", "items": {"type": "object"}}, "active_raters_7d": {"type": "integer"},
+    "pace_per_day": {"type": "number"}, "remaining_judgments": {"type": "integer"},
+    "awaiting_adjudication": {"type": "integer"}, "projected_days": NUMBER,
+    "projected_at": {"type": ["string", "null"]},
+    "funnel": {"type": "array", "items": {"type": "object", "properties": {
+        "step": {"type": "string"}, "n": {"type": "integer"}, "lost": {"type": "array"}}}}}})
+def progress(project_id: int):
+    """Items by state, judgments and raters per day, the projected completion at the last 14
+    days' pace, and the funnel imported → routed → judged → agreed → exportable with what each
+    step lost and why."""
+    project = project_for(project_id, "quality.view")
+    return desk.progress(db.session, project, utcnow())
+
+
+@bp.get("/projects/<int:project_id>/calibration")
+@requires("quality.view")
+@documented(response={"type": "object", "properties": {
+    "project_id": {"type": "integer"}, "supported": {"type": "boolean"}, "threshold": {"type": "number"},
+    "auto_accepted": {"type": "integer"}, "judgments_saved": {"type": "integer"},
+    "n_with_model_choice": {"type": "integer"},
+    "bins": {"type": "array", "items": SHARE}, "audit": SHARE, "estimated_errors": {"type": ["object", "null"]}}})
+def calibration(project_id: int):
+    """The confidence gate against the panel: per ``model_confidence`` bin, the share of items
+    whose panel label equals the model's preferred output (``metadata.model_choice``); judgments
+    the gate saved; and the error rate of auto-accepted items estimated from the audited ones
+    (Wilson 95% interval)."""
+    project = project_for(project_id, "quality.view")
+    return desk.calibration(db.session, project, utcnow())

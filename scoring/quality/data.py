@@ -1,0 +1,136 @@
+"""The one rater-quality module that reads the database: a project's current judgments as the
+frame :mod:`scoring.quality.panel` takes, its items' states, rater names, and the panel's label
+of each item. Queries here; figures in the pure modules."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from raters.models import User
+from scoring.quality import panel as qp
+from scoring.stats.consensus import majority_vote
+from tasks.catalogue.models import Asset, Item, ItemOutput, Project
+from tasks.rating import item_states
+from tasks.rating.models import Adjudication, Assignment, Judgment
+from tasks.rating.overlap import tolerance
+from tasks.rating.routing import is_gold_sql
+
+
+def _outputs(session: Session, project: Project) -> pd.DataFrame:
+    rows = session.execute(
+        select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model, Asset.duration_s)
+        .join(Asset, Asset.id == ItemOutput.asset_id).join(Item, Item.id == ItemOutput.item_id)
+        .where(Item.project_id == project.id)).all()
+    return pd.DataFrame.from_records(rows, columns=["item", "label", "model", "duration_s"])
+
+
+def item_facts(session: Session, project: Project) -> pd.DataFrame:
+    """Per item: ``model_a``, ``model_b``, ``media_s`` (the judging rule's duration: the longer
+    clip, or both scripts' reading time) and ``gold`` (the expected answer, or None)."""
+    outputs = _outputs(session, project)
+    gold = dict(session.execute(select(Item.id, Item.gold).where(Item.project_id == project.id, is_gold_sql())).all())
+    if outputs.empty:
+        return pd.DataFrame(columns=["model_a", "model_b", "media_s", "gold"])
+    models = outputs.pivot(index="item", columns="label", values="model").reindex(columns=["a", "b"])
+    # The judging rule's duration (tasks.rating.judging.required_dwell_s at fraction 1): the
+    # longer clip, or the sum of two scripts' reading times; unknown durations left out.
+    durations = outputs.groupby("item")["duration_s"]
+    media = durations.sum(min_count=1) if project.modality == "script" else durations.max()
+    facts = pd.DataFrame({"model_a": models["a"], "model_b": models["b"]})
+    facts["media_s"] = media.reindex(facts.index).where(lambda d: d > 0)
+    facts["gold"] = facts.index.map(gold.get)
+    return facts
+
+
+def gold_correct(kind: str, choice, scores, gold, tolerances: dict) -> bool | None:
+    """Whether an answer matches a gold item's expected one (rubric: every expected criterion
+    within the overlap rule's tolerance of its scale); None when there is nothing to compare."""
+    if not isinstance(gold, dict):
+        return None
+    if kind == "pairwise":
+        return choice == gold.get("choice") if gold.get("choice") else None
+    expected = gold.get("scores") or {}
+    if not expected or not isinstance(scores, dict):
+        return None
+    return all(k in scores and abs(scores[k] - v) <= tolerances.get(k, 0) for k, v in expected.items())
+
+
+def judgments_frame(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:
+    """Every current judgment of the project in :data:`scoring.quality.panel.COLUMNS` form
+    (``items_of``: only those on items this rater judged — enough for their own figures)."""
+    statement = (
+        select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
+               Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
+               Assignment.left_label)
+        .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
+        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
+        .order_by(Judgment.id))
+    if items_of is not None:
+        statement = statement.where(Judgment.item_id.in_(select(Judgment.item_id).where(
+            Judgment.project_id == project.id, Judgment.rater_id == items_of, Judgment.superseded_at.is_(None))))
+    rows = session.execute(statement).all()
+    if not rows:
+        return qp.empty_frame()
+    f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
+                                                 "scores", "rationale", "time_ms", "left_label"])
+    f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
+    f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
+    if project.kind == "rubric":
+        f["left_label"] = None
+    f["notes"] = 0  # per-moment notes arrive with issue 10
+    facts = item_facts(session, project).reindex(f["item"].to_numpy())
+    for column in ("model_a", "model_b", "media_s"):
+        f[column] = facts[column].to_numpy()
+    gold = facts["gold"].to_numpy()
+    f["is_gold"] = [g is not None and g == g for g in gold]
+    tolerances = {c["key"]: tolerance(c["min"], c["max"]) for c in project.rubric or []}
+    f["gold_correct"] = [gold_correct(project.kind, c, s, g, tolerances) if ok else None
+                         for c, s, g, ok in zip(f["choice"], f["scores"], gold, f["is_gold"])]
+    return f[list(qp.COLUMNS)]
+
+
+def votes_frame(session: Session, project: Project) -> pd.DataFrame:
+    """The current judgments' ``item``, ``rater``, ``source``, ``created_at``, ``choice`` and
+    ``is_gold``: all that progress and calibration need (no text, no timing)."""
+    rows = session.execute(
+        select(Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at, Judgment.choice,
+               is_gold_sql())
+        .join(Item, Item.id == Judgment.item_id)
+        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))).all()
+    frame = pd.DataFrame.from_records(rows, columns=["item", "rater", "source", "created_at", "choice", "is_gold"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["is_gold"] = frame["is_gold"].astype(bool)
+    return frame
+
+
+def rater_names(session: Session, ids) -> dict:
+    ids = [int(i) for i in ids]
+    if not ids:
+        return {}
+    return {uid: (name, email) for uid, name, email in
+            session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))}
+
+
+def items_frame(session: Session, project: Project, now: datetime) -> pd.DataFrame:
+    rows = item_states.item_rows(session, project, now)
+    columns = ["item_id", "external_id", "prompt", "model_confidence", "is_gold", "routed", "audited",
+               "adjudicated", "flagged", "panel_state", "agreement", "target", "n_judgments", "n_open",
+               "n_skipped", "consent_ok", "model_choice", "state"]
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def item_consensus(session: Session, judgments: pd.DataFrame, project: Project) -> dict:
+    """item id -> the panel's pairwise label: the adjudicated one, else a clear majority."""
+    out = {}
+    picked = judgments[~judgments["is_gold"].astype(bool) & judgments["choice"].notna()]
+    if len(picked):
+        votes = majority_vote(picked[["item", "rater", "choice"]].rename(columns={"choice": "label"}))
+        out = dict(zip(votes.loc[~votes["tied"], "item"], votes.loc[~votes["tied"], "label"]))
+    for item_id, choice in session.execute(select(Adjudication.item_id, Adjudication.choice)
+                                           .where(Adjudication.project_id == project.id)):
+        if choice is not None:
+            out[item_id] = choice
+    return out

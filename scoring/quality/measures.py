@@ -1,0 +1,215 @@
+"""One rater's quality figures, one function each (pure numpy/scipy; no Flask, no database).
+
+Every function takes that rater's judgments as arrays (in time order where order matters) and
+returns a small dict: the figure, ``n`` (the judgments behind it) and, where one applies, a 95%
+interval. A figure that cannot be computed (no judgment of that kind) is ``None`` with ``n`` 0.
+"""
+from __future__ import annotations
+
+import math
+import re
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from tasks.rating.answers import word_shingles, words
+
+Z95 = 1.959963984540054
+# Two of a rater's own rationales whose word 3-shingles overlap this much (Jaccard) are near
+# duplicates. Looser than the server's refusal (0.9 against the last 50): this reads all of them.
+NEAR_DUPLICATE = 0.6
+# "at 0:12", "00:01:05", "12 s", "3 seconds", "frame 40": the rationale points at a moment.
+DIGIT_RE = re.compile(r"\d")  # every moment has a digit: a cheap test first
+MOMENT_RE = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d+(?:\.\d+)?\s?(?:s|sec|secs|seconds?)\b|\bframes?\s?\d+\b", re.I)
+
+
+def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion ``k / n`` (None, None for ``n == 0``)."""
+    if n <= 0:
+        return None, None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def proportion(k: int, n: int) -> dict:
+    low, high = wilson_interval(k, n)
+    return {"n": int(n), "k": int(k), "share": k / n if n else None, "ci": [low, high]}
+
+
+def binomial_p(k: int, n: int, p: float) -> float:
+    """Two-sided exact binomial test of ``k`` successes in ``n`` against ``p``: the probability of
+    every outcome no more likely than ``k`` (``scipy.stats.binomtest``'s p-value, in one pmf call)."""
+    pmf = stats.binom.pmf(np.arange(n + 1), n, p)
+    return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
+
+
+def time_on_task(time_s, media_s) -> dict:
+    """Median seconds on task, its ratio to the media's duration, and the share of judgments
+    faster than the media could have been watched (``time < duration``). Judgments without a
+    server-measured time (imported) are left out; the ratio needs a known duration."""
+    t = np.asarray(time_s, dtype=float)
+    m = np.asarray(media_s, dtype=float)
+    timed = np.isfinite(t)
+    both = timed & np.isfinite(m) & (m > 0)
+    ratio = t[both] / m[both]
+    fast = int((ratio < 1.0).sum())
+    return {
+        "n": int(timed.sum()),
+        "median_s": float(np.median(t[timed])) if timed.any() else None,
+        "n_with_media": int(both.sum()),
+        "median_media_s": float(np.median(m[both])) if both.any() else None,
+        "median_ratio": float(np.median(ratio)) if both.any() else None,
+        "too_fast": proportion(fast, int(both.sum())),
+    }
+
+
+def miss_streaks(correct) -> tuple[int, int]:
+    """(longest, current) run of consecutive misses in a time-ordered boolean sequence."""
+    longest = run = 0
+    for ok in correct:
+        run = 0 if ok else run + 1
+        longest = max(longest, run)
+    return longest, run
+
+
+def gold_accuracy(correct) -> dict:
+    """Share of gold (check) items answered as expected, with its Wilson interval and streaks
+    of misses (``correct``: booleans in time order)."""
+    c = [bool(x) for x in correct]
+    longest, current = miss_streaks(c)
+    return {**proportion(sum(c), len(c)), "longest_miss_streak": longest, "current_miss_streak": current}
+
+
+def position_bias(chose_left) -> dict:
+    """Share of Left choices among a rater's non-tie pairwise choices, with a two-sided exact
+    binomial test against 0.5 (the sides are randomised per assignment)."""
+    left = np.asarray(chose_left, dtype=bool)
+    n, k = int(left.size), int(left.sum())
+    return {**proportion(k, n), "p_value": binomial_p(k, n, 0.5) if n else None}
+
+
+def tie_rate(is_tie, panel_rate: float | None) -> dict:
+    """The rater's share of ties against the rest of the panel's (exact binomial test)."""
+    ties = np.asarray(is_tie, dtype=bool)
+    n, k = int(ties.size), int(ties.sum())
+    p_value = None
+    if n and panel_rate is not None and 0.0 < panel_rate < 1.0:
+        p_value = binomial_p(k, n, panel_rate)
+    return {**proportion(k, n), "panel_share": panel_rate, "p_value": p_value}
+
+
+def straight_lining(score_rows, panel_variance: float | None) -> dict:
+    """Rubric answers with the same level on every criterion (needs two or more criteria), and
+    the rater's score variance (mean over criteria) against the panel's (``variance_ratio``).
+
+    ``score_rows``: an (n judgments, criteria) array of levels, NaN where missing."""
+    x = np.asarray(score_rows, dtype=float)
+    if x.ndim != 2 or x.shape[0] == 0:
+        return {**proportion(0, 0), "variance": None, "panel_variance": panel_variance, "variance_ratio": None}
+    complete = x[np.isfinite(x).all(axis=1)] if x.shape[1] >= 2 else np.zeros((0, x.shape[1]))
+    flat = int((complete == complete[:, :1]).all(axis=1).sum()) if complete.size else 0
+    variance = criterion_variance(x)
+    ratio = variance / panel_variance if variance is not None and panel_variance else None
+    return {**proportion(flat, complete.shape[0]), "variance": variance, "panel_variance": panel_variance,
+            "variance_ratio": ratio}
+
+
+def criterion_variance(score_rows) -> float | None:
+    """Mean over criteria of the variance of the levels given (criteria with two or more)."""
+    x = np.asarray(score_rows, dtype=float)
+    if x.ndim != 2:
+        return None
+    per = [np.var(col[np.isfinite(col)], ddof=1) for col in x.T if np.isfinite(col).sum() >= 2]
+    return float(np.mean(per)) if per else None
+
+
+def text_features(texts, groups=None, criterion_words=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per text: its number of words, whether it nearly duplicates another text of the same group
+    (rater), and whether it names a criterion or points at a moment. One tokenisation each."""
+    texts = [t or "" for t in texts]
+    tokens = [words(t) for t in texts]
+    counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    dup = near_duplicates([word_shingles(t) for t in tokens], groups)
+    specific = np.fromiter(((DIGIT_RE.search(t) is not None and MOMENT_RE.search(t) is not None)
+                            or _names_any(t, criterion_words) for t in texts), dtype=bool, count=len(texts))
+    return counts, dup, specific
+
+
+def rationale_effort(rationales=None, notes=None, criterion_words=(), *, features=None) -> dict:
+    """Median words; the share of rationales that nearly duplicate another of the rater's own
+    (Jaccard of word 3-shingles ≥ ``NEAR_DUPLICATE``); notes per judgment; the share that name a
+    criterion or point at a moment (a time code, seconds, a frame). ``features``: the
+    :func:`text_features` of these rationales, when already computed for the whole panel."""
+    counts, dup, specific = features if features is not None else text_features(rationales, None, criterion_words)
+    n = len(counts)
+    n_notes = int(np.sum(notes)) if notes is not None and len(notes) else 0
+    return {"n": n, "median_words": float(np.median(counts)) if n else None,
+            "near_duplicate": proportion(int(dup.sum()), n),
+            "notes_per_judgment": n_notes / n if n else None,
+            "specific": proportion(int(specific.sum()), n)}
+
+
+def _names_any(text: str, criterion_words) -> bool:
+    if not criterion_words:
+        return False
+    lowered = text.lower()
+    return any(word in lowered for word in criterion_words)
+
+
+def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
+    """For each shingle set, whether another of the same group (rater) overlaps it by Jaccard ≥
+    ``threshold`` (:func:`tasks.rating.answers.jaccard`). Identical sets are matched by hash;
+    the rest through the shingles they share (sorted arrays: unrelated texts cost nothing)."""
+    n = len(sets)
+    groups = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
+    found = np.zeros(n, dtype=bool)
+    if n == 0:
+        return found
+    # Identical non-empty sets (same hash) within a group: copies of each other. (Two empty
+    # rationales copy nothing: Jaccard 0, as tasks.rating.answers.jaccard has it.)
+    sizes_all = np.fromiter(map(len, sets), dtype=np.int64, count=n)
+    whole = np.fromiter(map(hash, sets), dtype=np.int64, count=n)
+    order = np.lexsort((np.arange(n), whole, groups))
+    same = ((groups[order][1:] == groups[order][:-1]) & (whole[order][1:] == whole[order][:-1])
+            & (sizes_all[order][1:] > 0))
+    found[order[1:][same]] = True
+    found[order[:-1][same]] = True
+    unique = order[np.r_[True, ~same]]
+    unique = np.sort(unique[sizes_all[unique] > 0])
+    if not unique.size:
+        return found
+    sizes = sizes_all[unique]
+    text = np.repeat(unique, sizes)
+    shingle = np.fromiter(map(hash, chain.from_iterable(sets[i] for i in unique.tolist())), dtype=np.int64,
+                          count=int(sizes.sum()))
+    order = np.lexsort((text, shingle, groups[text]))
+    text, shingle, group = text[order], shingle[order], groups[text[order]]
+    boundary = np.flatnonzero(np.r_[True, (shingle[1:] != shingle[:-1]) | (group[1:] != group[:-1]), True])
+    starts, lengths = boundary[:-1], np.diff(boundary)
+    left, right = [], []
+    for length in np.unique(lengths[lengths > 1]).tolist():
+        runs = starts[lengths == length][:, None] + np.arange(length)[None, :]
+        a, b = np.triu_indices(length, 1)
+        left.append(text[runs[:, a]].ravel())
+        right.append(text[runs[:, b]].ravel())
+    if not left:
+        return found
+    n_sets = sizes_all
+    pair = np.concatenate(left) * n + np.concatenate(right)
+    codes, inter = np.unique(pair, return_counts=True)
+    i, j = codes // n, codes % n
+    close = inter >= threshold * (n_sets[i] + n_sets[j] - inter)
+    found[i[close]] = found[j[close]] = True
+    return found
+
+
+def week_start(timestamps) -> np.ndarray:
+    """The Monday (UTC, as ``datetime64[D]``) of each timestamp's ISO week."""
+    days = np.asarray(timestamps, dtype="datetime64[D]")
+    # 1970-01-01 was a Thursday: shift so that weeks start on Monday.
+    return days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")

@@ -1,0 +1,81 @@
+"""The manager's desk in Chromium on the demo's rater-quality drill: the panel with its flagged
+raters, sorting and filtering, one rater, progress, items and calibration, each drawn by the
+static scripts under the strict CSP with no console errors; and a rater's own figures at home."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from database import db, utcnow
+from demo import quality_drill
+from raters.models import User
+from tasks.catalogue.models import Item, Project
+from tests.e2e.conftest import screenshot, sign_in
+
+
+def _drill(live_server) -> int:
+    return db.session.scalar(select(Project.id).where(Project.name == quality_drill.NAME))
+
+
+def _plots(page, n: int) -> None:
+    if n:
+        page.locator(".plot.plot-ready").nth(n - 1).wait_for(timeout=20000)
+
+
+def test_a_manager_finds_the_bad_raters_of_the_drill(app, live_server, page):
+    with app.app_context():
+        pid = _drill(live_server)
+    sign_in(page, live_server, "manager@dailies.example", "demo-manager-pass")
+    page.goto(f"{live_server}/projects/{pid}")
+    page.click("text=Raters")
+    _plots(page, 2)
+    flagged = page.locator("#rater-table tbody tr.flagged td:first-child strong").all_inner_texts()
+    assert sorted(flagged) == ["Gil Moss (drill panel)", "Lou Carver (drill panel)", "Rex Quinn (drill panel)"]
+    screenshot(page, "quality-panel")
+    page.click("th:has-text('Left')")
+    page.click("th:has-text('Left')")  # descending: the most left-leaning first
+    first = page.locator("#rater-table tbody tr").first.locator("strong").inner_text()
+    assert first == "Rex Quinn (drill panel)"
+    page.check(".table-flagged")
+    assert page.locator("#rater-table tbody tr:not([hidden])").count() == 3
+    page.fill(".table-filter", "lou")
+    assert page.locator("#rater-table tbody tr:not([hidden])").count() == 1
+    page.click("#rater-table tbody tr:not([hidden]) a")
+    _plots(page, 1)
+    assert "chose Left in" in page.locator(".flag-list").inner_text()
+    assert page.locator(".judgments-table tbody tr").count() > 20
+    screenshot(page, "quality-rater")
+    page.click(".desk-nav >> text=Progress")
+    _plots(page, 3)
+    assert "still split: waiting for adjudication" in page.locator(".funnel-table").inner_text()
+    screenshot(page, "quality-progress")
+    page.click(".desk-nav >> text=Items")
+    page.click(".filters >> text=split")
+    assert page.locator(".items-table tbody tr").count() == page.locator(".items-table .state-split").count() > 0
+    screenshot(page, "quality-items")
+    page.click(".desk-nav >> text=Calibration")
+    _plots(page, 1)
+    screenshot(page, "quality-calibration")
+    assert page.console_errors == []
+
+
+def test_a_rater_sees_their_own_figures_at_home(app, live_server, page):
+    with app.app_context():
+        pid = _drill(live_server)
+        project = db.session.get(Project, pid)
+        editor = db.session.scalar(select(User).where(User.email == "editor@dailies.example"))
+        judged = db.session.scalars(select(Item).where(Item.project_id == pid, Item.gold.isnot(None))).all()
+        judged += db.session.scalars(select(Item).where(Item.project_id == pid).order_by(Item.id).limit(6)).all()
+        now = utcnow()
+        for k, item in enumerate(judged):
+            gold = (item.gold or {}).get("choice")
+            quality_drill._write(db.session, project, item, editor, choice=gold or "a", left="a", seconds=30,
+                                 when=now - timedelta(hours=k), rationale=f"take A holds the light steady {k}",
+                                 played={"a": 3.0, "b": 3.0}, strength=2)
+        db.session.commit()
+    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
+    text = page.locator(".own-figures").inner_text()
+    assert "accuracy on check items: 100% of 8" in text
+    screenshot(page, "quality-rater-home")
+    assert page.goto(f"{live_server}/projects/{pid}/raters").status == 403

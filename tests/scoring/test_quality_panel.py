@@ -1,0 +1,140 @@
+"""Rater quality on simulated panels: each bad rater is flagged for the right reason, honest
+raters are not, and the false-flag rate over many seeds stays low."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.quality import measures as m
+from scoring.quality import panel as qp
+from scoring.quality.agreement import kappa_against, loo_consensus, vote_surprise
+from scoring.quality.thresholds import Thresholds, problems
+from tasks.rating.answers import shingles
+from tests.scoring.quality_sim import RUBRIC, pairwise_panel, rubric_panel
+
+FALSE_FLAG_SEEDS = 40
+MAX_FALSE_FLAG_RATE = 0.02
+
+
+def _flags(frame, kind, rubric=()):
+    rows = qp.rater_rows(qp.build(frame, kind, list(rubric)), Thresholds())
+    return {r["rater"]: {f["figure"] for f in r["flags"]} for r in rows}
+
+
+def test_wilson_interval_matches_the_published_example():
+    # Newcombe (1998), Table I: 81/263 -> 0.2553 to 0.3662.
+    low, high = m.wilson_interval(81, 263)
+    assert low == pytest.approx(0.2553, abs=1e-4) and high == pytest.approx(0.3662, abs=1e-4)
+    assert m.wilson_interval(0, 0) == (None, None)
+    assert m.wilson_interval(0, 10)[0] == 0.0
+
+
+@pytest.mark.parametrize("k,n,p", [(0, 1, 0.5), (7, 20, 0.5), (20, 20, 0.5), (3, 40, 0.1), (12, 40, 0.1), (5, 9, 0.37)])
+def test_binomial_p_is_scipys_two_sided_exact_test(k, n, p):
+    from scipy.stats import binomtest
+    assert m.binomial_p(k, n, p) == pytest.approx(binomtest(k, n, p).pvalue, rel=1e-9)
+
+
+def test_miss_streaks_count_the_longest_and_the_current_run():
+    assert m.miss_streaks([True, False, False, True, False]) == (2, 1)
+    assert m.miss_streaks([]) == (0, 0)
+
+
+def test_time_on_task_leaves_out_untimed_judgments_and_counts_the_too_fast():
+    out = m.time_on_task([10.0, np.nan, 3.0, 30.0], [10.0, 10.0, 10.0, np.nan])
+    assert out["n"] == 3 and out["median_s"] == 10.0
+    assert out["n_with_media"] == 2 and out["too_fast"]["k"] == 1 and out["median_ratio"] == pytest.approx(0.65)
+
+
+def test_near_duplicates_find_copies_and_spare_distinct_texts():
+    texts = ["the neon flickers in take A while take B holds steady light",
+             "the neon flickers in take A while take B holds steady light too",
+             "camera sway ruins the locked off frame the brief asked for"]
+    assert m.near_duplicates([shingles(t) for t in texts]).tolist() == [True, True, False]
+    assert m.near_duplicates([shingles("same words here"), shingles("same words here")]).tolist() == [True, True]
+    assert m.near_duplicates([shingles(""), shingles("")]).tolist() == [False, False]
+    by_rater = m.near_duplicates([shingles(texts[0]), shingles(texts[0]), shingles(texts[1])], groups=[1, 2, 2])
+    assert by_rater.tolist() == [False, True, True]  # copies count within one rater only
+
+
+def test_week_start_is_the_monday_of_the_iso_week():
+    days = np.array(["2026-10-05T10:00", "2026-10-11T23:59", "2026-10-12T00:00"], dtype="datetime64[m]")
+    assert [str(d) for d in m.week_start(days)] == ["2026-10-05", "2026-10-05", "2026-10-12"]
+
+
+def test_loo_consensus_leaves_the_rater_out_and_refuses_tied_majorities():
+    labels = pd.DataFrame({"item": [1, 1, 1, 2, 2], "label": ["a", "a", "b", "a", "b"]})
+    assert list(loo_consensus(labels, ("a", "b", "tie"), ordinal=False)) == [None, None, "a", "b", "a"]
+    levels = pd.DataFrame({"item": [1, 1, 1], "label": [1, 3, 5]})
+    assert list(loo_consensus(levels, range(1, 6), ordinal=True)) == [4, 3, 2]
+
+
+def test_kappa_against_consensus_is_cohens_kappa_with_an_interval():
+    own = ["a", "a", "b", "b", "a", "b", "tie", "a"]
+    other = ["a", "b", "b", "b", "a", "a", "tie", None]
+    out = kappa_against(own, other, ("a", "b", "tie"), ordinal=False)
+    assert out["n"] == 7 and out["agreement"] == pytest.approx(5 / 7)
+    assert out["ci"][0] < out["kappa"] < out["ci"][1]
+
+
+def test_vote_surprise_is_calibrated_for_votes_drawn_from_the_panel():
+    rng = np.random.default_rng(3)
+    n = 4000
+    votes = pd.DataFrame({"rater": rng.integers(0, 200, n), "model_a": "x", "model_b": "y",
+                          "choice": rng.choice(["a", "b", "tie"], size=n, p=[0.6, 0.3, 0.1])})
+    p = vote_surprise(votes)["p_value"]
+    assert (p < 0.05).mean() < 0.1  # about 5% under the null
+
+
+def test_each_bad_pairwise_rater_is_flagged_for_the_right_reason():
+    flagged = _flags(pairwise_panel(0), "pairwise")
+    assert {"time", "position", "rationale"} <= flagged["stamper"]
+    assert "gold" in flagged["goldfail"]
+    assert "anomaly" in flagged["contrarian"]
+    assert all(not figures for rater, figures in flagged.items() if rater.startswith("honest"))
+
+
+def test_a_straight_liner_is_flagged_and_honest_rubric_raters_are_not():
+    flagged = _flags(rubric_panel(1), "rubric", RUBRIC)
+    assert flagged["flatliner"] == {"straight_lining"}
+    assert all(not figures for rater, figures in flagged.items() if rater.startswith("honest"))
+
+
+def test_false_flag_rate_over_many_seeds_is_low():
+    honest = wrongly = 0
+    bad_found = 0
+    for seed in range(FALSE_FLAG_SEEDS):
+        flagged = _flags(pairwise_panel(100 + seed), "pairwise")
+        for rater, figures in flagged.items():
+            if rater.startswith("honest"):
+                honest += 1
+                wrongly += bool(figures)
+        bad_found += ("position" in flagged["stamper"]) + ("gold" in flagged["goldfail"]) \
+            + ("anomaly" in flagged["contrarian"])
+    rate = wrongly / honest
+    print(f"false-flag rate {rate:.4f} ({wrongly}/{honest} honest raters); "
+          f"bad raters found {bad_found}/{3 * FALSE_FLAG_SEEDS}")
+    assert rate <= MAX_FALSE_FLAG_RATE
+    assert bad_found >= 0.95 * 3 * FALSE_FLAG_SEEDS
+
+
+def test_figures_need_their_minimum_number_of_judgments():
+    small = pairwise_panel(2, n_items=6, per_item=3, n_gold=2)
+    flagged = _flags(small, "pairwise")
+    assert not flagged["stamper"] - {"rationale"}  # too few judgments to judge speed or sides
+
+
+def test_weekly_drift_gives_one_row_per_week_with_counts():
+    panel = qp.build(pairwise_panel(1), "pairwise", [])
+    weeks = qp.weekly(panel, "stamper")
+    assert [w["week"] for w in weeks] == sorted(w["week"] for w in weeks)
+    assert sum(w["n"] for w in weeks) == int((panel.frame["rater"] == "stamper").sum())
+    assert all(w["left"]["share"] == 1.0 for w in weeks if w["left"]["n"])
+
+
+def test_thresholds_take_overrides_and_say_what_is_wrong():
+    t = Thresholds.from_overrides({"gold_accuracy": 0.9, "bogus": 1})
+    assert t.gold_accuracy == 0.9 and t.kappa == Thresholds().kappa
+    assert set(problems({"bogus": 1, "kappa": "x"})) == {"quality_thresholds.bogus", "quality_thresholds.kappa"}
+    assert problems({"kappa": 0.2}) == {}
