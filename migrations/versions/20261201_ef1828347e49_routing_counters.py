@@ -38,13 +38,16 @@ WHERE project_id = {project_id}
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('items', schema=None) as batch_op:
-        for name in ('n_judged', 'n_held', 'target', 'hold'):
-            batch_op.add_column(sa.Column(name, sa.Integer(), server_default='0', nullable=False))
-        batch_op.create_check_constraint(
-            'routing_counters', 'n_judged >= 0 AND n_held >= 0 AND target >= 0 AND hold >= 0')
-        batch_op.drop_index('ix_items_project_confidence')
+    # No batch (copy-and-move) table rebuild: on SQLite it would drop the old items table with
+    # foreign keys on, and the cascade would delete every item's outputs, judgments and panels.
+    # SQLite adds the columns in place and goes without the check constraint (PostgreSQL has it).
     bind = op.get_bind()
+    for name in ('n_judged', 'n_held', 'target', 'hold'):
+        op.add_column('items', sa.Column(name, sa.Integer(), server_default='0', nullable=False))
+    if bind.dialect.name != 'sqlite':
+        op.create_check_constraint(op.f('ck_items_routing_counters'), 'items',
+                                   'n_judged >= 0 AND n_held >= 0 AND target >= 0 AND hold >= 0')
+    op.drop_index('ix_items_project_confidence', table_name='items')
     projects = bind.execute(sa.text(
         "SELECT id, overlap, max_overlap, confidence_threshold, audit_rate FROM projects")).all()
     for project_id, overlap, max_overlap, threshold, audit_rate in projects:
@@ -60,8 +63,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_items_gold', table_name='items')
     op.drop_index('ix_items_routing', table_name='items')
-    with op.batch_alter_table('items', schema=None) as batch_op:
-        batch_op.create_index('ix_items_project_confidence', ['project_id', 'model_confidence'], unique=False)
-        batch_op.drop_constraint('routing_counters', type_='check')
-        for name in ('hold', 'target', 'n_held', 'n_judged'):
-            batch_op.drop_column(name)
+    op.create_index('ix_items_project_confidence', 'items', ['project_id', 'model_confidence'], unique=False)
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(op.f('ck_items_routing_counters'), 'items', type_='check')
+    for name in ('hold', 'target', 'n_held', 'n_judged'):  # in place (SQLite 3.35+), no rebuild
+        op.drop_column('items', name)
