@@ -59,25 +59,25 @@ def register_error_handlers(app: Flask) -> None:
     def _too_large(exc):
         limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         message = f"The upload is larger than the {limit_mb} MB limit."
-        if security.is_api_request():
+        if security.wants_json():
             return api.error_response(413, "too_large", message)
         return render_template("error.html", code=413, title="Too large", message=message), 413
 
     @app.errorhandler(Unauthorized)
     def _unauthorized(exc):
-        if security.is_api_request():
+        if security.wants_json():
             return api.error_response(401, "unauthorized", "Send a valid API token: Authorization: Bearer <token>.")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.errorhandler(access.ConsentRequired)
     def _consent_required(exc):
-        if security.is_api_request():
+        if security.wants_json():
             return api.error_response(403, exc.api_code, exc.description)
         return redirect(url_for("auth.consent", next=request.full_path.rstrip("?")))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if security.is_api_request():
+        if security.wants_json():
             return api.error_response(exc.code or 500, api.http_error_code(exc), exc.description)
         return render_template("error.html", code=exc.code, title=exc.name,
                                message=exc.description), exc.code
@@ -85,7 +85,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         logging.getLogger("dailies").exception("unhandled error")
-        if security.is_api_request():
+        if security.wants_json():
             return api.error_response(500, "internal_error", "Something went wrong on our side.")
         return render_template("error.html", code=500, title="Server error",
                                message="Something went wrong on our side."), 500

@@ -16,12 +16,16 @@ here) the app's handler for them answers 503; the session is discarded, never re
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import time
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -74,9 +78,51 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
 IMMEDIATE_OPTION = "dailies_begin_immediate"
 
 
+class WriterQueue:
+    """Orders SQLite writers across threads and worker processes: an ``flock`` on
+    ``<database>-writers``, taken before ``BEGIN IMMEDIATE`` and released when the connection
+    goes back to the pool (after its commit or rollback).
+
+    SQLite's own busy handler sleeps between tries, up to 100 ms at a time, so a freed write lock
+    sits idle while its waiters sleep and the longest waits grow with the number of writers;
+    here a waiter retries within 1–8 ms. The kernel releases the lock of a killed process.
+    Waiting longer than ``timeout_s`` is the 503 of a locked database."""
+
+    def __init__(self, path: str, timeout_s: float = 30.0) -> None:
+        self.path, self.timeout_s = path, timeout_s
+
+    def acquire(self, info: dict) -> None:
+        if "writer_fd" not in info:
+            info["writer_fd"] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline, delay = time.monotonic() + self.timeout_s, 0.001
+        while True:
+            try:
+                fcntl.flock(info["writer_fd"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sa_exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError(
+                        f"database is locked: no turn to write within {self.timeout_s:.0f} s")) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.008)
+
+    @staticmethod
+    def release(info: dict) -> None:
+        if "writer_fd" in info:
+            fcntl.flock(info["writer_fd"], fcntl.LOCK_UN)
+
+    @staticmethod
+    def close(info: dict) -> None:
+        fd = info.pop("writer_fd", None)
+        if fd is not None:
+            os.close(fd)  # releases the lock too
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        database = make_url(url).database
+        writers = WriterQueue(f"{database}-writers") if database and database != ":memory:" else None
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -92,7 +138,14 @@ def make_engine(url: str) -> Engine:
             # reads never pin a stale snapshot); a writer session takes the write lock up front.
             # pysqlite sees the open transaction and emits no BEGIN of its own.
             if connection.get_execution_options().get(IMMEDIATE_OPTION):
+                if writers is not None:
+                    writers.acquire(connection.connection.info)
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        if writers is not None:
+            event.listen(engine, "checkin", lambda _dbapi, record: record and WriterQueue.release(record.info))
+            event.listen(engine, "close", lambda _dbapi, record: WriterQueue.close(record.info))
+            event.listen(engine, "invalidate", lambda _dbapi, record, _exc: WriterQueue.close(record.info))
 
         return engine
     # pre-ping replaces connections that died while pooled (a restart, pg_terminate_backend);

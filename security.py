@@ -32,6 +32,17 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def is_token_media_request() -> bool:
+    """A media fetch carrying a bearer token: API raters fetch what they must watch."""
+    return request.path.startswith("/media/") and \
+        request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def wants_json() -> bool:
+    """Errors of API requests and of token media fetches are JSON, not pages or redirects."""
+    return is_api_request() or is_token_media_request()
+
+
 def safe_next(target: str | None, fallback: str = "/") -> str:
     """Only same-site relative paths are followed after login (no open redirects)."""
     if not target:
@@ -45,14 +56,14 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
 
 @login_manager.user_loader
 def _load_user_from_session(session_id: str):
-    if is_api_request():  # the API authenticates by bearer token only, never by cookie
+    if wants_json():  # the API authenticates by bearer token only, never by cookie
         return None
     return services.user_by_session_id(db.session, session_id)
 
 
 @login_manager.request_loader
 def _load_user_from_token(req):
-    if not is_api_request():
+    if not wants_json():
         return None
     header = req.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")

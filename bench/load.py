@@ -174,7 +174,8 @@ class Http:
 
 
 def rationale(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(VOCAB) for _ in range(16)) + f" note {n}"
+    """16 different words (a word repeated three times in a row is refused as filler)."""
+    return " ".join(rng.sample(VOCAB, min(16, len(VOCAB)))) + f" note {n}"
 
 
 @dataclass
@@ -223,10 +224,10 @@ def rater_loop(port: int, token: str, project_id: int, quota: int, record: Recor
             _retry_pause(headers)
         if status == 204 or status not in (200, 201):
             return  # nothing left, or a refusal (counted in the statuses)
-        item = payload["item"]
         answer = {"choice": rng.choice(["left", "right", "tie"]), "strength": rng.randint(1, 3),
-                  "confidence": rng.randint(1, 5), "rationale": rationale(rng, seed * 100_000 + done),
-                  "playback": {"left": item["left"]["duration_s"], "right": item["right"]["duration_s"]}}
+                  "confidence": rng.randint(1, 5), "rationale": rationale(rng, seed * 100_000 + done)}
+        # No playback claim: the project asks for none (min_media_fraction 0), and a claim the
+        # server did not observe (these clients fetch no media) is refused.
         key = uuid.uuid4().hex
         path = f"/api/v1/assignments/{payload['id']}/judgment"
         if drop_rate and rng.random() < drop_rate:

@@ -510,6 +510,8 @@ The businessman drinks coffee alone.
 THE END."""),
 ]
 SCRIPT_GOLD = {"script-04": {"scores": {"coherence": 4, "dialogue": 3, "structure": 4}}}
+# A script whose writer withdrew consent: it is kept out of routing, statistics and exports.
+SCRIPT_REVOKED = ("script-07", "demo-synthetic/writer-withdrew-2026-10-30")
 
 
 def script_rows() -> list[dict]:
@@ -519,9 +521,10 @@ def script_rows() -> list[dict]:
         version = "2026-06" if model == "scribe-1" else "2026-03"
         params = {"seed": 300 + n, "temperature": 0.8 if model == "scribe-1" else 1.0,
                   "max_tokens": 900, "format": "screenplay"}
+        consent = ("revoked", SCRIPT_REVOKED[1]) if ext_id == SCRIPT_REVOKED[0] else ("granted", "demo-synthetic")
         row = {"external_id": ext_id, "prompt": prompt,
                "outputs": [{"model": model, "text": text,
-                            "provenance": provenance(version, params)}],
+                            "provenance": provenance(version, params, *consent)}],
                "model_confidence": conf, "expertise": ["screenwriting"]}
         if ext_id in SCRIPT_GOLD:
             row["gold"] = SCRIPT_GOLD[ext_id]

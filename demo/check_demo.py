@@ -5,7 +5,11 @@
 - each items file exists, every line parses, ids are unique;
 - pairwise rows have exactly 2 outputs, rubric rows exactly 1;
 - every asset path exists under demo/media/ and every output has provenance;
-- gold answers fit the project (a/b choice, or in-range scores for every criterion).
+- gold answers fit the project (a/b choice, or in-range scores for every criterion);
+- every project demonstrates every rule: a rationale minimum, time on task (a media fraction
+  above 0: scripts need their reading time), a gold item, the confidence gate with an audit
+  share (an item at or above the threshold), adaptive overlap (max_overlap above overlap) and
+  consent (an output whose consent is not granted).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def check() -> list[str]:
             errors.append(f"{name}: items file {path} missing")
             continue
         seen: set[str] = set()
-        gold = 0
+        gold = confident = withheld = 0
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             where = f"{project['items_file']}:{lineno}"
             try:
@@ -71,6 +75,8 @@ def check() -> list[str]:
                 errors.append(f"{where}: {kind} row needs {n_outputs} outputs, has {len(outputs)}")
             if not 0.0 <= row.get("model_confidence", 0.0) <= 1.0:
                 errors.append(f"{where}: model_confidence out of range")
+            confident += row.get("model_confidence", 0.0) >= project["confidence_threshold"]
+            withheld += any(o.get("provenance", {}).get("consent") != "granted" for o in outputs)
             for out in outputs:
                 if not out.get("model"):
                     errors.append(f"{where}: output without model")
@@ -97,6 +103,14 @@ def check() -> list[str]:
                         errors.append(f"{where}: rubric gold scores {scores}")
         if gold < 1:
             errors.append(f"{name}: no gold item")
+        for rule, shown in (("rationale minimum", project["min_rationale_words"] >= 1),
+                            ("time on task", project["min_media_fraction"] > 0),
+                            ("gold", project["gold_rate"] > 0),
+                            ("confidence gate", confident >= 1 and project["audit_rate"] > 0),
+                            ("adaptive overlap", project["max_overlap"] > project["overlap"]),
+                            ("consent", withheld >= 1)):
+            if not shown:
+                errors.append(f"{name}: does not demonstrate the {rule} rule")
         print(f"{project['items_file']}: {len(seen)} items, {gold} gold, {kind}/{project['modality']}")
     return errors
 

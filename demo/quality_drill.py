@@ -73,6 +73,8 @@ def _rationale(rng: random.Random, winner: str, loser: str) -> str:
 
 def _item_rows(rng: random.Random) -> tuple[list[dict], dict[str, str]]:
     base = [json.loads(line) for line in (HERE / "items" / "video.jsonl").read_text().splitlines() if line.strip()]
+    # Only clips with consent: a revoked asset may not be used in new items.
+    base = [row for row in base if all(o["provenance"].get("consent") == "granted" for o in row["outputs"])]
     rows, truth = [], {}
     for i in range(N_ITEMS + N_GOLD):
         row = json.loads(json.dumps(base[i % len(base)]))

@@ -89,6 +89,7 @@ ROUTES = [
     ("GET", "/assignments/{assignment}", {"member"}),
     ("POST", "/assignments/{assignment}", {"member"}),
     ("POST", "/assignments/{assignment}/draft", {"member"}),
+    ("POST", "/assignments/{assignment}/progress", {"member"}),
     ("POST", "/assignments/{assignment}/skip", {"member"}),
     ("POST", "/assignments/{assignment}/flag", {"member"}),
     ("GET", "/projects/{project}/adjudication", STAFF),

@@ -2,19 +2,19 @@
 need work, in routing's order (tasks.rating.routing); counters backfilled from the rows they count.
 
 Revision ID: ef1828347e49
-Revises: d2fe87320550
+Revises: 5e1c0a7b9d24
 Create Date: 2026-12-01 20:40:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'ef1828347e49'
-down_revision = 'd2fe87320550'
+down_revision = '5e1c0a7b9d24'
 branch_labels = None
 depends_on = None
 
 ROUTABLE = "hold = 0 AND n_judged + n_held < target"
-# The recount of tasks.rating.routing._recount as of this revision (HOLD_* bits 1, 2, 4, 8, 16).
+# The recount of tasks.rating.routing._recount as of this revision (HOLD_* bits 1, 2, 4, 8, 16, 32).
 BACKFILL = """
 UPDATE items SET
   n_judged = (SELECT count(*) FROM judgments j WHERE j.item_id = items.id AND j.superseded_at IS NULL),
@@ -33,6 +33,7 @@ UPDATE items SET
        + (CASE WHEN model_confidence IS NOT NULL AND model_confidence >= {threshold}
                 AND (id * 2654435761 + {project_term}) % 4294967296 >= {audit} THEN 8 ELSE 0 END)
        + (CASE WHEN EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = items.id) THEN 16 ELSE 0 END)
+       + (CASE WHEN dropped_at IS NOT NULL THEN 32 ELSE 0 END)
 WHERE project_id = {project_id}
 """
 

@@ -1,7 +1,7 @@
 """Exports: consent-safe, versioned preference and rating datasets that load with
 ``datasets.load_dataset`` (see ``scoring.exports.package`` for the layout).
 
-* ``options`` — what is asked for; ``source`` — the only module that queries (items in chunks);
+* ``options`` — what is asked for; ``source`` — reads what an export is made of (items in chunks);
   ``tables`` — rows per table (pure); ``writers`` — Parquet/JSONL/CSV in batches;
   ``package`` — card, manifest, tar; ``builder`` — one build; ``services`` — request, job,
   release, retry, consent revocation; ``views``/``api`` — the web side.
@@ -13,7 +13,9 @@ from __future__ import annotations
 from flask import Flask
 
 from scoring.exports import api, consent, views  # consent: listens for consent changes
-from scoring.exports.services import on_consent_changed  # noqa: F401  (the consent code's entry point)
+from scoring.exports.services import on_consent_changed  # the consent code's entry point
+
+__all__ = ["init_app", "on_consent_changed"]
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from scoring.exports import services, source, tables
 from scoring.exports.models import Export
 from scoring.exports.options import FORMATS, KINDS, MEDIA, MODES, TIES, ExportOptions, OptionsInvalid, parse
 from scoring.exports.views import export_for, may_download, send_archive
-from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemOutput
+from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, ItemOutput
 from tasks.catalogue.util import project_for
 from tasks.rating.models import Judgment
 from raters.access import requires

@@ -66,7 +66,7 @@ class BuildResult:
             "consent_rule": "every output's asset has consent granted or not_required",
             "rater_pool": {"n_raters": len(ctx.raters), "pseudonyms": "HMAC-SHA256 of the account id under a "
                            "per-project key: stable within the project, unlinkable across projects"},
-            "playback_source": "client-reported",
+            "playback_source": "the judgment's stored playback: server-observed at submission (live judgments)",
             "data": {"data_key": export.data_key, "max_judgment_id": self.max_judgment_id},
         }
 

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from database import db
+from raters.models import User
 from scoring.exports import services
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, ConsentChange
 
@@ -21,7 +22,8 @@ def _mark_affected_exports(session: Session, _flush_context, _instances) -> None
         for change in changes:
             asset = change.asset or session.get(Asset, change.asset_id)
             if asset is not None and asset.id is not None:
-                services.on_consent_changed(session, asset, flush=False)
+                actor = session.get(User, change.changed_by_id) if change.changed_by_id else None
+                services.on_consent_changed(session, asset, actor=actor, flush=False)
 
 
 def exports_for_asset_page(asset_id: int):

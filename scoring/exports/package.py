@@ -97,8 +97,9 @@ ds = load_dataset("path/to/this/folder", "{configs[0]}", split="train")
 - `margin`: the mean strength (1 slightly … 3 much better) of the judgments that chose the winner;
   0 for a tie or when no strength was given. Ties are {'kept and flagged (`is_tie`, `label_0 = label_1 = 0.5`)' if options['ties'] == 'keep' else 'dropped'}.
 - Pass rule (`unpaired.label`): every criterion scored at or above its scale's midpoint.
-- `playback_s`: seconds of each output (item labels `a`, `b`) played, **as reported by the rater's
-  client** (not yet observed by the server).
+- `playback_s`: seconds of each output (item labels `a`, `b`) played, as the judgment stored it:
+  for live judgments the playback **the server observed** (player heartbeats, media byte ranges)
+  when it was submitted; for imported judgments, null.
 - `presented`: the item label and model shown on each side of the rater's screen (null for
   judgments imported from elsewhere).
 - `notes`: a list of structs `{{author, text, created_at}}`, empty until the product records notes.

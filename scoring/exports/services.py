@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import jobs
@@ -48,7 +48,8 @@ def settings_for(session: Session, project: Project) -> ExportSettings:
 
 def set_release_gate(session: Session, project: Project, on: bool, actor: User | None) -> None:
     settings_for(session, project).release_gate = on
-    audit(session, actor, "export.release_gate", f"project:{project.id}", "on" if on else "off")
+    audit(session, actor, "export.release_gate", f"project:{project.id}", "on" if on else "off",
+          project_id=project.id)
     session.flush()
 
 
@@ -94,7 +95,7 @@ def request_export(session: Session, project: Project, req: ExportRequest, actor
     session.add(export)
     session.flush()
     audit(session, actor, "export.request", f"export:{export.id}",
-          f"project {project.id} {req.kind} {req.file_format} v{version}")
+          f"project {project.id} {req.kind} {req.file_format} v{version}", project_id=project.id)
     if enqueue:
         jobs.enqueue_after_commit(session, "build_export", export.id)
     return export, True
@@ -104,7 +105,7 @@ def retry(session: Session, export: Export, actor: User | None) -> None:
     if export.state != "failed":
         raise ExportRefused("Only a failed export can be retried.")
     export.state, export.error, export.progress = "queued", None, 0.0
-    audit(session, actor, "export.retry", f"export:{export.id}")
+    audit(session, actor, "export.retry", f"export:{export.id}", project_id=export.project_id)
     session.flush()
     jobs.enqueue_after_commit(session, "build_export", export.id)
 
@@ -129,7 +130,7 @@ def release(session: Session, export: Export, actor: User, note: str) -> None:
     manifest["release"] = release_block(export, actor)
     export.manifest = manifest
     _repack(export)
-    audit(session, actor, "export.release", f"export:{export.id}", note[:200])
+    audit(session, actor, "export.release", f"export:{export.id}", note[:200], project_id=export.project_id)
     session.flush()
 
 
@@ -139,9 +140,11 @@ def release_block(export: Export, approver: User | None) -> dict:
             "released_at": export.released_at.isoformat() if export.released_at else None}
 
 
-def on_consent_changed(session: Session, asset: Asset, *, flush: bool = True) -> list[Export]:
+def on_consent_changed(session: Session, asset: Asset, *, actor: User | None = None,
+                       flush: bool = True) -> list[Export]:
     """Mark every export containing ``asset`` affected when its consent no longer allows export
-    (call after changing ``asset.consent``); returns the exports newly marked. Idempotent."""
+    (call after changing ``asset.consent``; ``actor`` made the change); returns the exports newly
+    marked. Idempotent."""
     if asset.consent in EXPORTABLE_CONSENT:
         return []
     found = session.scalars(select(Export).join(ExportAsset, ExportAsset.export_id == Export.id)
@@ -150,7 +153,8 @@ def on_consent_changed(session: Session, asset: Asset, *, flush: bool = True) ->
     for export in found:
         export.affected_at = now
         export.affected_reason = f"asset {asset.id} ({asset.sha256[:12]}…) consent is now {asset.consent}"
-        audit(session, None, "export.affected", f"export:{export.id}", export.affected_reason)
+        audit(session, actor, "export.affected", f"export:{export.id}", export.affected_reason,
+              project_id=export.project_id)
     if flush:
         session.flush()
     return found
@@ -224,7 +228,8 @@ def build(session: Session, export: Export, *, progress=None) -> None:
         session.add_all(ExportAsset(export_id=export.id, asset_id=a) for a in sorted(result.assets))
         export.progress = 1.0
         audit(session, creator, "export.build", f"export:{export.id}",
-              f"{export.kind} v{export.version}: " + ", ".join(f"{k} {v}" for k, v in result.row_counts.items()))
+              f"{export.kind} v{export.version}: " + ", ".join(f"{k} {v}" for k, v in result.row_counts.items()),
+              project_id=export.project_id)
         session.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -260,6 +265,7 @@ def build_export(export_id: int) -> str | None:
         log.exception("export %s failed", export_id)
         export = session.get(Export, export_id)
         export.state, export.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        audit(session, None, "export.failed", f"export:{export_id}", export.error[:200])
+        audit(session, None, "export.failed", f"export:{export_id}", export.error[:200],
+              project_id=export.project_id)
         session.commit()
         return "failed"

@@ -65,6 +65,7 @@ class ItemData:
     prompt: str
     is_gold: bool
     outputs: dict[str, Output]
+    dropped: bool = False  # a manager dropped it after a media report (broken or unsafe media)
     judgments: list[JudgmentRow] = field(default_factory=list)
 
     @property
@@ -101,8 +102,8 @@ def item_chunks(session: Session, project: Project, store: AssetStore | None, *,
 
 def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
                max_judgment_id: int | None = None, with_judgments: bool = True) -> list[ItemData]:
-    items = {row.id: ItemData(row.id, row.external_id, row.prompt, row.gold is not None, {})
-             for row in session.execute(select(Item.id, Item.external_id, Item.prompt, Item.gold)
+    items = {row.id: ItemData(row.id, row.external_id, row.prompt, row.gold is not None, {}, row.dropped_at is not None)
+             for row in session.execute(select(Item.id, Item.external_id, Item.prompt, Item.gold, Item.dropped_at)
                                         .where(Item.id.in_(ids)).order_by(Item.id))}
     for row in session.execute(
             select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model, Asset.id, Asset.sha256,

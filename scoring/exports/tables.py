@@ -2,7 +2,8 @@
 
 Which items and judgments enter, in order, each left-out one counted under its reason:
 
-* items: ``consent`` (the rule: any output's asset not ``granted``/``not_required``), ``gold``,
+* items: ``consent`` (the rule: any output's asset not ``granted``/``not_required``), ``dropped``
+  (a manager dropped it after a media report), ``gold``,
   ``models`` (an output from a model not asked for), ``no_judgments``, ``few_judgments``,
   ``low_agreement``, ``no_consensus``, ``tie`` (dropped ties);
 * judgments: ``deactivated_rater``, ``dates``.
@@ -44,6 +45,8 @@ def item_refusal(item: ItemData, ctx: Context) -> str | None:
     """Why ``item`` stays out of every table (None: it may enter)."""
     if not item.exportable:
         return "consent"
+    if item.dropped:
+        return "dropped"
     if item.is_gold and ctx.options.exclude_gold:
         return "gold"
     if ctx.options.models and any(o.model not in ctx.options.models for o in item.outputs.values()):
@@ -115,7 +118,7 @@ def presented(j: JudgmentRow, item: ItemData) -> dict | None:
     """What the rater saw: the item label and model on each side (None for imported judgments)."""
     if j.left_label is None:
         return None
-    if ctx_rubric(item):
+    if _rubric_item(item):
         side = {"label": "a", "model": item.model("a")}
         return {"left": side, "right": {"label": None, "model": None}}
     right = "b" if j.left_label == "a" else "a"
@@ -123,7 +126,7 @@ def presented(j: JudgmentRow, item: ItemData) -> dict | None:
             "right": {"label": right, "model": item.model(right)}}
 
 
-def ctx_rubric(item: ItemData) -> bool:
+def _rubric_item(item: ItemData) -> bool:
     return "b" not in item.outputs
 
 

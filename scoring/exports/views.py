@@ -121,7 +121,8 @@ def send_archive(export: Export):
     if not path.is_file():
         abort(404, "The export's files are missing.")
     if request.headers.get("Range") is None or request.headers.get("Range", "").startswith("bytes=0-"):
-        services.audit(db.session, current_user, "export.download", f"export:{export.id}", export.state)
+        services.audit(db.session, current_user, "export.download", f"export:{export.id}", export.state,
+                       project_id=export.project_id)
     return send_file(path, mimetype="application/x-tar", as_attachment=True, conditional=True,
                      etag=export.archive_sha256, download_name=f"{services.archive_name(export)}.tar", max_age=0)
 

@@ -4,10 +4,10 @@
   item (leave-one-out): their majority label (nominal; a tied majority gives none) or the median
   level rounded half to even (ordinal scales).
 * :func:`kappa_against` — Cohen's κ of a rater's labels against that consensus
-  (:func:`scoring.stats.agreement.cohen_kappa`; quadratic weights on ordinal scales), with an
-  approximate large-sample 95% interval (the expected disagreement held fixed).
-* :func:`dawid_skene_accuracy` — each rater's estimated accuracy under Dawid–Skene
-  (:func:`scoring.stats.consensus.dawid_skene`).
+  (:func:`scoring.stats._kappa.cohen_kappa_details`; quadratic weights on ordinal scales),
+  with its large-sample 95% interval.
+* :func:`dawid_skene_accuracy`, :func:`mace_competence` — each rater's estimated accuracy under
+  Dawid–Skene and competence under MACE (``scoring.stats``).
 * :func:`vote_surprise` — Chatbot Arena's check of its voters: every pairwise vote gets the
   p-value of an outcome as unlikely as it, given the other raters' votes on the same pair of
   models, and a rater's p-values are combined with Fisher's method.
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scoring.stats.agreement import cohen_kappa
+from scoring.stats._kappa import cohen_kappa_details  # as scoring.reports.report does
 from scoring.stats.consensus import dawid_skene
-from scoring.quality.measures import Z95
+from scoring.stats.mace import mace
 
 MIN_VOTES = 20
 EMPIRICAL_NULL_RATERS = 8
@@ -62,7 +62,8 @@ def loo_consensus(labels: pd.DataFrame, categories, *, ordinal: bool) -> np.ndar
 
 def kappa_against(own, consensus, categories, *, ordinal: bool) -> dict:
     """Cohen's κ of ``own`` labels against ``consensus`` labels (pairs with a consensus), with the
-    share of exact agreement and an approximate 95% interval for κ."""
+    share of exact agreement and the 95% interval of its large-sample standard error (Fleiss,
+    Cohen & Everitt 1969; :func:`scoring.stats._kappa.cohen_kappa_details`)."""
     a = np.asarray(own, dtype=object)
     b = np.asarray(consensus, dtype=object)
     keep = np.array([x is not None for x in b], dtype=bool) if b.size else np.zeros(0, dtype=bool)
@@ -73,34 +74,32 @@ def kappa_against(own, consensus, categories, *, ordinal: bool) -> dict:
     if n == 0:
         return result
     result["agreement"] = float(np.mean(a == b))
-    kappa = cohen_kappa(a, b, weights="quadratic" if ordinal else None, labels=list(categories))
-    if math.isnan(kappa):
+    details = cohen_kappa_details(a, b, weights="quadratic" if ordinal else None, labels=list(categories))
+    if math.isnan(details.kappa):
         return result
-    result["kappa"] = kappa
-    result["ci"] = list(_kappa_interval(a, b, list(categories), kappa, ordinal))
+    result["kappa"] = float(details.kappa)
+    if not any(math.isnan(x) for x in details.ci):
+        result["ci"] = [float(details.ci[0]), float(details.ci[1])]
     return result
-
-
-def _kappa_interval(a, b, categories, kappa: float, ordinal: bool) -> tuple[float, float]:
-    index = pd.Index(categories)
-    i, j = index.get_indexer(a), index.get_indexer(b)
-    k = len(categories)
-    grid = np.arange(k)
-    w = ((grid[:, None] - grid[None, :]) ** 2).astype(float) if ordinal else (grid[:, None] != grid[None, :]) * 1.0
-    d = w[i, j]
-    expected = float((w * np.outer(np.bincount(i, minlength=k), np.bincount(j, minlength=k))).sum()) / d.size ** 2
-    if d.size < 2 or expected <= 0:
-        return kappa, kappa
-    half = Z95 * float(np.std(d, ddof=1)) / math.sqrt(d.size) / expected
-    return max(-1.0, kappa - half), min(1.0, kappa + half)
 
 
 def dawid_skene_accuracy(labels: pd.DataFrame, categories) -> dict:
     """rater -> Dawid–Skene accuracy estimate (``labels``: item, rater, label)."""
     if labels.empty or labels["item"].nunique() < 2:
         return {}
-    result = dawid_skene(labels[["item", "rater", "label"]], classes=list(categories), n_iter=200, tol=1e-5)
+    result = dawid_skene(labels[["item", "rater", "label"]], classes=list(categories), n_iter=200, tol=1e-5,
+                         accelerate=True)
     return dict(zip(result.raters["rater"], result.raters["accuracy"].astype(float)))
+
+
+def mace_competence(labels: pd.DataFrame, categories) -> dict:
+    """rater -> MACE competence, the estimated probability that the rater knew the answer rather
+    than answering by habit (:func:`scoring.stats.mace.mace`); unlike Dawid–Skene it marks a
+    rater who always gives the same answer as a spammer."""
+    if labels.empty or labels["item"].nunique() < 2:
+        return {}
+    result = mace(labels[["item", "rater", "label"]], classes=list(categories), n_iter=200, tol=1e-5)
+    return dict(zip(result.raters["rater"], result.raters["competence"].astype(float)))
 
 
 def vote_surprise(votes: pd.DataFrame, smoothing: float = 1.0) -> pd.DataFrame:

@@ -29,6 +29,7 @@ RATER_ROW = {"type": "object", "properties": {
     "agreement": {"type": "object", "description": "Cohen's κ against the leave-one-out consensus of the other "
                                                    "raters (quadratic weights on rubric scales), ci, agreement, n"},
     "dawid_skene": {"type": "object", "properties": {"n": {"type": "integer"}, "accuracy": NUMBER}},
+    "mace": {"type": "object", "properties": {"n": {"type": "integer"}, "competence": NUMBER}},
     "position": {**SHARE, "description": "share of Left choices, exact binomial p_value against 0.5"},
     "ties": {**SHARE, "description": "tie share, panel_share, p_value"},
     "straight_lining": {**SHARE, "description": "share of rubric answers with one level on every criterion; "

@@ -27,6 +27,8 @@ class Loaded:
 
 
 def thresholds_for(project: Project) -> Thresholds:
+    """The thresholds a project's flags use (the documented defaults: no per-project overrides
+    are stored yet)."""
     return Thresholds()
 
 
@@ -38,7 +40,8 @@ def load(session: Session, project: Project) -> Loaded:
 
 def _named(row: dict, names: dict) -> dict:
     name, email = names.get(int(row["rater"]), ("?", "?"))
-    out = {**row, "rater_id": int(row.pop("rater")), "name": name, "email": email}
+    out = {k: v for k, v in row.items() if k != "rater"} | {"rater_id": int(row["rater"]), "name": name,
+                                                            "email": email}
     for key in ("first_at", "last_at"):
         out[key] = out[key].isoformat() if isinstance(out[key], pd.Timestamp) else None
     return out

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from scoring.quality import measures as m
-from scoring.quality.agreement import SURPRISE_COLUMNS, dawid_skene_accuracy, kappa_against, loo_consensus, vote_surprise
+from scoring.quality.agreement import (SURPRISE_COLUMNS, dawid_skene_accuracy, kappa_against, loo_consensus,
+                                       mace_competence, vote_surprise)
 from scoring.quality.thresholds import Thresholds, flags
 
 CHOICES = ("a", "b", "tie")
@@ -43,6 +44,7 @@ class Panel:
     tie_share: float | None  # pairwise, regular items
     score_variance: float | None  # rubric, regular items
     ds_accuracy: dict  # rater -> Dawid–Skene accuracy
+    mace: dict  # rater -> MACE competence
     anomalies: pd.DataFrame  # vote_surprise per rater
     tie_counts: tuple = ({}, {})  # pairwise: (rater -> ties, rater -> choices) on regular items
     columns: dict | None = None  # the frame as arrays, rater-sorted, with ``slices`` per rater
@@ -59,6 +61,7 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
     tie_share = variance = None
     tie_counts: tuple = ({}, {})
     ds: dict = {}
+    competence: dict = {}
     anomalies = vote_surprise(f.loc[regular, ["rater", "model_a", "model_b", "choice"]]) if kind == "pairwise" \
         else pd.DataFrame(columns=list(SURPRISE_COLUMNS))
     f["agrees"] = np.nan
@@ -74,6 +77,7 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         tie_counts = ((labels["label"] == "tie").groupby(labels["rater"]).sum().to_dict(),
                       labels.groupby("rater").size().to_dict())
         ds = dawid_skene_accuracy(labels, CHOICES)
+        competence = mace_competence(labels, CHOICES)
     else:
         f["chose_left"] = np.nan
         matches = []
@@ -90,14 +94,17 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
             matches.append((f.loc[has, key] == f.loc[has, f"consensus:{key}"].astype(float)).reindex(f.index))
             for rater, acc in dawid_skene_accuracy(rows, range(low, high + 1)).items():
                 ds.setdefault(rater, []).append(acc)
+            for rater, value in mace_competence(rows, range(low, high + 1)).items():
+                competence.setdefault(rater, []).append(value)
         ds = {r: float(np.mean(v)) for r, v in ds.items()}
+        competence = {r: float(np.mean(v)) for r, v in competence.items()}
         if matches:
             f["agrees"] = pd.concat(matches, axis=1).astype(float).mean(axis=1)
     f = f.sort_values(["rater", "created_at", "judgment"], kind="stable")
     f["words"], f["near_duplicate"], f["specific"] = m.text_features(f["rationale"], f["rater"], criterion_words(rubric))
     columns = _columns(f, criteria)
     columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
-    return Panel(f, kind, criteria, tie_share, variance, ds, anomalies, tie_counts, columns)
+    return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns)
 
 
 def criterion_words(rubric: list[dict]) -> tuple[str, ...]:
@@ -180,6 +187,7 @@ def rater_figures(panel: Panel, rater, thresholds: Thresholds) -> dict:
         "gold": m.gold_accuracy(gold > 0.5),
         "agreement": _agreement(panel, a),
         "dawid_skene": {"n": int(regular.sum()), "accuracy": panel.ds_accuracy.get(rater)},
+        "mace": {"n": int(regular.sum()), "competence": panel.mace.get(rater)},
         "position": position, "ties": ties, "straight_lining": line,
         "rationale": m.rationale_effort(notes=a["notes"], features=(a["words"], a["near_duplicate"], a["specific"])),
         "anomaly": {"n": int(anomaly["n"]), "p_value": float(anomaly["p_value"]),

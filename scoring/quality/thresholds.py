@@ -1,7 +1,7 @@
 """Per-figure thresholds with documented defaults, and the flags they raise (pure).
 
-A project may override any default (``projects.quality_thresholds``, a JSON object of
-``name: value``); the rest keep the defaults below. A figure is judged only once it rests on at
+Overrides come as a ``name: value`` object (``Thresholds.from_overrides``, validated by
+``problems``); projects do not store any yet, so every project uses the defaults below. A figure is judged only once it rests on at
 least its ``min_n`` judgments, and where it has an interval the flag needs the whole interval
 (or a test) on the wrong side, so a rater is not flagged for bad luck on a few items.
 

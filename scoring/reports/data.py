@@ -4,7 +4,9 @@ purpose: queries here, statistics in ``scoring.reports.frames`` and ``scoring.re
 policy in ``scoring.reports.snapshots``.
 
 *Current* judgments are those not superseded (``superseded_at IS NULL``), live and imported
-alike: a revised judgment counts once, as its latest version.
+alike: a revised judgment counts once, as its latest version. Judgments of items with an output
+whose asset's consent is withdrawn are kept but left out, and counted (``consent_excluded``); a
+consent change bumps the project's revision, so the cache key changes with it.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from scoring.reports.models import ConsensusRow, StatsSnapshot
 from scoring.reports.report import CONSENSUS_FILTERS, REPORT_VERSION, select_rows
 from tasks.catalogue.models import Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Judgment
+from tasks.rating.consent import excluded_judgment_ids_sql
 from tasks.rating.routing import is_gold_sql
 
 
@@ -52,7 +55,8 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     session's connection, inside its transaction)."""
     query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
                     Judgment.strength, Judgment.scores)
-             .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
+             .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
+                    Judgment.id.not_in(excluded_judgment_ids_sql(project.id)))
              .order_by(Judgment.id))
     frame = pd.read_sql(query, session.connection(), coerce_float=False)
     if frame.empty:
@@ -61,6 +65,11 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     for column in ("choice", "strength", "scores"):  # missing is None, as the frames expect
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
+
+
+def consent_excluded(session: Session, project: Project) -> int:
+    """How many current judgments are left out because an output's consent was withdrawn."""
+    return session.scalar(select(func.count()).select_from(excluded_judgment_ids_sql(project.id).subquery()))
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:

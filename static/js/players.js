@@ -71,6 +71,13 @@ class Deck {
     return (this.outputs.find((o) => o.side === side) || this.outputs[0]).media;
   }
 
+  // Each player's current time and whether it plays: the heartbeat the server stamps and credits.
+  positions() {
+    const report = {};
+    for (const o of this.outputs) report[o.side] = { t: Math.round((o.media.currentTime || 0) * 1000) / 1000, playing: !o.media.paused && !o.media.ended };
+    return report;
+  }
+
   playback() {
     const report = {};
     for (const o of this.outputs) report[o.side] = Math.round(playedSeconds(o.media) * 100) / 100;

@@ -28,6 +28,38 @@ function rateSetup() {
   let carried = JSON.parse(playbackField.value || '{}');  // playback recorded before a reload
 
   const deck = createDeck(document.querySelector('.outputs'), () => update());
+  const progressField = $('input[name=progress]', form);
+
+  // -- heartbeats: the server counts only the playback it observed -----------------------------
+  let lastBeat = 0;
+  let submitting = false;  // once the form is sent its last heartbeat rides with it
+  function beat(force) {
+    if (!deck || !data.progressUrl || submitting) return;
+    const now = Date.now();
+    const playing = Object.values(deck.positions()).some((p) => p.playing);
+    if (!force && (!playing || now - lastBeat < 2000)) return;
+    lastBeat = now;
+    fetch(data.progressUrl, { method: 'POST', body: JSON.stringify(deck.positions()), credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } })
+      .then((r) => (r.status === 409 ? r.json() : null))
+      .then((body) => { if (body) closed(body.error.message); })
+      .catch(() => {});
+  }
+  // The assignment was closed under the rater (consent withdrawn, item dropped): say why.
+  function closed(message) {
+    if ($('#closed-notice')) return;
+    const note = document.createElement('p');
+    note.id = 'closed-notice';
+    note.className = 'flash flash-info';
+    note.setAttribute('role', 'alert');
+    note.textContent = message;
+    form.prepend(note);
+    if (deck) deck.media.forEach((m) => m.pause());
+  }
+  if (deck) {
+    for (const m of deck.media) for (const ev of ['play', 'pause', 'seeking', 'ended']) m.addEventListener(ev, () => beat(true));
+    setInterval(() => beat(false), 2000);
+  }
   const diff = data.modality === 'script' && kind === 'pairwise' ? markScripts(document.querySelector('.outputs')) : null;
   if (diff) $('#diff-summary').textContent = `${diff.left} words only on the left, ${diff.right} only on the right (marked).`;
 
@@ -91,11 +123,14 @@ function rateSetup() {
   let timer = null;
   let lastSent = '';
   async function saveDraft() {
+    if (submitting) return;
     const body = JSON.stringify(answer());
     if (body === lastSent) return;
     try {
       const response = await fetch(data.draftUrl, { method: 'POST', body, credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } });
+      if (response.status === 204) return;  // nothing kept: the assignment is judged
+      if (response.status === 409) { closed((await response.json()).error.message); return; }
       if (!response.ok) throw new Error(String(response.status));
       lastSent = body;
       saved.textContent = `Draft saved ${new Date().toLocaleTimeString()}`;
@@ -113,11 +148,15 @@ function rateSetup() {
   setInterval(() => { update(); }, 1000);
   setInterval(() => { if (deck) saveDraft(); }, 15000);  // playback progress survives a reload
   window.addEventListener('pagehide', () => {
+    if (submitting) return;  // the form carries the answer and the players' state
+    beat(true);
     fetch(data.draftUrl, { method: 'POST', keepalive: true, body: JSON.stringify(answer()),
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf }, credentials: 'same-origin' }).catch(() => {});
   });
   form.addEventListener('submit', (e) => {
     update();
+    if (deck && progressField) progressField.value = JSON.stringify(deck.positions());  // the last heartbeat
+    submitting = !submit.disabled;
     if (submit.disabled) { e.preventDefault(); $('.rule-checklist', form).focus(); return; }
     submit.disabled = true;  // one click, one post (the idempotency key covers retries)
     submit.textContent = 'Submitting…';
@@ -141,6 +180,11 @@ function rateSetup() {
   document.addEventListener('keydown', (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') { e.preventDefault(); form.requestSubmit(); return; }
     const typing = e.target.matches('textarea, input[type=text], select');
+    // Left / Right arrows choose the side (inside the strength or confidence scale they move it).
+    if (kind === 'pairwise' && !typing && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')
+        && !(e.target.closest && e.target.closest('.strength, .confidence, .criterion')) && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault(); pick('choice', e.key === 'ArrowLeft' ? 'left' : 'right'); return;
+    }
     if (e.key === 'Escape') { if (typing) e.target.blur(); $('#shortcuts').hidden = true; return; }
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
     const key = e.key.toLowerCase();
@@ -152,8 +196,6 @@ function rateSetup() {
       return;
     }
     switch (key) {
-      case 'a': if (kind === 'pairwise') { pick('choice', 'left'); handled(); } break;
-      case 'b': if (kind === 'pairwise') { pick('choice', 'right'); handled(); } break;
       case 't': if (kind === 'pairwise') { pick('choice', 'tie'); handled(); } break;
       case '1': case '2': case '3':
         if (kind === 'pairwise') pick('strength', key); else pick(`score-${criteria[criterion].dataset.criterion}`, key);

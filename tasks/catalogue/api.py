@@ -10,6 +10,7 @@ from database import db, utcnow
 from raters.access import requires
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue import importing
+from tasks.rating import consent
 from tasks.catalogue.asset_views import upload_asset
 from tasks.catalogue.models import Asset, Item
 from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
@@ -215,7 +216,9 @@ def patch_asset(asset_id: int):
         problems.append("note: say why the consent changes")
     if problems:
         raise ApiError(422, "validation_failed", "The provenance is not valid.", {"errors": problems})
+    old = asset.consent
     asset_ops.set_provenance(db.session, asset, provenance, current_user, note=str(note))
+    consent.consent_changed(db.session, asset, old, current_user, note=str(note), now=utcnow())
     return asset_json(asset)
 
 

@@ -1,14 +1,20 @@
 """Asset pages (list, upload, provenance and consent) and the media URL itself."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 
-from database import db
+from database import db, utcnow
 from raters.access import requires
+from security import is_token_media_request
+from tasks.rating import consent, playback
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import CONSENT_STATES, Asset, Item, ItemOutput, Project
 from tasks.catalogue.util import asset_store, max_asset_bytes, may_fetch_media
@@ -73,11 +79,8 @@ def upload():
 @requires("assets.view")
 def detail(asset_id: int):
     asset = db.session.get(Asset, asset_id) or abort(404)
-    uses = db.session.execute(
-        select(Project, Item, ItemOutput).join(Item, Item.project_id == Project.id)
-        .join(ItemOutput, ItemOutput.item_id == Item.id).where(ItemOutput.asset_id == asset.id)
-        .order_by(Project.name, Item.external_id).limit(100)).all()
-    return render_template("tasks/asset.html", asset=asset, uses=uses, states=CONSENT_STATES, errors=[])
+    return render_template("tasks/asset.html", asset=asset, uses=consent.affected(db.session, asset),
+                           states=CONSENT_STATES, errors=[])
 
 
 @bp.post("/assets/<int:asset_id>")
@@ -96,29 +99,85 @@ def edit(asset_id: int):
     if provenance.get("consent") != asset.consent and not note:
         problems.append("say why the consent changes (the note is kept in the audit trail)")
     if problems:
-        return render_template("tasks/asset.html", asset=asset, uses=[], states=CONSENT_STATES,
-                               errors=problems), 400
+        return render_template("tasks/asset.html", asset=asset, uses=consent.affected(db.session, asset),
+                               states=CONSENT_STATES, errors=problems), 400
     for key in asset_ops.PROVENANCE_FIELDS:  # a cleared field is cleared
         provenance.setdefault(key, None if key != "consent" else asset.consent)
+    old = asset.consent
     asset_ops.set_provenance(db.session, asset, provenance, current_user, note=note)
-    flash("Provenance saved.", "success")
+    effect = consent.consent_changed(db.session, asset, old, current_user, note=note, now=utcnow())
+    flash("Provenance saved." + (_effect_text(asset, effect) if effect else ""), "success")
     return redirect(url_for("assets.detail", asset_id=asset.id))
+
+
+class ConsentWithheld(HTTPException):
+    code = 451
+    name = "Media withdrawn"
+    api_code = "consent_withdrawn"
+    description = ("The consent for this media was withdrawn, so it is no longer shown to raters. "
+                   "Any open task using it was closed; nothing you submitted is lost.")
+
+
+@bp.before_request
+def _token_media_fetch_writes():
+    if request.endpoint == "assets.media" and is_token_media_request():
+        db.serialise_writes()  # it records the byte ranges served (SQLite writer from the start)
+
+
+def _effect_text(asset: Asset, effect: dict) -> str:
+    if asset.exportable:
+        return (f" Consent restored: {effect['items']} item(s) are routed again and "
+                f"{effect['judgments']} judgment(s) count in the statistics again.")
+    return (f" Consent withdrawn: {effect['items']} item(s) left routing, {effect['open_assignments_closed']} open "
+            f"assignment(s) were closed, {effect['judgments']} judgment(s) are kept but excluded from statistics.")
 
 
 @bp.get("/media/<public_id>")
 @requires("media.fetch")
 def media(public_id: str):
-    """The bytes of an asset, with Range support; 404 to anyone not allowed to see it."""
+    """The bytes of an asset, with Range support; 404 to anyone not allowed to see it, 451 to a
+    rater when the asset's consent is withdrawn (staff still see it, to review).
+
+    Accepts the session cookie or a bearer token. For a rater with a token, the byte ranges
+    served are recorded against each of their open assignments showing the asset: that is the
+    playback the server observed for API raters (``tasks.rating.playback``). Never cached
+    beyond the request (``no-store``: revoked access must not live on in a browser cache); the
+    ETag is keyed, never the content hash."""
     asset = db.session.scalar(select(Asset).where(Asset.public_id == public_id))
     if asset is None or not may_fetch_media(current_user, asset):
         abort(404)
+    if current_user.role == "rater" and not asset.exportable:
+        raise ConsentWithheld()
     path = asset_store().path_for(asset.sha256)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=asset.mime_type, conditional=True, etag=asset.sha256,
+    response = send_file(path, mimetype=asset.mime_type, conditional=True, etag=_etag(asset),
                          max_age=0, download_name=f"{asset.public_id}{_suffix(asset)}")
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = "private, no-store"
+    if current_user.role == "rater" and is_token_media_request() and request.method == "GET":
+        served = _served_range(response, asset.size_bytes)
+        if served:
+            now = utcnow()
+            for assignment, label in playback.open_assignments_showing(db.session, current_user.id, asset.id, now):
+                playback.record_bytes(db.session, assignment, label, served[0], served[1], now)
     return response
+
+
+def _etag(asset: Asset) -> str:
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(key, f"media:{asset.public_id}:{asset.sha256}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _served_range(response, size: int) -> tuple[int, int] | None:
+    """The ``[start, end)`` bytes a media response carries (None for 304, 416 and the like)."""
+    if response.status_code == 200:
+        return (0, size) if size else None
+    if response.status_code == 206:
+        found = re.match(r"bytes (\d+)-(\d+)/", response.headers.get("Content-Range", ""))
+        if found:
+            return int(found.group(1)), int(found.group(2)) + 1
+    return None
 
 
 def _suffix(asset: Asset) -> str:

@@ -206,7 +206,17 @@ def _resolve_media(ctx: ImportContext, out: dict, where: str) -> MediaRef | None
     if kind != project.modality:
         ctx.errors.append(f"{where}: the asset is {kind}, but this is a {project.modality} project")
         return None
+    if media.asset is not None and media.asset.consent == "revoked":
+        ctx.errors.append(f"{where}: {revoked_reason(media.asset)}")
+        return None
     return media
+
+
+def revoked_reason(asset: Asset) -> str:
+    """Why an asset whose consent was revoked may not be imported again, with its audit note."""
+    last = asset.consent_changes[-1] if asset.consent_changes else None
+    why = f" ({last.changed_at:%Y-%m-%d}: {last.note})" if last and last.note else ""
+    return f"asset {asset.id} has its consent revoked{why}; it cannot be used in new items"
 
 
 def _check_output(ctx: ImportContext, out, where: str, label: str) -> CheckedOutput | None:

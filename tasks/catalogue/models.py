@@ -194,6 +194,8 @@ class Item(Base):
     gold: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     extra: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("item_imports.id", ondelete="SET NULL"))
+    # Set when a manager drops the item (a media report): it is never routed again.
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Routing's counters, kept by tasks.rating.routing.refresh_items under the item's row lock:
     # current judgments, open assignments, judgments needed (0 until first refreshed: never

@@ -4,18 +4,38 @@ No Flask, no session: judging (raters' answers) and adjudication (the final deci
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
 WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 SHINGLE_K = 3
-# A rationale whose word 3-shingles overlap one of the rater's recent ones this much (Jaccard) is
-# a near-copy; one whose shingles lie this much inside the brief's just repeats the brief.
-NEAR_COPY_THRESHOLD = 0.9
-BRIEF_COPY_THRESHOLD = 0.8
+MAX_RATIONALE_CHARS = 10_000
+
+# -- rationale effort: the rules and their thresholds ---------------------------------------
+# Every text is compared after ``normalise``: lower case, and every word naming a side, an item
+# label or a model (left/right, a/b, first/second, former/latter, "gen-a", …) replaced by one
+# token, so swapping the sides of an earlier rationale does not make it new.
+SIDE_WORDS = frozenset({"left", "right", "a", "b", "first", "second", "former", "latter", "1st", "2nd",
+                        "lhs", "rhs"})
+SIDE_TOKEN = "‹side›"
+# Filler: at least this share of the minimum word count must be *different* words (a rationale
+# of one word repeated to the minimum has 1). The honest suite (tests/tasks/rationale_suites.py,
+# rationales of 20–30 words) has at least 18 different words each, 1.5× a minimum of 12.
+MIN_DISTINCT_SHARE = 0.6
+# Filler: one word, or a group of up to three words, repeated this many times in a row.
+MAX_REPEAT_RUN = 3
+# Copies are measured as *coverage*: the share of the rationale's words lying inside a run of
+# ``COPY_K`` consecutive words that also occurs in the other text. One word changed in a
+# 26-word copy still leaves 85 % covered (two words: 81 %); honest rationales on the same items
+# share a phrase at most (coverage ≤ 0.20 between any two of the honest suite, where raters
+# reuse "the pause after 'sleeps'" or quote the brief), never most of their length. Tuned on
+# tests/tasks/rationale_suites.py; the measured rates are in the suite's test.
+COPY_K = 4
+BRIEF_COPY_THRESHOLD = 0.5  # mostly the brief (or the rubric's own level descriptions)
+NEAR_COPY_THRESHOLD = 0.6  # a near-copy of one of the rater's recent rationales, or another rater's on this item
 # How many of the rater's own latest rationales in the project a new one is compared with.
 RECENT_RATIONALES = 50
-MAX_RATIONALE_CHARS = 10_000
 
 
 def words(text: str | None) -> list[str]:
@@ -25,6 +45,12 @@ def words(text: str | None) -> list[str]:
 
 def count_words(text: str | None) -> int:
     return len(words(text))
+
+
+def normalise(text: str | None, side_words: Iterable[str] = ()) -> list[str]:
+    """``words`` with every side, label or model word (plus ``side_words``) made one token."""
+    sides = SIDE_WORDS | {w.lower() for w in side_words}
+    return [SIDE_TOKEN if w in sides else w for w in words(text)]
 
 
 def shingles(text: str | None, k: int = SHINGLE_K) -> frozenset[tuple[str, ...]]:
@@ -53,19 +79,74 @@ def containment(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a) if a else 0.0
 
 
-def rationale_problem(rationale: str, *, min_words: int, brief: str, earlier: Iterable[str]) -> str | None:
-    """Why this rationale is refused, or None. ``earlier``: the rater's own recent rationales."""
+def coverage(tokens: list[str], other: frozenset[tuple[str, ...]], k: int = COPY_K) -> float:
+    """The share of ``tokens`` inside a run of ``k`` words found in ``other`` (``word_shingles``)."""
+    if not tokens or not other:
+        return 0.0
+    if len(tokens) < k:
+        return 1.0 if tuple(tokens) in other else 0.0
+    covered = [False] * len(tokens)
+    for i in range(len(tokens) - k + 1):
+        if tuple(tokens[i:i + k]) in other:
+            covered[i:i + k] = [True] * k
+    return sum(covered) / len(tokens)
+
+
+def longest_run(tokens: list[str], max_group: int = 3) -> tuple[int, str]:
+    """The most times a group of 1–``max_group`` words repeats back to back, and the group."""
+    best, group = 1, ""
+    for size in range(1, max_group + 1):
+        for start in range(len(tokens) - size + 1):
+            unit, n = tokens[start:start + size], 1
+            while tokens[start + n * size:start + (n + 1) * size] == unit:
+                n += 1
+            if n > best:
+                best, group = n, " ".join(unit)
+    return best, group
+
+
+def rationale_problem(rationale: str, *, min_words: int, brief: str, earlier: Iterable[str],
+                      others: Iterable[str] = (), levels: Iterable[str] = (),
+                      side_words: Iterable[str] = ()) -> str | None:
+    """Why this rationale is refused (the rule, then why), or None.
+
+    ``earlier``: the rater's own recent rationales; ``others``: other raters' rationales on the
+    same item; ``levels``: the rubric's level descriptions; ``side_words``: the item's model
+    names. Thresholds and their tuning are documented beside the constants above."""
     n = count_words(rationale)
     if n < min_words:
-        return f"Write at least {min_words} words explaining your judgment ({n} so far)."
-    own = shingles(rationale)
-    if not own:
+        return f"Too short: write at least {min_words} words explaining your judgment ({n} so far)."
+    tokens = normalise(rationale, side_words)
+    if not tokens:
         return None  # an empty rationale, allowed only when the project asks for no words
-    if containment(own, shingles(brief)) >= BRIEF_COPY_THRESHOLD:
-        return "The rationale mostly repeats the brief: say what you saw in the outputs."
-    for text in earlier:
-        if jaccard(own, shingles(text)) >= NEAR_COPY_THRESHOLD:
-            return "The rationale is nearly the same as one you wrote before: describe this item."
+    distinct = len(set(tokens))
+    need = math.ceil(min_words * MIN_DISTINCT_SHARE)
+    if distinct < need:
+        return (f"Filler: only {distinct} different words; a rationale of {min_words} words needs at least "
+                f"{need} different ones. Say what you saw.")
+    run, group = longest_run(tokens)
+    if run >= MAX_REPEAT_RUN:
+        return f"Filler: “{group.replace(SIDE_TOKEN, '…')}” is repeated {run} times in a row. Say what you saw."
+
+    def covered_by(texts: Iterable[str]) -> float:
+        return max((coverage(tokens, word_shingles(normalise(t, side_words), COPY_K)) for t in texts if t), default=0.0)
+
+    share = covered_by([brief])
+    if share >= BRIEF_COPY_THRESHOLD:
+        return (f"Mostly the brief: {share:.0%} of the rationale repeats the brief. Say what you saw in the "
+                "outputs, in your own words.")
+    share = coverage(tokens, word_shingles(normalise(" . ".join(levels), side_words), COPY_K)) if levels else 0.0
+    if share >= BRIEF_COPY_THRESHOLD:
+        return (f"Mostly the rubric: {share:.0%} of the rationale repeats the rubric's level descriptions. "
+                "Point to the line or moment that decided your score.")
+    share = covered_by(earlier)
+    if share >= NEAR_COPY_THRESHOLD:
+        return (f"Near-copy: {share:.0%} of the rationale repeats one you wrote before (sides and model names "
+                "aside). Describe this item.")
+    share = covered_by(others)
+    if share >= NEAR_COPY_THRESHOLD:
+        return (f"Copy: {share:.0%} of the rationale repeats another rater's rationale on this item. "
+                "Write your own.")
     return None
 
 

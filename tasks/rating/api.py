@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import judging, overlap, routing
-from tasks.catalogue.models import Item
+from tasks.rating import flags, judging, overlap, presentation, routing
+from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 from tasks.catalogue.util import asset_store, project_for
 
@@ -50,10 +50,14 @@ JUDGMENT_SCHEMA = {"type": "object", "properties": {
     "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"}, "confidence": {"type": "integer"},
     "rationale": {"type": "string"}, "playback": {"type": ["object", "null"]},
     "time_on_task_ms": {"type": "integer"}, "supersedes_id": {"type": ["integer", "null"]},
+    "presented": {"type": "object", "description": "what was shown on each side: "
+                  "{left: {label, model}, right: {label, model}} (model names only for staff and researchers)"},
     "created_at": {"type": "string", "format": "date-time"}}}
 FLAG_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "item_id": {"type": "integer"}, "kind": {"type": "string"},
-    "reason": {"type": "string"}, "created_at": {"type": "string"}, "resolved_at": {"type": ["string", "null"]},
+    "reason": {"type": "string"}, "label": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
+    "media_url": {"type": ["string", "null"]}, "action": {"type": ["string", "null"]},
+    "created_at": {"type": "string"}, "resolved_at": {"type": ["string", "null"]},
     "resolution": {"type": ["string", "null"]}}}
 QUEUE_ITEM_SCHEMA = {"type": "object", "properties": {
     "item_id": {"type": "integer"}, "external_id": {"type": "string"}, "prompt": {"type": "string"},
@@ -128,8 +132,10 @@ def assignment_json(assignment: Assignment, now=None) -> dict:
 
 
 def judgment_json(judgment: Judgment, assignment: Assignment) -> dict:
-    """A judgment as its rater sees it: in the screen terms of their assignment."""
+    """A judgment as its rater sees it: in the screen terms of their assignment, with what was
+    presented on each side (item labels; model names only for those who may read them)."""
     data = {"id": judgment.id, "assignment_id": assignment.id, "confidence": judgment.confidence,
+            "presented": presentation.presented(assignment, models=presentation.can_see_models(current_user)),
             "rationale": judgment.rationale, "time_on_task_ms": judgment.time_on_task_ms,
             "playback": {assignment.side_of(k): v for k, v in (judgment.playback or {}).items()} or None,
             "paste_count": judgment.paste_count, "keystrokes": judgment.keystrokes,
@@ -143,23 +149,38 @@ def judgment_json(judgment: Judgment, assignment: Assignment) -> dict:
 
 
 def flag_json(flag: Flag) -> dict:
+    """A media report for staff: the output it names (label, model, media URL)."""
+    output = next((o for o in flag.item.outputs if o.label == flag.label), None)
     return {"id": flag.id, "project_id": flag.project_id, "item_id": flag.item_id,
             "external_id": flag.item.external_id, "assignment_id": flag.assignment_id,
             "reported_by_id": flag.reported_by_id, "kind": flag.kind, "reason": flag.reason,
+            "label": flag.label, "model": flag.model,
+            "media_url": url_for("assets.media", public_id=output.asset.public_id) if output else None,
             "created_at": _iso(flag.created_at), "resolved_at": _iso(flag.resolved_at),
-            "resolved_by_id": flag.resolved_by_id, "resolution": flag.resolution}
+            "resolved_by_id": flag.resolved_by_id, "resolution": flag.resolution, "action": flag.action}
 
 
 def queue_item_json(item: Item) -> dict:
-    """A split item for its adjudicator: outputs by item label (no model names), the panel."""
+    """A split item for its adjudicator: outputs by item label (model names and raters only for
+    staff and researchers), the panel, and each judgment with the presentation its rater saw."""
     panel = db.session.get(ItemPanel, item.id)
     judgments = overlap.current_judgments(db.session, item.id)
-    return {"item_id": item.id, "external_id": item.external_id, "prompt": item.prompt,
-            "outputs": {o.label: _output_json(o) for o in item.outputs},
+    staff = presentation.can_see_models(current_user)
+    outputs = {}
+    for o in item.outputs:
+        outputs[o.label] = {**_output_json(o), **({"model": o.model} if staff else {})}
+
+    def one(j: Judgment) -> dict:
+        shown = presentation.presented(j.assignment, models=staff)
+        data = {"id": j.id, "choice": j.choice, "strength": j.strength, "scores": j.scores,
+                "confidence": j.confidence, "rationale": j.rationale, "presented": shown,
+                "presented_note": presentation.note(shown), "source": j.source, "created_at": _iso(j.created_at)}
+        if staff:
+            data["rater"] = {"id": j.rater_id, "name": j.rater.name, "email": j.rater.email}
+        return data
+    return {"item_id": item.id, "external_id": item.external_id, "prompt": item.prompt, "outputs": outputs,
             "panel": {"n_judgments": panel.n_judgments, "agreement": panel.agreement, "state": panel.state},
-            "judgments": [{"choice": j.choice, "strength": j.strength, "scores": j.scores,
-                           "confidence": j.confidence, "rationale": j.rationale,
-                           "created_at": _iso(j.created_at)} for j in judgments]}
+            "judgments": [one(j) for j in judgments]}
 
 
 def adjudication_json(record: Adjudication) -> dict:
@@ -272,13 +293,15 @@ def skip(assignment_id: int):
 @bp.post("/assignments/<int:assignment_id>/flag")
 @requires("rating.work")
 @documented(body=json_content({"type": "object", "required": ["kind", "reason"], "properties": {
-    "kind": {"type": "string", "enum": ["broken", "unsafe", "other"]}, "reason": {"type": "string"}}}),
+    "kind": {"type": "string", "enum": ["broken", "unsafe", "other"]}, "reason": {"type": "string"},
+    "side": {"type": "string", "enum": ["left", "right", "output", "both"], "description": "which output"}}}),
     response={"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}, status=201)
 def flag(assignment_id: int):
     """Report broken or unsafe media to the project's managers (an open assignment is skipped)."""
     assignment = _own_assignment(assignment_id)
     body = json_body()
-    record = judging.flag_assignment(db.session, assignment, body.get("kind"), body.get("reason"), now=utcnow())
+    record = flags.flag_assignment(db.session, assignment, body.get("kind"), body.get("reason"), now=utcnow(),
+                                   side=body.get("side"))
     return {"id": record.id, "kind": record.kind, "assignment": assignment_json(assignment)}, 201
 
 
@@ -305,14 +328,23 @@ def list_flags(project_id: int):
 @bp.post("/flags/<int:flag_id>/resolve")
 @requires("flags.manage")
 @documented(body=json_content({"type": "object", "required": ["resolution"], "properties": {
-    "resolution": {"type": "string"}}}), response=FLAG_SCHEMA)
+    "resolution": {"type": "string"},
+    "action": {"type": "string", "enum": ["returned", "dropped", "replaced"], "default": "returned"},
+    "asset_id": {"type": "integer", "description": "for replaced: the asset to use instead"}}}),
+    response=FLAG_SCHEMA)
 def resolve_flag(flag_id: int):
-    """Close a flag, saying what was done; its item is routed again."""
+    """Close a flag, saying what was done: return the item to routing, drop it, or replace the
+    reported output's asset (audited)."""
     record = db.session.get(Flag, flag_id)
     if record is None:
         raise ApiError(404, "not_found", f"There is no flag {flag_id}.")
     project_for(record.project_id, "flags.manage")
-    judging.resolve_flag(db.session, record, _rater(), json_body().get("resolution"), now=utcnow())
+    body = json_body()
+    asset_id = body.get("asset_id")
+    asset = db.session.get(Asset, asset_id) if isinstance(asset_id, int) and not isinstance(asset_id, bool) \
+        and 0 < asset_id < 2**31 else None
+    flags.resolve_flag(db.session, record, _rater(), body.get("resolution"), now=utcnow(),
+                       action=body.get("action", "returned"), asset=asset)
     return flag_json(record)
 
 

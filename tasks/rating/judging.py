@@ -2,15 +2,20 @@
 revise, draft, skip, flag).
 
 Rules (server-side; ``rules_for`` gives the page the same numbers to show live):
-- Rationale: at least ``min_rationale_words`` words; not a near-copy (Jaccard ≥ 0.9 of word
-  3-shingles) of any of the rater's own last 50 rationales in the project; not mostly the brief
-  (≥ 0.8 of its shingles inside the brief's). See ``tasks.rating.answers``.
+- Rationale effort (``tasks.rating.answers.rationale_problem``, thresholds documented there): at
+  least ``min_rationale_words`` words; no filler (too few different words, a word or phrase
+  repeated in a row); not mostly the brief or the rubric's level descriptions; not a near-copy of
+  one of the rater's own last 50 rationales in the project, nor a copy of another rater's
+  rationale on the same item — all compared with side words and model names normalised.
 - Timing: refused sooner than ``min_media_fraction`` × the media's duration after serving, by the
   server clock. Video and audio play synchronised side by side, so the pair needs the *longer*
   duration; two scripts are read one after the other, so they need the *sum* of their reading
   times (stored on the asset at import, 4 words a second).
-- Playback (video, audio): each output's client-reported seconds played ≥ ``min_media_fraction``
-  × its duration. Scripts are read, not played: no playback rule.
+- Playback (video, audio): only what the server observed counts (``tasks.rating.playback``:
+  the page's heartbeats, or the media bytes an API client fetched for the assignment). Each
+  output's observed seconds ≥ ``min_media_fraction`` × its duration; a client's claim above the
+  clip's duration, above the time since serving, or above the observation is refused. The
+  judgment stores the observed seconds. Scripts are read, not played: no playback rule.
 - An output whose duration is unknown is left out of both rules.
 - A refused (or malformed) answer is saved as the assignment's draft; the caller must keep that
   write although it answers 4xx (``db.keep_on_refusal()``, see ``RatingError.draft_saved``).
@@ -37,8 +42,7 @@ from sqlalchemy.orm import Session
 
 from ops.tracing import current_request_id
 from raters.models import User
-from raters.services import audit
-from tasks.rating import overlap, routing
+from tasks.rating import overlap, playback, routing
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
@@ -46,7 +50,7 @@ from tasks.rating.answers import (
 from tasks.catalogue.models import Item, Project
 from tasks.catalogue.projects import SETTINGS
 from tasks.rating.models import (
-    FLAG_KINDS, AnswerInvalid, Assignment, Draft, Flag, Judgment, JudgmentRefused, NotFound, RatingError,
+    AnswerInvalid, Assignment, Draft, Judgment, JudgmentRefused, NotFound, RatingError,
 )
 
 ANSWER_FIELDS = {"choice", "strength", "scores", "confidence", "rationale", "playback", "paste_count",
@@ -133,6 +137,9 @@ def rules_for(assignment: Assignment) -> dict:
         "near_copy_threshold": NEAR_COPY_THRESHOLD,
         "brief_copy_threshold": BRIEF_COPY_THRESHOLD,
         "recent_rationales_compared": RECENT_RATIONALES,
+        "playback_observed": ("Only playback the server observed counts: the rating page's player heartbeats, or, "
+                              "for API clients, the bytes of each output's media_url fetched with your token "
+                              "(counted for no more than the time since the first byte was served)."),
     }
 
 
@@ -203,8 +210,13 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
         select(Judgment.rationale).where(Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
                                          Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
         .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES)).all()
+    others = session.scalars(select(Judgment.rationale).where(
+        Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
+        Judgment.superseded_at.is_(None))).all()
+    levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
-                                brief=assignment.item.prompt, earlier=earlier)
+                                brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
+                                side_words=[o.model for o in assignment.item.outputs])
     if message:
         problems["rationale"] = message
     if revising is not None:
@@ -215,15 +227,40 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
     if elapsed < dwell:
         problems["timing"] = (f"Submitted {elapsed:.0f} s after the task opened; the media needs at least "
                               f"{dwell:.0f} s ({project.min_media_fraction:.0%} of its length). Keep watching.")
-    short = []
-    for label, need in sorted(required_playback_s(project.modality, project.min_media_fraction, by_label).items()):
-        played = (answer.playback or {}).get(label, 0.0)
-        if played < need:
-            short.append(f"{assignment.side_of(label)} {played:.1f} s of {need:.1f} s")
-    if short:
-        problems["playback"] = (f"Play at least {project.min_media_fraction:.0%} of each output before judging "
-                                f"(played: {'; '.join(short)}).")
+    message = playback_problem(assignment, answer, playback.observed(session, assignment, now), elapsed)
+    if message:
+        problems["playback"] = message
     return problems
+
+
+def playback_problem(assignment: Assignment, answer: Answer, seen: dict[str, float], elapsed: float) -> str | None:
+    """Why the playback is refused (claims beyond the media, the clock or the observation; too
+    little observed), or None. ``seen``: server-observed seconds by label (``tasks.rating.playback``)."""
+    project = assignment.project
+    if project.modality == "script":
+        return None
+    by_label = durations(assignment)
+    side = {label: assignment.side_of(label).capitalize() for label in by_label}
+    claims, tolerance = answer.playback or {}, playback.CLAIM_TOLERANCE_S
+    for label, claimed in sorted(claims.items()):
+        duration = by_label.get(label)
+        if duration and claimed > duration + 0.5:
+            return (f"{side[label]}: {claimed:.1f} s played was claimed, but the clip is {duration:.1f} s long. "
+                    "Only playback the server observed counts.")
+        if claimed > elapsed + tolerance:
+            return (f"{side[label]}: {claimed:.1f} s played was claimed, but the task was served only "
+                    f"{elapsed:.1f} s ago. Only playback the server observed counts.")
+        if claimed > seen.get(label, 0.0) + tolerance:
+            return (f"{side[label]}: {claimed:.1f} s played was claimed, but the server observed "
+                    f"{seen.get(label, 0.0):.1f} s (the page's player reports, or the media fetched for this task). "
+                    "Play it here, or fetch the media with your token.")
+    short = [f"{side[label]} {seen.get(label, 0.0):.1f} s of {need:.1f} s" for label, need in
+             sorted(required_playback_s(project.modality, project.min_media_fraction, by_label).items())
+             if seen.get(label, 0.0) + 1e-6 < need]
+    if short:
+        return (f"Play at least {project.min_media_fraction:.0%} of each output before judging "
+                f"(observed by the server: {'; '.join(short)}).")
+    return None
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -263,8 +300,9 @@ def _require_open(assignment: Assignment, now: datetime) -> None:
         raise RatingError("This assignment is already judged; revise the judgment instead.", code="already_judged")
     if assignment.status == "skipped":
         raise RatingError("This assignment was skipped.", code="assignment_skipped")
-    if is_expired(assignment, now):
-        raise RatingError("This assignment expired; ask for the next one.", code="assignment_expired")
+    if is_expired(assignment, now):  # closed under the rater (consent withdrawn, item dropped): say why
+        reason = assignment.skip_reason if assignment.status == "expired" else None
+        raise RatingError(reason or "This assignment expired; ask for the next one.", code="assignment_expired")
 
 
 def _refuse(session: Session, assignment: Assignment, data, error: RatingError, now: datetime) -> RatingError:
@@ -304,6 +342,8 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     if problems:
         raise _refuse(session, assignment, data, JudgmentRefused(
             "The judgment was refused: " + " ".join(problems.values()), problems), now)
+    if assignment.project.modality != "script":  # what the server saw, not what was claimed
+        answer.playback = {k: v for k, v in playback.observed(session, assignment, now).items() if v} or None
     judgment = _write(session, assignment, answer, key, fingerprint, now)
     assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
@@ -388,41 +428,6 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     session.flush()
     routing.refresh_items(session, [assignment.item_id])
     return assignment
-
-
-def flag_assignment(session: Session, assignment: Assignment, kind, reason, *, now: datetime) -> Flag:
-    """Report broken or unsafe media of the assignment's item to the project's managers. The item
-    leaves routing until a manager resolves the flag; an open assignment is skipped with it."""
-    problems = {}
-    if kind not in FLAG_KINDS:
-        problems["kind"] = f"one of {', '.join(FLAG_KINDS)}"
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
-        problems["reason"] = f"describe the problem (at most {MAX_REASON_CHARS} characters)"
-    if problems:
-        raise AnswerInvalid("The flag is not valid.", problems)
-    session.refresh(assignment, with_for_update=True)
-    flag = Flag(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
-                reported_by_id=assignment.rater_id, kind=kind, reason=reason.strip(), created_at=now)
-    session.add(flag)
-    if assignment.status == "open" and not is_expired(assignment, now):
-        assignment.status, assignment.closed_at = "skipped", now
-        assignment.skip_reason = f"flagged as {kind}: {reason.strip()}"
-    session.flush()
-    routing.refresh_items(session, [assignment.item_id])
-    return flag
-
-
-def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: datetime) -> Flag:
-    """Close a flag with what was done; its item is routed again (if nothing else holds it)."""
-    if flag.resolved_at is not None:
-        raise RatingError("This flag is already resolved.", code="already_resolved")
-    if not isinstance(resolution, str) or not resolution.strip():
-        raise AnswerInvalid("Say what was done about the flag.", {"resolution": "required"})
-    flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution.strip()
-    audit(session, actor, "flag.resolve", f"item:{flag.item_id}", resolution.strip()[:500], project_id=flag.project_id)
-    session.flush()
-    routing.refresh_items(session, [flag.item_id])
-    return flag
 
 
 def judged_count(session: Session, project_id: int, rater_id: int) -> int:

@@ -24,6 +24,9 @@ from tasks.catalogue.models import Item, Project
 
 ASSIGNMENT_STATES = ("open", "submitted", "skipped", "expired")
 FLAG_KINDS = ("broken", "unsafe", "other")
+# What a manager did about a media report: the item goes back to routing, leaves the project's
+# work for good, or gets a new asset for the reported output (and goes back to routing).
+FLAG_ACTIONS = ("returned", "dropped", "replaced")
 PANEL_STATES = ("collecting", "extended", "agreed", "split")
 # JSON columns that may be empty store SQL NULL (not JSON ``null``), so IS NULL means "absent".
 NullableJSON = JSON(none_as_null=True)
@@ -153,6 +156,8 @@ class Flag(Base):
     __tablename__ = "flags"
     __table_args__ = (
         CheckConstraint("kind IN ('broken','unsafe','other')", name="kind"),
+        CheckConstraint("label IS NULL OR label IN ('a','b')", name="label"),
+        CheckConstraint("action IS NULL OR action IN ('returned','dropped','replaced')", name="action"),
         Index("ix_flags_item_open", "item_id", "resolved_at"),
     )
 
@@ -162,14 +167,43 @@ class Flag(Base):
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="SET NULL"))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(10))
+    # The output reported (item label) and its model; NULL when the rater named no side.
+    label: Mapped[str | None] = mapped_column(String(1))
+    model: Mapped[str | None] = mapped_column(String(120))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str | None] = mapped_column(String(10))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolution: Mapped[str | None] = mapped_column(Text)
 
     item: Mapped[Item] = relationship()
     reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+
+
+class PlaybackObservation(Base):
+    """What the server saw of one output's playback in one assignment (``tasks.rating.playback``).
+
+    ``heard_s``: seconds credited from the page's heartbeats (each credit bounded by the server
+    time between two heartbeats); ``byte_ranges``: merged ``[start, end)`` ranges of the media
+    served for this assignment (API raters fetch what they watch), ``bytes_seen`` their total.
+    """
+
+    __tablename__ = "playback_observations"
+    __table_args__ = (
+        CheckConstraint("label IN ('a','b')", name="label"),
+        CheckConstraint("heard_s >= 0 AND bytes_seen >= 0", name="amounts"),
+    )
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(1), primary_key=True)
+    position_s: Mapped[float | None] = mapped_column(Float)  # the last heartbeat's player time
+    playing: Mapped[bool] = mapped_column(Boolean, default=False)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # server clock
+    heard_s: Mapped[float] = mapped_column(Float, default=0.0)
+    byte_ranges: Mapped[list | None] = mapped_column(NullableJSON)
+    bytes_seen: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ItemPanel(Base):

@@ -34,6 +34,7 @@ from tasks.rating import routing
 from tasks.rating.routing import is_gold_sql
 from tasks.rating.answers import count_words, is_whole, scores_problems
 from tasks.catalogue.models import Item, Project
+from tasks.rating.consent import unusable_output_sql
 from tasks.rating.models import Adjudication, AnswerInvalid, ItemPanel, Judgment, RatingError
 
 
@@ -198,10 +199,11 @@ def refresh_project(session: Session, project: Project) -> int:
 # -- adjudication ---------------------------------------------------------------------------
 
 def queue_query(project: Project):
-    """Items of the project whose panel is split at ``max_overlap`` and not yet adjudicated."""
+    """Items of the project whose panel is split at ``max_overlap``, not yet adjudicated, and
+    with every output's consent usable (a withdrawn one leaves the queue with its statistics)."""
     return (select(Item).join(ItemPanel, ItemPanel.item_id == Item.id)
             .where(Item.project_id == project.id, ItemPanel.state == "split",
-                   ~exists().where(Adjudication.item_id == Item.id))
+                   ~exists().where(Adjudication.item_id == Item.id), ~unusable_output_sql())
             .order_by(Item.id))
 
 

@@ -6,8 +6,9 @@ Policy (documented in design.md's Flow, step 2):
   back to the pool — for *other* raters: a rater never gets an item twice, even one they let
   expire or skipped (``uq_assignments_item_id_rater_id``).
 - Candidates: the project's items the rater has neither been served nor judged (imported
-  judgments count), whose required expertise the rater covers, with no unresolved flag, no output
-  whose asset's consent is outside ``EXPORTABLE_CONSENT``, not adjudicated, and still short of
+  judgments count), whose required expertise the rater covers, with no unresolved flag, not
+  dropped, every output's asset with usable consent (``tasks.rating.consent``), not adjudicated,
+  and still short of
   judgments: current judgments + open assignments < the item's target (``overlap``, raised by
   adaptive overlap up to ``max_overlap``).
 - Confidence gate: items with ``model_confidence >= confidence_threshold`` are auto-accepted and
@@ -55,9 +56,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from database import IMMEDIATE_OPTION
 from raters.models import User, UserExpertise
-from tasks.catalogue.models import (
-    EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember,
-)
+from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 
 DEFAULT_TTL = timedelta(minutes=30)
@@ -108,7 +107,8 @@ HOLD_CONSENT = 2  # an output's asset has consent outside EXPORTABLE_CONSENT
 HOLD_GOLD = 4  # gold: mixed in by its own draw, never counted against overlap
 HOLD_GATED = 8  # auto-accepted by the confidence gate (and not in the audit share)
 HOLD_ADJUDICATED = 16
-WITHHELD = HOLD_FLAGGED | HOLD_CONSENT  # keep gold items out of routing too
+HOLD_DROPPED = 32  # dropped by a manager after a media report (tasks.rating.flags)
+WITHHELD = HOLD_FLAGGED | HOLD_CONSENT | HOLD_DROPPED  # keep gold items out of routing too
 # The condition of the partial index ``ix_items_routing`` (tasks.catalogue.models) with literals,
 # not bound parameters, so the planner can prove the index covers the query.
 ROUTABLE = and_(Item.hold == literal_column("0"), Item.n_judged + Item.n_held < Item.target)
@@ -132,6 +132,14 @@ def is_gold_sql():
     return Item.gold.isnot(None) & (cast(Item.gold, Text) != "null")
 
 
+def _unusable_output_sql():
+    """The item has an output whose asset's consent is not usable — the same condition as
+    ``tasks.rating.consent.unusable_output_sql``, which calls ``refresh_items`` (so it cannot be
+    imported from here)."""
+    return exists().where(ItemOutput.item_id == Item.id, ItemOutput.asset_id == Asset.id,
+                          Asset.consent.not_in(EXPORTABLE_CONSENT))
+
+
 def _bit(condition, bit: int):
     return case((condition, bit), else_=0)
 
@@ -145,12 +153,11 @@ def _recount(project: Project) -> dict:
     stored = select(ItemPanel.target).where(ItemPanel.item_id == Item.id).scalar_subquery()
     target = case((stored > project.max_overlap, project.max_overlap), (stored > project.overlap, stored),
                   else_=project.overlap)
-    no_consent = (exists().where(ItemOutput.item_id == Item.id, Asset.id == ItemOutput.asset_id,
-                                 Asset.consent.not_in(sorted(EXPORTABLE_CONSENT))))
     hold = (_bit(exists().where(Flag.item_id == Item.id, Flag.resolved_at.is_(None)), HOLD_FLAGGED)
-            + _bit(no_consent, HOLD_CONSENT) + _bit(is_gold_sql(), HOLD_GOLD)
+            + _bit(_unusable_output_sql(), HOLD_CONSENT) + _bit(is_gold_sql(), HOLD_GOLD)
             + _bit(_gated_sql(project), HOLD_GATED)
-            + _bit(exists().where(Adjudication.item_id == Item.id), HOLD_ADJUDICATED))
+            + _bit(exists().where(Adjudication.item_id == Item.id), HOLD_ADJUDICATED)
+            + _bit(Item.dropped_at.isnot(None), HOLD_DROPPED))
     return {"n_judged": judged, "n_held": held, "target": target, "hold": hold}
 
 

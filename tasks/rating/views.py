@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import judging, overlap, routing
-from tasks.catalogue.models import Item
-from tasks.rating.api import assignment_json, judgment_json, queue_item_json
+from tasks.rating import flags, judging, overlap, playback, presentation, routing
+from tasks.catalogue.models import Asset, Item
+from tasks.rating.api import assignment_json, flag_json, judgment_json, queue_item_json
 from tasks.rating.models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
 from tasks.catalogue.util import project_for
 
@@ -99,6 +99,7 @@ def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 20
         progress={"done": judging.judged_count(db.session, project.id, current_user.id)},
         urls={"submit": url_for("rating.task", assignment_id=assignment.id),
               "draft": url_for("rating.draft", assignment_id=assignment.id),
+              "progress": url_for("rating.progress", assignment_id=assignment.id),
               "skip": url_for("rating.skip", assignment_id=assignment.id),
               "flag": url_for("rating.flag", assignment_id=assignment.id)}), status
 
@@ -125,7 +126,8 @@ def task(assignment_id: int):
             flash("That judgment is final: its revision window has closed.", "info")
             return redirect(url_for("tasks.home"))
     elif judging.is_expired(assignment, now) or assignment.status != "open":
-        flash("That assignment is no longer open; here is your next one.", "info")
+        closed = assignment.skip_reason if assignment.status == "expired" and assignment.skip_reason else None
+        flash(closed or "That assignment is no longer open; here is your next one.", "info")
         return _go_next(assignment.project) if request.method == "POST" else redirect(url_for("tasks.home"))
     if request.method == "GET":
         current = judging.current_judgment(db.session, assignment)
@@ -133,6 +135,7 @@ def task(assignment_id: int):
             assignment.draft.answer if assignment.draft else {})
         return _render(assignment, answer, {}, revising=revising)
     data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [])
+    _last_heartbeat(assignment, request.form.get("progress"), now)
     key = request.form.get("idempotency_key", "")
     action = judging.revise_judgment if revising else judging.submit_judgment
     try:
@@ -153,11 +156,47 @@ def task(assignment_id: int):
     return _go_next(assignment.project, message)
 
 
+@bp.post("/assignments/<int:assignment_id>/progress")
+@requires("rating.work")
+def progress(assignment_id: int):
+    """A heartbeat of the page's players: ``{side: {"t": seconds, "playing": bool}}`` (JSON body;
+    CSRF token in the X-CSRFToken header), stamped with the server clock. Answers what the server
+    has observed so far, by screen side."""
+    assignment = _own(assignment_id)
+    now = utcnow()
+    if assignment.status == "submitted":  # a heartbeat that crossed the submission: nothing to record
+        return "", 204
+    if assignment.status != "open" or judging.is_expired(assignment, now):
+        return {"error": {"code": "assignment_closed", "message": assignment.skip_reason
+                          or "This assignment is no longer open.", "details": None}}, 409
+    beats = playback.parse_heartbeat(assignment, request.get_json(silent=True))
+    if beats is None:
+        return {"error": {"code": "validation_failed", "message": "Send {side: {t, playing}} per player.",
+                          "details": None}}, 422
+    playback.heartbeat(db.session, assignment, beats, now)
+    seen = playback.observed(db.session, assignment, now)
+    return {"observed": {assignment.side_of(label): s for label, s in seen.items()}}
+
+
+def _last_heartbeat(assignment: Assignment, raw: str | None, now) -> None:
+    """The players' state as the form was sent: the last heartbeat rides with the submission."""
+    if not raw or assignment.status != "open":
+        return
+    try:
+        beats = playback.parse_heartbeat(assignment, json.loads(raw))
+    except json.JSONDecodeError:
+        beats = None
+    if beats:
+        playback.heartbeat(db.session, assignment, beats, now)
+
+
 @bp.post("/assignments/<int:assignment_id>/draft")
 @requires("rating.work")
 def draft(assignment_id: int):
     """Autosave (JSON body; CSRF token in the X-CSRFToken header)."""
     assignment = _own(assignment_id)
+    if assignment.status == "submitted":  # an autosave that crossed the submission: nothing to keep
+        return "", 204
     data = request.get_json(silent=True)
     try:
         saved = judging.save_draft(db.session, assignment, data, now=utcnow(), ttl=_ttl())
@@ -185,8 +224,8 @@ def skip(assignment_id: int):
 def flag(assignment_id: int):
     assignment = _own(assignment_id)
     try:
-        judging.flag_assignment(db.session, assignment, request.form.get("kind", "broken"),
-                                request.form.get("reason", ""), now=utcnow())
+        flags.flag_assignment(db.session, assignment, request.form.get("kind", "broken"),
+                              request.form.get("reason", ""), now=utcnow(), side=request.form.get("side") or None)
     except AnswerInvalid as exc:
         flash("Report not sent: " + "; ".join(exc.details.values()), "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
@@ -198,10 +237,13 @@ def flag(assignment_id: int):
 @bp.get("/projects/<int:project_id>/adjudication")
 @requires("adjudication.decide")
 def adjudication(project_id: int):
-    project = project_for(project_id, "adjudication.decide")
+    return _adjudication_page(project_for(project_id, "adjudication.decide"))
+
+
+def _adjudication_page(project, errors: dict | None = None, form=None, status: int = 200):
     items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
-    return render_template("tasks/adjudication.html", project=project,
-                           queue=[queue_item_json(item) for item in items], errors={}, form={})
+    return render_template("tasks/adjudication.html", project=project, queue=[queue_item_json(i) for i in items],
+                           errors=errors or {}, form=form or {}, choice_words=presentation.choice_words), status
 
 
 @bp.post("/items/<int:item_id>/adjudication")
@@ -219,21 +261,33 @@ def adjudicate(item_id: int):
                               else None for c in project.rubric}
     try:
         overlap.adjudicate(db.session, item, current_user, decision, now=utcnow())
+    except AnswerInvalid as exc:  # the decision stays in the form, each message beside its field
+        details = dict(exc.details or {"form": exc.message})
+        if "choice" in details:
+            details["choice"] = "choose Left, Right or Tie"
+        return _adjudication_page(project, {item.id: details}, form, exc.status)
     except RatingError as exc:
-        items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
-        return render_template("tasks/adjudication.html", project=project, queue=[queue_item_json(i) for i in items],
-                               errors={item.id: exc.details or {"form": exc.message}}, form=form), exc.status
+        return _adjudication_page(project, {item.id: {"form": exc.message}}, form, exc.status)
     flash(f"Decision on {item.external_id} recorded beside the panel's judgments.", "success")
     return redirect(url_for("rating.adjudication", project_id=project.id))
 
 
-@bp.get("/projects/<int:project_id>/flags")
-@requires("flags.manage")
-def flags(project_id: int):
-    project = project_for(project_id, "flags.manage")
+def _flags_page(project, errors: dict | None = None, status: int = 200):
     rows = db.session.scalars(select(Flag).where(Flag.project_id == project.id)
                               .order_by(Flag.resolved_at.is_not(None), Flag.id.desc()).limit(200)).all()
-    return render_template("tasks/flags.html", project=project, flags=rows)
+    return render_template("tasks/flags.html", project=project, flags=[flag_json(f) | {"row": f} for f in rows],
+                           errors=errors or {}, form=request.form), status
+
+
+@bp.get("/projects/<int:project_id>/flags")
+@requires("flags.manage")
+def flag_list(project_id: int):
+    return _flags_page(project_for(project_id, "flags.manage"))
+
+
+RESOLVED = {"returned": "Report resolved; the item is routed again.",
+            "dropped": "Report resolved; the item is dropped and will not be routed again.",
+            "replaced": "Report resolved; the output's asset is replaced and the item is routed again."}
 
 
 @bp.post("/flags/<int:flag_id>/resolve")
@@ -241,10 +295,16 @@ def flags(project_id: int):
 def resolve(flag_id: int):
     record = db.session.get(Flag, flag_id) or abort(404)
     project = project_for(record.project_id, "flags.manage")
+    action = request.form.get("action", "returned")
+    raw_asset = request.form.get("asset_id", "").strip()
+    asset = db.session.get(Asset, int(raw_asset)) if raw_asset.isdigit() and len(raw_asset) < 10 else None
     try:
-        judging.resolve_flag(db.session, record, current_user, request.form.get("resolution", ""), now=utcnow())
+        flags.resolve_flag(db.session, record, current_user, request.form.get("resolution", ""), now=utcnow(),
+                           action=action, asset=asset)
+    except AnswerInvalid as exc:
+        return _flags_page(project, {record.id: exc.details or {}}, 422)
     except RatingError as exc:
         flash(exc.message, "error")
     else:
-        flash("Report resolved; the item is routed again.", "success")
-    return redirect(url_for("rating.flags", project_id=project.id))
+        flash(RESOLVED.get(action, "Report resolved."), "success")
+    return redirect(url_for("rating.flag_list", project_id=project.id))

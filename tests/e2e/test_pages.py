@@ -34,8 +34,8 @@ def test_rubric_project_assets_and_users_pages(page, live_server):
     page.click("nav.mainnav >> text=Assets")
     assert "Assets" in page.locator("h1").inner_text()
     page.click("nav.filters >> text=revoked")
-    assert page.locator("table tbody tr").count() == 1
-    page.locator("table tbody tr a").first.click()
+    assert page.locator("table tbody tr").count() == 2  # alley-009's gen-b clip and script-07
+    page.locator("table tbody tr", has_text="video").locator("a").first.click()
     video = page.locator("video.preview")
     video.wait_for()
     assert page.evaluate("document.querySelector('video.preview').readyState >= 1 || new Promise(r => document.querySelector('video.preview').addEventListener('loadedmetadata', () => r(true)))")

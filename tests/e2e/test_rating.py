@@ -28,7 +28,7 @@ def test_pairwise_video_with_the_keyboard_alone(page, live_server):
     assert page.locator("#judgment-form button[type=submit]").is_disabled()
     page.keyboard.press("k")  # both players start together
     wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused)")
-    page.keyboard.press("a")
+    page.keyboard.press("ArrowLeft")
     page.keyboard.press("2")
     page.keyboard.press("c")
     page.keyboard.press("4")
@@ -61,6 +61,7 @@ def test_rubric_script_with_the_keyboard_alone(page, live_server):
     page.set_viewport_size({"width": 1024, "height": 768})
     screenshot(page, "rate-script-1024")
     rule_ok(page, "scores").wait_for()
+    rule_ok(page, "timing").wait_for(timeout=45000)  # reading time: 0.8 × words at 4 words a second
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(".flash-success")
@@ -73,13 +74,13 @@ def test_pairwise_audio_with_the_keyboard_alone(page, live_server):
     page.wait_for_selector(".waveform[data-side=left] >> css=div", state="attached")
     wait_until(page, "[...document.querySelectorAll('audio[data-side]')].every(a => a.readyState >= 2)")
     page.keyboard.press("k")
-    page.keyboard.press("b")
+    page.keyboard.press("ArrowRight")
     page.keyboard.press("1")
     page.keyboard.press("c")
     page.keyboard.press("5")
     page.keyboard.press("r")
-    page.keyboard.type("Take B keeps every consonant clear under the room tone while take A swallows the "
-                       "last word of the line in its reverb tail")
+    page.keyboard.type("On the right the narrator leaves real air before the last word and the hum stays under "
+                       "the voice; the left one rushes and its reverb smears the ending")
     screenshot(page, "rate-audio-1440")
     rule_ok(page, "playback-left").wait_for(timeout=15000)
     rule_ok(page, "playback-right").wait_for(timeout=15000)
@@ -92,7 +93,7 @@ def test_pairwise_audio_with_the_keyboard_alone(page, live_server):
 def test_refusals_are_shown_beside_the_fields_and_the_draft_is_kept(page, live_server):
     sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Neon alley chase")
-    page.keyboard.press("a")
+    page.keyboard.press("ArrowLeft")
     page.keyboard.press("1")
     page.keyboard.press("c")
     page.keyboard.press("2")
@@ -113,6 +114,32 @@ def test_refusals_are_shown_beside_the_fields_and_the_draft_is_kept(page, live_s
     page.reload()  # the refused answer is the draft: a reload resumes it
     assert page.locator("textarea[name=rationale]").input_value() == "Too short to count"
     assert page.locator("input[name=strength][value='1']").is_checked()
+
+
+def test_a_page_claiming_playback_its_players_never_reported_is_refused(page, live_server):
+    """The cheating rater in the browser: the answer is complete, the time has passed, the hidden
+    playback field claims both clips were played — but the players never ran."""
+    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Neon alley chase")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("3")
+    page.keyboard.press("c")
+    page.keyboard.press("5")
+    page.keyboard.press("r")
+    page.keyboard.type(RATIONALE)
+    rule_ok(page, "timing").wait_for(timeout=15000)
+    page.evaluate("""() => {
+      const form = document.getElementById('judgment-form');
+      form.querySelector('input[name=playback]').value = JSON.stringify({left: 3.5, right: 3.5});
+      form.submit();
+    }""")
+    page.wait_for_selector("#refusal")
+    errors = " ".join(page.locator(".field-error").all_inner_texts())
+    assert "the server observed 0.0 s" in errors, errors
+    assert page.locator("textarea[name=rationale]").input_value() == RATIONALE
+    assert page.locator("input[name=choice][value=right]").is_checked()
+    assert "Left" in page.locator("figure[data-side=left] .side-label").inner_text()
+    screenshot(page, "rate-playback-refused")
 
 
 def test_a_reload_resumes_the_autosaved_draft(page, live_server):

@@ -126,9 +126,11 @@ def test_manager_uploads_rubric_judgments_through_the_form(page, live_server, ap
     assert page.locator(".agreement-table tbody tr").count() == 3
     assert page.locator("#leaderboard").count() == 0
     assert page.locator(".models-table tbody tr").count() == 2  # scribe-1 and scribe-2 compared
-    assert page.locator(".consensus-table tbody tr").count() == 9  # script-04 is gold: left out
+    # script-04 is gold and script-07's consent was withdrawn: both left out
+    assert page.locator(".consensus-table tbody tr").count() == 8
+    assert "excluded: consent — 4" in page.locator("#consent-excluded-note").inner_text()
     tiles = page.locator(".tiles").inner_text().upper()
-    assert "51 IMPORTED" in tiles and "4\nGOLD JUDGMENTS" in tiles
+    assert "47 IMPORTED" in tiles and "4\nGOLD JUDGMENTS" in tiles and "4\nEXCLUDED: CONSENT" in tiles
     screenshot(page, "statistics-rubric-1440")
     section_shot(page, "models", "statistics-rubric-1440")
     assert page.console_errors == []

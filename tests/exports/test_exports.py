@@ -115,6 +115,15 @@ def test_pending_and_revoked_assets_never_appear_and_are_counted(build, scripts)
         assert "Left out for consent: 2 items" in (folder / "README.md").read_text()
 
 
+def test_items_dropped_after_a_media_report_stay_out(session, build, scripts):
+    proj, items, _raters = scripts
+    session.get(type(items["win"]), items["win"].id).dropped_at = utcnow()
+    session.commit()
+    export, _folder = build(proj.id, kind="ratings")
+    assert export["manifest"]["excluded"]["items"]["dropped"] == 1
+    assert export["row_counts"]["ratings"] == 5  # tie 3 + split 2
+
+
 def test_ties_dropped_are_counted(build, scripts):
     proj, _items, _raters = scripts
     export, _folder = build(proj.id, kind="preferences", ties="drop")
@@ -151,17 +160,20 @@ def test_pseudonyms_are_stable_within_a_project_and_unlinkable_across(app, sessi
     assert all(len(name) == len("rater-") + 16 and r.email not in name for r in who for name in first)
 
 
-def test_revocation_marks_affected_exports_and_the_asset_page_lists_them(app, session, build, scripts, login_as):
+def test_revocation_marks_affected_exports_and_the_asset_page_lists_them(app, session, build, scripts, login_as,
+                                                                         owner):
     proj, items, _raters = scripts
     export, _folder = build(proj.id, kind="preferences")
     asset = items["win"].outputs[0].asset
     untouched, _ = build(proj.id, kind="preferences", min_judgments=3)  # no 'win'? it has 3: contains it too
     changed = session.get(Asset, asset.id)
-    asset_ops.set_provenance(session, changed, {"consent": "revoked"}, None, note="withdrawn by the actor")
+    asset_ops.set_provenance(session, changed, {"consent": "revoked"}, session.get(User, owner.id),
+                             note="withdrawn by the actor")
     session.commit()
     rows = session.scalars(select(Export).where(Export.project_id == proj.id)).all()
     assert all(e.affected_at is not None and "revoked" in e.affected_reason for e in rows)
-    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "export.affected")) is not None
+    marked = session.scalars(select(AuditEvent).where(AuditEvent.action == "export.affected")).all()
+    assert len(marked) == 2 and {e.actor_id for e in marked} == {owner.id}  # who revoked, in the same transaction
     client, _ = login_as("researcher")
     page = client.get(f"/assets/{asset.id}").get_data(as_text=True)
     assert f"#export-{export['id']}" in page and "affected" in page

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from raters.models import AuditEvent, User
-from tasks.rating import judging, overlap
+from tasks.rating import flags, overlap
 from tasks.rating.models import Flag
 from tests.helpers import install_demo_media, jsonl, video_row
 from tests.tasks.rating_factories import T0, wsession  # noqa: F401 (fixture)
@@ -52,7 +52,9 @@ def test_account_project_import_and_asset_acts_are_recorded_with_project_and_req
                               ("items.import", manager_user.id)]
     assert _events(session, action="items.import")[0].request_id == "imp-1"
     asset_events = [(e.action, e.detail) for e in _events(session, subject=f"asset:{asset_id}")]
-    assert [a for a, _ in asset_events] == ["asset.create", "asset.provenance", "asset.consent"]
+    # the consent change, then its effects (items out of routing, judgments out of statistics)
+    assert [a for a, _ in asset_events] == ["asset.create", "asset.provenance", "asset.consent",
+                                            "asset.consent_withdrawn"]
     assert "granted -> revoked" in asset_events[2][1] and "withdrawn" in asset_events[2][1]
     assert all(e.request_id for e in _events(session, actor_id=manager_user.id) if e.action != "token.create")
 
@@ -65,11 +67,11 @@ def test_adjudication_and_flag_resolution_are_recorded(panel, wsession):  # noqa
     flag = Flag(project_id=panel["project"].id, item_id=item.id, kind="broken", reason="black frames")
     wsession.add(flag)
     wsession.flush()
-    judging.resolve_flag(wsession, flag, manager, "re-encoded the clip", now=T0 + timedelta(hours=2))
+    flags.resolve_flag(wsession, flag, manager, "re-encoded the clip", now=T0 + timedelta(hours=2), action="returned")
     wsession.commit()
     events = _events(wsession, project_id=panel["project"].id)
-    acts = [(e.action, e.subject, e.actor_id) for e in events if e.action in ("item.adjudicate", "flag.resolve")]
-    assert acts == [("item.adjudicate", f"item:{item.id}", manager.id), ("flag.resolve", f"item:{item.id}", manager.id)]
+    acts = [(e.action, e.subject, e.actor_id) for e in events if e.action in ("item.adjudicate", "flag.returned")]
+    assert acts == [("item.adjudicate", f"item:{item.id}", manager.id), ("flag.returned", f"flag:{flag.id}", manager.id)]
 
 
 def test_password_changes_and_resets_are_recorded(login_as, session):

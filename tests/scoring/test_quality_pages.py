@@ -70,7 +70,8 @@ def desk(app, session, make_user):
                 _live(session, it, who, choice=left, left=left, seconds=6.0, rationale="looks fine to me overall good",
                       when=when)
             else:
-                choice = "b" if (k + r) % 7 == 0 else "a"
+                truth = "a" if k % 3 else "b"
+                choice = truth if (k + r) % 7 else {"a": "b", "b": "a"}[truth]
                 words = rationale(k * 10 + r) + f" at 0:{k:02d}"
                 _live(session, it, who, choice=choice, left=left, seconds=20.0 + k, rationale=words, when=when)
     session.flush()

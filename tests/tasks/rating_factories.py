@@ -14,11 +14,13 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.orm import object_session
 
 from raters.models import User
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemOutput, Project
 from tasks.rating import routing
+from tasks.rating.models import PlaybackObservation
 from tests.helpers import make_project
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -33,7 +35,8 @@ VOCAB = ("grading pacing framing rhythm contrast continuity motion blocking text
 def rationale(seed: int, n_words: int = 16) -> str:
     """A distinct rationale per seed: its word 3-shingles barely overlap another seed's."""
     rng = random.Random(seed)
-    return " ".join(rng.choice(VOCAB) for _ in range(n_words)) + f" note {seed}"
+    picked = rng.sample(VOCAB, min(n_words, len(VOCAB)))  # no word repeated: not filler
+    return " ".join(picked + [rng.choice(VOCAB) for _ in range(n_words - len(picked))]) + f" note {seed}"
 
 
 @pytest.fixture
@@ -89,8 +92,23 @@ def make_item(session, project: Project, *, confidence: float | None = None, dur
     return item
 
 
-def answer(assignment, *, choice="left", seed=None, playback=None, **extra) -> dict:
-    """A valid client answer (screen terms) for this assignment: long enough, fully played."""
+def observe(session, assignment, seconds_by_side: dict) -> None:
+    """Record that the server observed this much playback (seconds by screen side), as the
+    page's heartbeats or an API client's media fetches would have."""
+    for side, seconds in seconds_by_side.items():
+        label = assignment.label_of(side)
+        row = session.get(PlaybackObservation, (assignment.id, label))
+        if row is None:
+            row = PlaybackObservation(assignment_id=assignment.id, label=label, playing=False, bytes_seen=0)
+            session.add(row)
+        row.heard_s = float(seconds)
+    session.flush()
+
+
+def answer(assignment, *, choice="left", seed=None, playback=None, observed=True, **extra) -> dict:
+    """A valid client answer (screen terms) for this assignment: long enough, fully played.
+    With ``observed`` the claimed playback is also recorded as observed by the server (in the
+    assignment's own session)."""
     durations = {o.label: o.asset.duration_s or 0 for o in assignment.item.outputs}
     if assignment.project.kind == "pairwise":
         data = {"choice": choice, "strength": 2}
@@ -101,6 +119,8 @@ def answer(assignment, *, choice="left", seed=None, playback=None, **extra) -> d
     data.update({"confidence": 4, "rationale": rationale(assignment.id if seed is None else seed),
                  "playback": sides if playback is None else playback})
     data.update(extra)
+    if observed and isinstance(data["playback"], dict) and assignment.project.modality != "script":
+        observe(object_session(assignment), assignment, data["playback"])
     return data
 
 

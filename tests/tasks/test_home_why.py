@@ -5,7 +5,7 @@ import re
 
 from raters.models import User
 from tasks.catalogue import assets as asset_ops
-from tasks.rating import judging, routing
+from tasks.rating import flags, judging, routing
 from tests.tasks.rating_factories import T0, after, answer, make_item, rating_project, wsession  # noqa: F401
 
 
@@ -54,7 +54,7 @@ def test_held_back_by_consent_and_by_a_media_report(make_user, wsession):
     revoked = make_item(wsession, project)
     make_item(wsession, project)
     asset_ops.set_provenance(wsession, revoked.outputs[0].asset, {"consent": "revoked"}, wsession.get(User, manager.id))
-    judging.flag_assignment(wsession, pick(wsession, project, other), "broken", "black frames", now=T0)
+    flags.flag_assignment(wsession, pick(wsession, project, other), "broken", "black frames", now=T0)
     assert why(wsession, project, rater) == ["consent", "reported"]
 
 

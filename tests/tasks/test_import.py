@@ -156,7 +156,7 @@ def test_import_may_not_silently_overwrite_an_assets_consent(app, session, proje
     session.commit()
     again = video_row("second")  # the same clips, declared granted
     errors = _rejected_keep(session, app, project, again)
-    assert any("already has consent “revoked”, not “granted”" in e for e in errors)
+    assert any("has its consent revoked" in e and "cannot be used in new items" in e for e in errors)
     assert session.scalar(select(func.count()).select_from(ConsentChange)) == 2
 
 

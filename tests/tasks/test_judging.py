@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from raters.models import User
-from tasks.rating import answers, judging, routing
+from tasks.rating import answers, flags, judging, routing
 from tasks.rating.models import (
     AnswerInvalid, Assignment, Judgment, JudgmentRefused, NotFound, RatingError,
 )
 from tests.tasks.rating_factories import (  # noqa: F401
-    T0, after, answer, make_item, rating_project, rationale, store_for, wsession,
+    T0, after, answer, make_item, observe, rating_project, rationale, store_for, wsession,
 )
 
 LONG = ("The left take holds the chase in one breath while the right one cuts away twice and "
@@ -44,22 +44,25 @@ def test_jaccard_and_containment():
 def test_near_copy_threshold_separates_a_retype_from_a_real_edit():
     earlier = [LONG]
     retyped = LONG.upper().replace(" and ", ", and ") + "."
-    assert "nearly the same" in answers.rationale_problem(retyped, min_words=12, brief="", earlier=earlier)
-    # 24 words → 22 shingles; changing the last two words changes 2 shingles: J = 20/24 < 0.9.
-    edited = LONG.rsplit(" ", 2)[0] + " completely differently"
-    assert answers.jaccard(answers.shingles(edited), answers.shingles(LONG)) < answers.NEAR_COPY_THRESHOLD
+    assert "Near-copy" in answers.rationale_problem(retyped, min_words=12, brief="", earlier=earlier)
+    swapped = LONG.replace("left", "TMP").replace("right", "left").replace("TMP", "right")
+    assert "Near-copy" in answers.rationale_problem(swapped, min_words=12, brief="", earlier=earlier)
+    # Keeping only the opening clause and saying something new about this item is not a copy.
+    edited = LONG.split(" while ")[0] + ", but the grade drifts green and the rain stops mid-shot for no reason"
+    share = answers.coverage(answers.normalise(edited), answers.word_shingles(answers.normalise(LONG), answers.COPY_K))
+    assert share < answers.NEAR_COPY_THRESHOLD
     assert answers.rationale_problem(edited, min_words=12, brief="", earlier=earlier) is None
 
 
 def test_rationale_must_not_just_repeat_the_brief():
     brief = "A chase through a neon-lit alley, one take, with rain and reflections on every surface tonight"
     echo = "a chase through a neon-lit alley, one take, with rain and reflections on every surface"
-    assert "repeats the brief" in answers.rationale_problem(echo, min_words=5, brief=brief, earlier=[])
+    assert "Mostly the brief" in answers.rationale_problem(echo, min_words=5, brief=brief, earlier=[])
     assert answers.rationale_problem(LONG, min_words=5, brief=brief, earlier=[]) is None
 
 
 def test_rationale_word_minimum_counts_words():
-    assert "at least 12 words" in answers.rationale_problem("too short", min_words=12, brief="", earlier=[])
+    assert "Too short: write at least 12 words" in answers.rationale_problem("too short", min_words=12, brief="", earlier=[])
     assert answers.rationale_problem("", min_words=0, brief="x", earlier=[""]) is None
 
 
@@ -132,20 +135,26 @@ def test_tie_needs_no_strength(setup, wsession):
 @pytest.mark.parametrize("rule, change", [
     ("rationale", {"rationale": "Left is better."}),
     ("rationale", {"rationale": "{prompt} nicely"}),
-    ("playback", {"playback": {"left": 20.0, "right": 3.0}}),
+    ("playback", {"playback": {"left": 3.0, "right": 3.0}}),
     ("timing", "early"),
 ])
 def test_each_rule_refuses_and_keeps_the_answer_as_draft(setup, wsession, rule, change):
     assignment = setup["assignment"]
-    data, now = answer(assignment, playback={"left": 20.0, "right": 20.0}), after(assignment)
+    data, now = answer(assignment), after(assignment)
     if change == "early":
         now = T0 + timedelta(seconds=10)  # the longer clip is 20 s: 16 s must pass
+        data["playback"] = {"left": 8.0, "right": 8.0}  # no more than the time since serving
+        observe(wsession, assignment, data["playback"])
+    elif rule == "playback":  # what the server observed is short, and so is the claim
+        observe(wsession, assignment, change["playback"])
+        data.update(change)
     else:
         data.update({k: v.format(prompt=assignment.item.prompt) if isinstance(v, str) else v
                      for k, v in change.items()})
     with pytest.raises(JudgmentRefused) as refused:
         submit(wsession, assignment, data, now=now)
-    assert set(refused.value.details) == {rule}
+    # 10 s after serving, 16 s of the 20 s clip cannot have been observed either
+    assert set(refused.value.details) == ({rule, "playback"} if change == "early" else {rule})
     assert refused.value.draft_saved and assignment.draft.answer == data
     assert assignment.status == "open" and n_judgments(wsession) == 0
 
@@ -158,12 +167,19 @@ def test_near_copy_of_own_earlier_rationale_is_refused_but_not_of_someone_elses(
     mine = routing.next_assignment(wsession, project, wsession.get(User, rater.id), T0)
     submit(wsession, mine, answer(mine, rationale=LONG))
     theirs = routing.next_assignment(wsession, project, wsession.get(User, colleague.id), T0)
-    submit(wsession, theirs, answer(theirs, rationale=LONG), key="c-1")  # not their own earlier text
+    assert theirs.item_id == mine.item_id
+    with pytest.raises(JudgmentRefused) as refused:  # another rater's rationale on the same item
+        submit(wsession, theirs, answer(theirs, rationale=LONG.replace("left", "right")), key="c-1")
+    assert "Copy: 100% of the rationale repeats another rater's rationale" in refused.value.details["rationale"]
+    submit(wsession, theirs, answer(theirs), key="c-2")
+    elsewhere = routing.next_assignment(wsession, project, wsession.get(User, colleague.id), T0 + timedelta(minutes=11))
+    assert elsewhere.item_id != mine.item_id
+    submit(wsession, elsewhere, answer(elsewhere, rationale=LONG), key="c-3")  # not their own, another item
     again = routing.next_assignment(wsession, project, wsession.get(User, rater.id), T0 + timedelta(minutes=11))
     copied = answer(again, rationale=LONG + "!")
     with pytest.raises(JudgmentRefused) as refused:
         submit(wsession, again, copied, key="key-2")
-    assert set(refused.value.details) == {"rationale"} and "nearly the same" in refused.value.details["rationale"]
+    assert set(refused.value.details) == {"rationale"} and "Near-copy" in refused.value.details["rationale"]
     assert again.draft.answer == copied and again.status == "open"
 
 
@@ -344,12 +360,12 @@ def test_skip_and_flag_need_a_reason(setup, wsession):
     with pytest.raises(AnswerInvalid):
         judging.skip_assignment(wsession, setup["assignment"], "  ", now=T0)
     with pytest.raises(AnswerInvalid) as bad_flag:
-        judging.flag_assignment(wsession, setup["assignment"], "ugly", "", now=T0)
+        flags.flag_assignment(wsession, setup["assignment"], "ugly", "", now=T0)
     assert set(bad_flag.value.details) == {"kind", "reason"}
 
 
 def test_a_flag_skips_the_open_assignment(setup, wsession):
-    flag = judging.flag_assignment(wsession, setup["assignment"], "unsafe", "graphic injury at 0:04", now=T0)
+    flag = flags.flag_assignment(wsession, setup["assignment"], "unsafe", "graphic injury at 0:04", now=T0)
     assert flag.item_id == setup["item"].id and flag.resolved_at is None
     assert setup["assignment"].status == "skipped"
     assert setup["assignment"].skip_reason == "flagged as unsafe: graphic injury at 0:04"

@@ -10,16 +10,22 @@ from sqlalchemy import func, select, update
 
 from tasks.rating import overlap
 from tasks.rating.models import Assignment, Draft, Flag, Judgment
-from tests.tasks.rating_factories import make_item, rating_project, rationale, store_for
+from tests.tasks.rating_factories import make_item, observe, rating_project, rationale, store_for
 
 ROLES = ("anonymous", "admin", "manager", "researcher", "member", "outsider", "senior_member", "senior_outsider")
 
 
-def backdate(session, assignment_id: int, seconds: float = 600) -> None:
-    """Pretend the assignment was served ``seconds`` ago (the server clock decides dwell)."""
+def backdate(session, assignment_id: int, seconds: float = 600, *, watched: bool = True) -> None:
+    """Pretend the assignment was served ``seconds`` ago (the server clock decides dwell) and,
+    with ``watched``, that the server observed both outputs played through."""
     row = session.get(Assignment, assignment_id)
     session.execute(update(Assignment).where(Assignment.id == assignment_id).values(
         served_at=row.served_at - timedelta(seconds=seconds), expires_at=row.expires_at - timedelta(seconds=seconds)))
+    session.expire_all()
+    if watched:
+        row = session.get(Assignment, assignment_id)
+        sides = ("left", "right") if row.project.kind == "pairwise" else ("output",)
+        observe(session, row, {side: row.item.outputs[0].asset.duration_s or 0 for side in sides})
     session.commit()
     session.expire_all()
 
@@ -332,7 +338,16 @@ def test_split_item_is_adjudicated_through_the_api(world, session):
     queue = call(world, "manager", "GET", f"/api/v1/projects/{p}/adjudications/queue").json
     assert [q["item_id"] for q in queue["items"]] == [first_item]
     assert sorted(j["choice"] for j in queue["items"][0]["judgments"]) == ["a", "b"]
-    assert "gen-alpha" not in json.dumps(queue)
+    # Each rationale carries the presentation its rater saw (staff also see models and raters).
+    for payload, j in zip(ids.values(), queue["items"][0]["judgments"]):
+        a = session.get(Assignment, payload["id"])
+        assert j["presented"]["left"]["label"] == a.left_label
+        assert j["presented"]["left"]["model"] == {"a": "gen-alpha", "b": "gen-beta"}[a.left_label]
+        assert j["presented_note"].startswith(f"saw {j['presented']['left']['model']}") and j["rater"]["email"]
+    # A senior rater adjudicates blind: no model names, no raters.
+    senior_view = call(world, "senior_member", "GET", f"/api/v1/projects/{p}/adjudications/queue").json
+    assert "gen-alpha" not in json.dumps(senior_view) and "rater" not in senior_view["items"][0]["judgments"][0]
+    assert senior_view["items"][0]["judgments"][0]["presented"]["left"]["label"] in ("a", "b")
     own = call(world, "senior_member", "POST", f"/api/v1/items/{first_item}/adjudication",
                json={"choice": "a", "rationale": rationale(5)})
     assert own.status_code == 409 and own.json["error"]["code"] == "own_panel"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks.rating import judging, routing
+from tasks.rating import flags, judging, routing
 from tasks.catalogue.models import Item
 from tasks.rating.models import Assignment, Flag
 from tests.tasks.rating_factories import T0, after, answer, make_item, rating_project, wsession  # noqa: F401
@@ -213,10 +213,10 @@ def test_flagged_item_leaves_routing_until_resolved(make_user, wsession):
     manager, reporter, other = make_user("manager"), make_user("rater"), make_user("rater")
     project = rating_project(wsession, manager.id, members=[reporter, other])
     item = make_item(wsession, project)
-    flagged = judging.flag_assignment(wsession, pick(wsession, project, reporter), "broken",
+    flagged = flags.flag_assignment(wsession, pick(wsession, project, reporter), "broken",
                                       "the right clip is black", now=T0)
     assert pick(wsession, project, other) is None
-    judging.resolve_flag(wsession, flagged, wsession.get(User, manager.id), "re-encoded the clip", now=T0)
+    flags.resolve_flag(wsession, flagged, wsession.get(User, manager.id), "re-encoded the clip", now=T0)
     assert pick(wsession, project, other).item_id == item.id
     assert wsession.scalar(select(Flag.resolution)) == "re-encoded the clip"
 

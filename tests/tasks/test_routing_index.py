@@ -20,7 +20,7 @@ from raters.models import User
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import Asset, Item, ItemOutput
 from tasks.catalogue.projects import update_project
-from tasks.rating import judging, judgment_import, overlap, routing
+from tasks.rating import consent, flags, judging, judgment_import, overlap, routing
 from tasks.rating.models import Assignment, Flag, ItemPanel, RatingError
 from tests.tasks.rating_factories import T0, answer, make_item, rating_project, wsession  # noqa: F401
 from tests.tasks.test_concurrency import run_threads
@@ -93,7 +93,7 @@ class World:
             elif op == "skip":
                 judging.skip_assignment(s, a, "not for me", now=now)
             else:
-                judging.flag_assignment(s, a, "broken", "the clip is black", now=now)
+                flags.flag_assignment(s, a, "broken", "the clip is black", now=now)
             return True
         if op == "revise":
             a = self.pick_one("submitted", k)
@@ -104,7 +104,8 @@ class World:
         if op == "resolve":
             flag = s.scalar(select(Flag).where(Flag.project_id == self.project.id, Flag.resolved_at.is_(None)))
             if flag is not None:
-                judging.resolve_flag(s, flag, self.manager, "re-encoded", now=now)
+                flags.resolve_flag(s, flag, self.manager, "re-encoded", now=now,
+                                   action=("returned", "dropped")[k % 2])
             return flag is not None
         if op == "adjudicate":
             item = s.scalar(overlap.queue_query(self.project).limit(1))
@@ -126,8 +127,10 @@ class World:
         elif op == "consent":
             asset = s.get(Asset, s.scalar(select(ItemOutput.asset_id).where(
                 ItemOutput.item_id == self.ids[k % len(self.ids)], ItemOutput.label == "a")))
-            asset_ops.set_provenance(s, asset, {"consent": "revoked" if asset.consent == "granted" else "granted"},
+            old = asset.consent
+            asset_ops.set_provenance(s, asset, {"consent": "revoked" if old == "granted" else "granted"},
                                      self.manager)
+            consent.consent_changed(s, asset, old, self.manager, note="", now=now)
         elif op == "settings":
             update_project(s, self.project, {"overlap": 1 + k % 3, "max_overlap": 3,
                                              "confidence_threshold": (0.8, 0.9, 0.99)[k % 3]}, self.manager)
