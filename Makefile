@@ -42,6 +42,7 @@ bench: dev
 	$(PY) bench/run.py
 	$(PY) bench/load.py $(BENCH_ARGS)
 	$(PY) bench/exports.py
+	$(PY) bench/app_bench.py --explain bench/plans/after  # routing and imports; PostgreSQL: BENCH_DATABASE_URL (wiped)
 
 media:
 	bash demo/make_media.sh

@@ -14,6 +14,7 @@ import ops
 import raters
 import scoring.web
 import security
+import static_files
 import tasks
 from database import UNAVAILABLE_ERRORS, db
 from ops import health
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ops.init_app(app)
     security.init_app(app)
     db.init_app(app)
+    static_files.init_app(app)
     access.init_app(app)
     raters.init_app(app)
     tasks.init_app(app)

@@ -42,7 +42,7 @@ def load(instance_path: str) -> dict:
         # Where built exports (their folders and .tar archives) are kept.
         "EXPORT_ROOT": os.environ.get("EXPORT_ROOT", str(instance / "exports")),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
-        "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "20")),
+        "MAX_IMPORT_MB": int(os.environ.get("MAX_IMPORT_MB", "200")),
         "JOBS_URL": os.environ.get("JOBS_URL", f"sqlite:///{instance / 'jobs.sqlite3'}"),
         # Failed logins inside the window before a wait: one account from one client, one client
         # over all accounts, one account over all clients (see raters.services.LoginLimits).

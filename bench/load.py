@@ -51,6 +51,7 @@ from raters import services  # noqa: E402
 from raters.models import CONSENT_VERSION, User  # noqa: E402
 from tasks.catalogue.models import Asset, Item, ItemOutput  # noqa: E402
 from tasks.catalogue.projects import create_project, set_members  # noqa: E402
+from tasks.rating import routing  # noqa: E402
 from tasks.rating.models import Judgment  # noqa: E402
 
 VOCAB = ("grading pacing framing rhythm contrast continuity motion blocking texture lighting tempo clarity "
@@ -328,6 +329,8 @@ def seed(app, n_raters: int, n_items: int, tag: str) -> tuple[int, list[str]]:
                         prompt=f"Brief {n}: a harbour at dawn, boats drifting through thin mist, gulls overhead")
             item.outputs = [ItemOutput(label="a", model="gen-a", asset=a), ItemOutput(label="b", model="gen-b", asset=b)]
             session.add(item)
+        session.flush()
+        routing.refresh_project_items(session, project)  # count them in for routing
         tokens = [services.create_token(session, rater, "load")[1] for rater in raters]
         session.commit()
         return project.id, tokens

@@ -34,3 +34,9 @@ def test_anonymous_page_request_redirects_to_login_with_next(client):
     assert response.status_code == 302
     assert "/login?next=/assets?consent%3Dgranted" in response.headers["Location"] or \
         "/login?next=%2Fassets%3Fconsent%3Dgranted" in response.headers["Location"]
+
+
+def test_default_import_cap_takes_a_200k_judgment_file(database_url):
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x"})
+    assert app.config["MAX_IMPORT_MB"] * 1024 * 1024 >= 52 * 1024 * 1024  # 200,000 judgments ≈ 52 MB
+    assert app.config["MAX_CONTENT_LENGTH"] >= app.config["MAX_IMPORT_MB"] * 1024 * 1024

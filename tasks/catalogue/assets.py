@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
-from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange
+from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange, ItemOutput
+from tasks.rating import routing
 
 # sniffed format → (media kind, MIME type, extensions a file of that format may carry)
 FORMATS = {
@@ -244,7 +245,8 @@ def set_provenance(session: Session, asset: Asset, provenance: dict, actor: User
     new_consent = provenance.get("consent", asset.consent)
     new_ref = provenance.get("consent_ref", asset.consent_ref)
     first = not asset.consent_changes
-    if new_consent != asset.consent or new_ref != asset.consent_ref or first:
+    consent_changed = new_consent != asset.consent
+    if consent_changed or new_ref != asset.consent_ref or first:
         session.add(ConsentChange(asset=asset, old_consent=None if first else asset.consent,
                                   new_consent=new_consent, consent_ref=new_ref, note=note,
                                   changed_by_id=actor.id if actor else None))
@@ -253,6 +255,9 @@ def set_provenance(session: Session, asset: Asset, provenance: dict, actor: User
                   f"{asset.consent} -> {new_consent} (ref {new_ref or '-'}) {note}".strip())
         asset.consent, asset.consent_ref = new_consent, new_ref
     session.flush()
+    if consent_changed and asset.id is not None:  # its items enter or leave routing
+        users = session.scalars(select(ItemOutput.item_id).where(ItemOutput.asset_id == asset.id))
+        routing.refresh_items(session, users)
 
 
 def store_text(store: AssetStore, text: str, max_bytes: int) -> StoredBytes:

@@ -22,6 +22,7 @@ from raters.models import User
 from raters.services import TAG_RE, audit
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemImport, ItemOutput, Project
+from tasks.rating import routing
 
 ROW_FIELDS = {"external_id", "prompt", "outputs", "model_confidence", "expertise", "gold", "metadata"}
 OUTPUT_FIELDS = {"model", "asset", "text", "provenance", "duration_s"}
@@ -354,6 +355,7 @@ def _write(session: Session, project: Project, rows: list[CheckedRow], filename:
                         sha256=file_sha, n_items=len(rows), imported_by_id=actor.id if actor else None)
     session.add(record)
     session.flush()
+    items = []
     for row in rows:
         item = Item(project_id=project.id, external_id=row.external_id, prompt=row.prompt,
                     model_confidence=row.model_confidence, gold=row.gold, extra=row.metadata,
@@ -370,8 +372,10 @@ def _write(session: Session, project: Project, rows: list[CheckedRow], filename:
                 asset_ops.complete_provenance(session, asset, out.provenance, actor)
             item.outputs.append(ItemOutput(label=out.label, model=out.model, asset=asset))
         session.add(item)
+        items.append(item)
     project.revision += 1
     session.flush()
+    routing.refresh_items(session, [item.id for item in items])
     audit(session, actor, "items.import", f"project:{project.id}", f"{len(rows)} items from {filename}",
           project_id=project.id)
     return record

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, exists, func,
+    select, text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from database import Base, UTCDateTime, utcnow
 from raters.models import User
@@ -16,6 +17,11 @@ MODALITIES = ("video", "audio", "script")
 CONSENT_STATES = ("granted", "pending", "revoked", "not_required")
 # Consent states under which an asset may leave the platform in an export.
 EXPORTABLE_CONSENT = frozenset({"granted", "not_required"})
+
+
+def _where(condition: str) -> dict:
+    """A partial index's condition, on both engines."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 class Project(Base):
@@ -65,7 +71,11 @@ class Project(Base):
         return sorted((m.user for m in self.member_rows), key=lambda u: u.email)
 
     def has_member(self, user) -> bool:
-        return any(m.user_id == user.id for m in self.member_rows)
+        """Whether ``user`` is a member: one row read (the loaded member list when it is loaded)."""
+        if "member_rows" in self.__dict__:
+            return any(m.user_id == user.id for m in self.member_rows)
+        return bool(object_session(self).scalar(select(exists().where(
+            ProjectMember.project_id == self.id, ProjectMember.user_id == user.id))))
 
     @property
     def n_outputs(self) -> int:
@@ -165,7 +175,12 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
-        Index("ix_items_project_confidence", "project_id", "model_confidence"),  # routing's order
+        # Routing's queue (tasks.rating.routing): the items that still need work, in the order
+        # they are served. Its condition is tasks.rating.routing.ROUTABLE's.
+        Index("ix_items_routing", "project_id", func.coalesce(text("model_confidence"), text("0.0")), "id",
+              **_where("hold = 0 AND n_judged + n_held < target")),
+        Index("ix_items_gold", "project_id", "id", **_where("gold IS NOT NULL")),
+        CheckConstraint("n_judged >= 0 AND n_held >= 0 AND target >= 0 AND hold >= 0", name="routing_counters"),
         CheckConstraint("model_confidence IS NULL OR (model_confidence >= 0 AND model_confidence <= 1)",
                         name="model_confidence"),
     )
@@ -182,6 +197,13 @@ class Item(Base):
     # Set when a manager drops the item (a media report): it is never routed again.
     dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Routing's counters, kept by tasks.rating.routing.refresh_items under the item's row lock:
+    # current judgments, open assignments, judgments needed (0 until first refreshed: never
+    # routed), and why the item is out of regular routing (a bitmask, routing.HOLD_*; 0 = routable).
+    n_judged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    target: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     project: Mapped[Project] = relationship()
     outputs: Mapped[list["ItemOutput"]] = relationship(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
-from tasks.rating import overlap
+from tasks.rating import overlap, routing
 from tasks.catalogue.models import KINDS, MODALITIES, Item, Project, ProjectMember
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -29,6 +29,8 @@ SETTINGS: dict[str, tuple[type, Any, float, float]] = {
 EDITABLE = ("name", "kind", "modality", "instructions", "rubric", "owner_id", *SETTINGS)
 # Settings that decide how many judgments an item needs: changing one recomputes every panel.
 PANEL_SETTINGS = frozenset({"overlap", "max_overlap", "agreement_target", "rubric"})
+# Settings routing's stored counters depend on (target, confidence gate).
+ROUTING_SETTINGS = PANEL_SETTINGS | {"confidence_threshold", "audit_rate"}
 
 
 class ProjectError(ValueError):
@@ -183,6 +185,8 @@ def update_project(session: Session, project: Project, data: dict, actor: User) 
     session.flush()
     if PANEL_SETTINGS & set(changed):
         overlap.refresh_project(session, project)
+    if ROUTING_SETTINGS & set(changed):
+        routing.refresh_project_items(session, project)
     return project
 
 

@@ -61,7 +61,7 @@ def home():
         progress = {p.id: routing.progress(db.session, p, current_user, now) for p in projects}
         revisable = judging.revisable_assignments(db.session, current_user, now)
     return render_template("tasks/home.html", projects=projects, counts=counts, progress=progress,
-                           revisable=revisable)
+                           revisable=revisable, available_cap=routing.AVAILABLE_CAP)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])

@@ -115,7 +115,8 @@ def assignment_json(assignment: Assignment, now=None) -> dict:
         shown["right"] = _output_json(outputs[assignment.right_label])
     else:
         shown["output"] = _output_json(outputs["a"])
-    current = judging.current_judgment(db.session, assignment)
+    # Only a submitted assignment has a judgment (a new one skips the query).
+    current = judging.current_judgment(db.session, assignment) if assignment.status == "submitted" else None
     until = judging.revisable_until(assignment)
     return {
         "id": assignment.id, "project_id": project.id, "kind": project.kind, "modality": project.modality,
@@ -217,6 +218,7 @@ def next_assignment(project_id: int):
         raise ApiError(409, "project_archived", "This project is archived: it takes no more judgments.")
     now = utcnow()
     assignment = routing.next_assignment(db.session, project, _rater(), now, ttl=_ttl())
+    db.session.commit()  # the picked item's lock lasts only as long as the pick
     if assignment is None:
         return "", 204
     return assignment_json(assignment, now), 201 if assignment.served_at == now else 200

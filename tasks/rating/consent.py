@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from raters.models import User
 from raters.services import audit
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemOutput, Project
+from tasks.rating import routing
 from tasks.rating.models import Assignment, Judgment
 
 WITHDRAWN_REASON = "Closed: the consent for this item's media was withdrawn. Nothing you wrote is lost."
@@ -81,6 +82,7 @@ def consent_changed(session: Session, asset: Asset, old: str, actor: User | None
           f"{n_judgments} current judgment(s) {'counted again' if usable else 'excluded from statistics'}, "
           f"{closed} open assignment(s) closed. Note: {note}")
     session.flush()
+    routing.refresh_items(session, item_ids)  # the items leave or re-enter routing's index
     return summary
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from raters.models import User
 from raters.services import audit
 from tasks.catalogue.models import Asset, Item
+from tasks.rating import routing
 from tasks.rating.judging import MAX_REASON_CHARS, is_expired
 from tasks.rating.models import FLAG_ACTIONS, FLAG_KINDS, AnswerInvalid, Assignment, Flag, RatingError
 
@@ -51,6 +52,7 @@ def flag_assignment(session: Session, assignment: Assignment, kind, reason, *, n
         assignment.status, assignment.closed_at = "skipped", now
         assignment.skip_reason = f"flagged as {kind}: {reason.strip()}"
     session.flush()
+    routing.refresh_items(session, [assignment.item_id])
     return flag
 
 
@@ -87,6 +89,7 @@ def resolve_flag(session: Session, flag: Flag, actor: User, resolution, *, now: 
     audit(session, actor, f"flag.{action}", f"flag:{flag.id}", f"{detail}. {resolution.strip()}",
           project_id=flag.project_id)
     session.flush()
+    routing.refresh_items(session, [flag.item_id])  # returned, dropped or replaced: routing follows
     return flag
 
 

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from ops.tracing import current_request_id
 from raters.models import User
-from tasks.rating import overlap, playback
+from tasks.rating import overlap, playback, routing
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
@@ -52,7 +52,6 @@ from tasks.catalogue.projects import SETTINGS
 from tasks.rating.models import (
     AnswerInvalid, Assignment, Draft, Judgment, JudgmentRefused, NotFound, RatingError,
 )
-from tasks.rating.routing import require_serialised
 
 ANSWER_FIELDS = {"choice", "strength", "scores", "confidence", "rationale", "playback", "paste_count",
                  "keystrokes"}
@@ -319,7 +318,7 @@ def _begin(session: Session, assignment: Assignment, operation: str, data,
     """What every judgment write starts with: a valid key, the writer lock on the assignment,
     the request's fingerprint, and the judgment already stored under that key (a replay)."""
     key = _check_key(idempotency_key)
-    require_serialised(session)
+    routing.require_serialised(session)
     _lock(session, assignment)
     fingerprint = _fingerprint(assignment, operation, data)
     return key, fingerprint, _replay(session, assignment, key, fingerprint)
@@ -350,6 +349,7 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
     session.flush()
     overlap.refresh_panel(session, assignment.item)
+    routing.refresh_items(session, [assignment.item_id])
     return judgment, True
 
 
@@ -377,6 +377,7 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     session.flush()  # the old row leaves the "current" unique index before the new one enters
     judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
     overlap.refresh_panel(session, assignment.item)
+    routing.refresh_items(session, [assignment.item_id])
     return judgment, True
 
 
@@ -425,6 +426,7 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     _require_open(assignment, now)
     assignment.status, assignment.skip_reason, assignment.closed_at = "skipped", reason.strip(), now
     session.flush()
+    routing.refresh_items(session, [assignment.item_id])
     return assignment
 
 

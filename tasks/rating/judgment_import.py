@@ -20,21 +20,24 @@ in; ``raters.services.create_placeholder_rater``), so the same id in a later fil
 rater. A rater may not judge an item twice: not twice in the file, not when they already have a
 current judgment on it, and not while they hold an open assignment of it.
 
-Stored with ``source='imported'``, no assignment, no time on task or playback; each touched
-item's panel is recomputed (``tasks.rating.overlap.refresh_panel``).
+Stored with ``source='imported'``, no assignment, no time on task or playback. Written set-based:
+one ``COPY`` (PostgreSQL; a multi-row INSERT elsewhere) per ``WRITE_BATCH`` rows, then the
+touched items' panels (``tasks.rating.overlap.refresh_panels``: one read and one upsert per
+batch) and routing's counters (``tasks.rating.routing.refresh_items``).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit, create_placeholder_rater, placeholder_email
-from tasks.rating import overlap
+from tasks.rating import overlap, routing
 from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
 from tasks.catalogue.importing import ImportRejected, in_line_order, read_rows
 from tasks.catalogue.models import Item, Project
@@ -45,6 +48,7 @@ INT_COLUMNS = ("strength", "confidence")
 MAX_REF_CHARS = 200
 CLOCK_SKEW = timedelta(minutes=5)
 CHUNK = 500
+WRITE_BATCH = 5000  # rows per COPY/INSERT statement, items per lock statement
 
 __all__ = ["ImportRejected", "JudgmentImport", "import_judgments", "parse_rows"]
 
@@ -60,10 +64,10 @@ class CheckedJudgment:
     rationale: str
     confidence: int
     created_at: datetime | None
+    email: str = ""  # the account e-mail standing for rater_ref
 
-    @property
-    def email(self) -> str:
-        return placeholder_email(self.rater_ref)
+    def __post_init__(self):
+        self.email = placeholder_email(self.rater_ref)
 
 
 @dataclass
@@ -236,18 +240,46 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
             users[row.email] = create_placeholder_rater(session, row.rater_ref, actor)
             new_raters.append(row.email)
     item_ids = sorted({row.item_id for row in rows})
-    for chunk in _chunks(item_ids):  # lock the items (in id order) before their panels change
+    for chunk in _chunks(item_ids, WRITE_BATCH):  # lock the items (in id order) before their panels change
         session.scalars(select(Item.id).where(Item.id.in_(chunk)).order_by(Item.id).with_for_update()).all()
-    session.add_all(Judgment(
-        project_id=project.id, item_id=row.item_id, rater_id=users[row.email].id, choice=row.choice,
-        strength=row.strength if row.choice != "tie" else None, scores=row.scores, rationale=row.rationale,
-        confidence=row.confidence, source="imported", assignment_id=None, created_at=row.created_at or now)
-        for row in rows)
-    session.flush()
-    for chunk in _chunks(item_ids):
-        for item in session.scalars(select(Item).where(Item.id.in_(chunk)).order_by(Item.id)):
-            overlap.refresh_panel(session, item)
+    rater_ids = {email: user.id for email, user in users.items()}
+    records = ({"project_id": project.id, "item_id": row.item_id, "rater_id": rater_ids[row.email],
+                "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
+                "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,
+                "paste_count": 0, "source": "imported", "created_at": row.created_at or now} for row in rows)
+    insert_rows(session, Judgment.__table__, records)
+    overlap.refresh_panels(session, project, item_ids, now=now)
+    routing.refresh_items(session, item_ids)
     audit(session, actor, "judgments.import", f"project:{project.id}",
           f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters",
           project_id=project.id)
     return JudgmentImport(len(rows), len(item_ids), len({r.email for r in rows}), new_raters, file_sha)
+
+
+def insert_rows(session: Session, table, records, *, batch: int = WRITE_BATCH) -> int:
+    """Insert plain rows (dicts with the same keys) in batches, one statement per batch:
+    ``COPY`` on PostgreSQL, a multi-row INSERT elsewhere."""
+    connection = session.connection()
+    written, pending = 0, []
+    for record in records:
+        pending.append(record)
+        if len(pending) >= batch:
+            written += _insert_batch(connection, table, pending)
+            pending = []
+    if pending:
+        written += _insert_batch(connection, table, pending)
+    return written
+
+
+def _insert_batch(connection, table, rows: list[dict]) -> int:
+    columns = list(rows[0])
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return len(rows)
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                            for c in columns])
+    return len(rows)

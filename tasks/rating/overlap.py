@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
+from tasks.rating import routing
+from tasks.rating.routing import is_gold_sql
 from tasks.rating.answers import count_words, is_whole, scores_problems
 from tasks.catalogue.models import Item, Project
 from tasks.rating.consent import unusable_output_sql
@@ -104,6 +107,8 @@ def panel_state(n: int, agreement: float | None, *, overlap: int, max_overlap: i
 
 # -- the stored panel -----------------------------------------------------------------------
 
+PANEL_BATCH = 1000
+
 def current_judgments(session: Session, item_id: int) -> list[Judgment]:
     return list(session.scalars(select(Judgment).where(
         Judgment.item_id == item_id, Judgment.superseded_at.is_(None)).order_by(Judgment.id)))
@@ -128,6 +133,59 @@ def refresh_panel(session: Session, item: Item) -> ItemPanel | None:
         state.n, state.target, state.state, state.agreement)
     session.flush()
     return panel
+
+
+def refresh_panels(session: Session, project: Project, item_ids, *, now: datetime) -> int:
+    """``refresh_panel`` for many items of the project (locked by the caller), set-based: per
+    batch of ``PANEL_BATCH`` items one read of their current judgments and one upsert of their
+    panels. Gold items get none. Returns how many panels were written."""
+    ids = sorted(set(item_ids))
+    measure = AGREEMENT[project.kind]
+    written = 0
+    for start in range(0, len(ids), PANEL_BATCH):
+        chunk = session.scalars(select(Item.id).where(Item.id.in_(ids[start:start + PANEL_BATCH]),
+                                                      Item.project_id == project.id, ~is_gold_sql())).all()
+        if not chunk:
+            continue
+        answers: dict[int, list[dict]] = {item_id: [] for item_id in chunk}
+        for item_id, choice, scores in session.execute(
+                select(Judgment.item_id, Judgment.choice, Judgment.scores)
+                .where(Judgment.item_id.in_(chunk), Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
+            answers[item_id].append({"choice": choice, "scores": scores})
+        rows = []
+        for item_id, given in answers.items():
+            state = panel_state(len(given), measure(given, project.rubric or []), overlap=project.overlap,
+                                max_overlap=project.max_overlap, agreement_target=project.agreement_target)
+            rows.append({"item_id": item_id, "project_id": project.id, "n_judgments": state.n,
+                         "target": state.target, "state": state.state, "agreement": state.agreement,
+                         "updated_at": now})
+        _upsert_panels(session, rows)
+        written += len(rows)
+    for obj in list(session.identity_map.values()):  # loaded panels re-read what was written
+        if isinstance(obj, ItemPanel):
+            session.expire(obj)
+    return written
+
+
+PANEL_COLUMNS = ("item_id", "project_id", "n_judgments", "target", "state", "agreement", "updated_at")
+# One upsert of a batch of panels: PostgreSQL takes the batch as arrays (one statement whatever its
+# size, nothing to compile per row); SQLite runs the same upsert for each row.
+PG_UPSERT = text("""
+INSERT INTO item_panels (item_id, project_id, n_judgments, target, state, agreement, updated_at)
+SELECT * FROM unnest(CAST(:item_id AS integer[]), CAST(:project_id AS integer[]), CAST(:n_judgments AS integer[]),
+                     CAST(:target AS integer[]), CAST(:state AS varchar[]), CAST(:agreement AS double precision[]),
+                     CAST(:updated_at AS timestamptz[]))
+ON CONFLICT (item_id) DO UPDATE SET n_judgments = excluded.n_judgments, target = excluded.target,
+    state = excluded.state, agreement = excluded.agreement, updated_at = excluded.updated_at""")
+
+
+def _upsert_panels(session: Session, rows: list[dict]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(PG_UPSERT, {c: [r[c] for r in rows] for c in PANEL_COLUMNS})
+        return
+    upsert = sqlite_insert(ItemPanel.__table__)
+    session.execute(upsert.on_conflict_do_update(index_elements=["item_id"], set_={
+        c: upsert.excluded[c] for c in PANEL_COLUMNS[2:]}), rows)
 
 
 def refresh_project(session: Session, project: Project) -> int:
@@ -183,6 +241,7 @@ def adjudicate(session: Session, item: Item, actor: User, decision: dict, *, now
     session.flush()
     audit(session, actor, "item.adjudicate", f"item:{item.id}", f"choice={choice} scores={scores}",
           project_id=project.id)
+    routing.refresh_items(session, [item.id])
     return record
 
 

@@ -1,4 +1,4 @@
-"""Routing: which item a rater gets next, picked safely while many raters ask at once.
+"""Routing: which item a rater gets next, picked through an index while many raters ask at once.
 
 Policy (documented in design.md's Flow, step 2):
 - A rater's open, unexpired assignment in the project is served again (resume) before anything
@@ -7,8 +7,10 @@ Policy (documented in design.md's Flow, step 2):
   expire or skipped (``uq_assignments_item_id_rater_id``).
 - Candidates: the project's items the rater has neither been served nor judged (imported
   judgments count), whose required expertise the rater covers, with no unresolved flag, not
-  dropped, every output's asset with usable consent (``tasks.rating.consent``), not adjudicated, and still short of judgments: current judgments + open unexpired assignments <
-  the item's target (``overlap``, raised by adaptive overlap up to ``max_overlap``).
+  dropped, every output's asset with usable consent (``tasks.rating.consent``), not adjudicated,
+  and still short of
+  judgments: current judgments + open assignments < the item's target (``overlap``, raised by
+  adaptive overlap up to ``max_overlap``).
 - Confidence gate: items with ``model_confidence >= confidence_threshold`` are auto-accepted and
   not routed, except an ``audit_rate`` share picked by a fixed hash of (project id, item id)
   (``audit_bucket``; the same in Python and SQL, in every process). Items with no confidence
@@ -18,36 +20,49 @@ Policy (documented in design.md's Flow, step 2):
 - Gold: a rater's Nth assignment in the project (N counts every status) is a gold item when
   ``gold_draw(project, rater, N) < gold_rate`` and an eligible gold item they have not seen
   exists; otherwise a regular one. Gold items are never counted against ``overlap`` (every rater
-  may meet each once) and are never served when no regular work is left (that would give them
-  away). Nothing in the assignment tells the rater which kind it is.
+  may meet each once). Nothing in the assignment tells the rater which kind it is.
 
-Concurrency: the caller's transaction must serialise the pick. PostgreSQL: the rater's project
-membership row is locked (one pick per rater at a time), candidate item rows are taken with
-``FOR UPDATE SKIP LOCKED`` and their counts re-checked with a fresh statement once locked (every
-writer of an item's panel holds that item's row lock). SQLite: the whole transaction is a writer
-from its start (``BEGIN IMMEDIATE``, ``db.serialise_writes()``); ``next_assignment`` refuses a
-SQLite session that is not.
+How it is cheap: every item row carries routing's counters — ``n_judged`` (current judgments),
+``n_held`` (open assignments), ``target`` (judgments needed) and ``hold`` (a bitmask of why it is
+out of regular routing, ``HOLD_*``; 0 = routable). ``refresh_items`` recounts them, one UPDATE per
+project and batch, under the items' row locks; **every write that changes what they count calls
+it** (serve, submit, revise, skip, expire, flag and its resolution, adjudication, judgment and
+item import, an asset's consent change, a project's settings change). The partial index
+``ix_items_routing`` holds exactly the items that still need work (``hold = 0 AND n_judged +
+n_held < target``) in routing's order, so a pick reads the first rows of that index and only
+checks the rater's own history against them — a handful of rows whether the project holds 100 or
+100,000 items. Holds of expired assignments are released by the sweep that starts every pick
+(the rater's own, then up to ``SWEEP_LIMIT`` of others', oldest first).
+
+Concurrency: the caller's transaction serialises the pick. PostgreSQL: the rater's project
+membership row is locked (one pick per rater at a time); the candidate item row is taken with
+``FOR UPDATE SKIP LOCKED``, its counters re-checked by PostgreSQL under the lock (they are columns
+of the row itself). When every candidate is locked by someone else, the pick is *not* "nothing
+left": it waits for those locks to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait,
+so no deadlock) and answers None only when, with no lock in the way, no item is servable for the
+rater — else ``RoutingBusy`` (503, retry). The item's lock lasts as long as the pick: the views
+commit right after it. SQLite: the whole transaction is a writer from its start (``BEGIN
+IMMEDIATE``, ``db.serialise_writes()``); ``next_assignment`` refuses a SQLite session that is not.
 """
 from __future__ import annotations
 
 import hashlib
 import random
+import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, case, cast, exists, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from database import IMMEDIATE_OPTION
-from raters.models import User
-from tasks.catalogue.models import Item, ItemExpertise, Project, ProjectMember
-from tasks.rating.consent import unusable_output_sql
-from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment
+from raters.models import User, UserExpertise
+from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember
+from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 
 DEFAULT_TTL = timedelta(minutes=30)
 HASH_SPACE = 2**32
 AUDIT_ITEM_MULTIPLIER = 2654435761  # Knuth's multiplicative (Fibonacci) hash
 AUDIT_PROJECT_MULTIPLIER = 40503
-MAX_LOCK_TRIES = 20  # candidates tried per pick before answering "nothing for now"
 SWEEP_LIMIT = 200  # overdue assignments of other raters marked expired per pick
 
 _sides = random.SystemRandom()
@@ -85,15 +100,31 @@ def routed(project: Project, item: Item) -> bool:
             or is_audited(project.id, item.id, project.audit_rate))
 
 
-# -- SQL forms of the policy ---------------------------------------------------------------
+# -- the stored counters --------------------------------------------------------------------
+
+HOLD_FLAGGED = 1  # an unresolved media report
+HOLD_CONSENT = 2  # an output's asset has consent outside EXPORTABLE_CONSENT
+HOLD_GOLD = 4  # gold: mixed in by its own draw, never counted against overlap
+HOLD_GATED = 8  # auto-accepted by the confidence gate (and not in the audit share)
+HOLD_ADJUDICATED = 16
+HOLD_DROPPED = 32  # dropped by a manager after a media report (tasks.rating.flags)
+WITHHELD = HOLD_FLAGGED | HOLD_CONSENT | HOLD_DROPPED  # keep gold items out of routing too
+# The condition of the partial index ``ix_items_routing`` (tasks.catalogue.models) with literals,
+# not bound parameters, so the planner can prove the index covers the query.
+ROUTABLE = and_(Item.hold == literal_column("0"), Item.n_judged + Item.n_held < Item.target)
+ROUTING_ORDER = func.coalesce(Item.model_confidence, literal_column("0.0"))
+REFRESH_CHUNK = 1000
+
 
 def _audit_bucket_sql(project: Project):
-    return (Item.id * literal(AUDIT_ITEM_MULTIPLIER) + literal(project.id * AUDIT_PROJECT_MULTIPLIER)) % literal(HASH_SPACE)
+    return (Item.id * literal_column(str(AUDIT_ITEM_MULTIPLIER))
+            + literal_column(str(project.id * AUDIT_PROJECT_MULTIPLIER))) % literal_column(str(HASH_SPACE))
 
 
-def _gate_sql(project: Project):
-    return or_(Item.model_confidence.is_(None), Item.model_confidence < project.confidence_threshold,
-               _audit_bucket_sql(project) < audit_threshold(project.audit_rate))
+def _gated_sql(project: Project):
+    """Auto-accepted by the confidence gate: confident, and not in the audit share."""
+    return and_(Item.model_confidence.isnot(None), Item.model_confidence >= project.confidence_threshold,
+                _audit_bucket_sql(project) >= literal_column(str(audit_threshold(project.audit_rate))))
 
 
 def is_gold_sql():
@@ -101,50 +132,124 @@ def is_gold_sql():
     return Item.gold.isnot(None) & (cast(Item.gold, Text) != "null")
 
 
-def slots_used_sql(now: datetime):
-    """Current judgments plus open, unexpired assignments of the item."""
+def _unusable_output_sql():
+    """The item has an output whose asset's consent is not usable — the same condition as
+    ``tasks.rating.consent.unusable_output_sql``, which calls ``refresh_items`` (so it cannot be
+    imported from here)."""
+    return exists().where(ItemOutput.item_id == Item.id, ItemOutput.asset_id == Asset.id,
+                          Asset.consent.not_in(EXPORTABLE_CONSENT))
+
+
+def _bit(condition, bit: int):
+    return case((condition, bit), else_=0)
+
+
+def _recount(project: Project) -> dict:
+    """The counters of a project's items, as correlated SQL recounts (see the module docstring)."""
     judged = (select(func.count()).select_from(Judgment)
               .where(Judgment.item_id == Item.id, Judgment.superseded_at.is_(None)).scalar_subquery())
     held = (select(func.count()).select_from(Assignment)
-            .where(Assignment.item_id == Item.id, Assignment.status == "open", Assignment.expires_at > now)
-            .scalar_subquery())
-    return judged + held
-
-
-def target_sql(project: Project):
-    """The item's target: its panel's (adaptive overlap) kept within [overlap, max_overlap]."""
+            .where(Assignment.item_id == Item.id, Assignment.status == "open").scalar_subquery())
     stored = select(ItemPanel.target).where(ItemPanel.item_id == Item.id).scalar_subquery()
-    return case((stored > project.max_overlap, project.max_overlap), (stored > project.overlap, stored),
-                else_=project.overlap)
+    target = case((stored > project.max_overlap, project.max_overlap), (stored > project.overlap, stored),
+                  else_=project.overlap)
+    hold = (_bit(exists().where(Flag.item_id == Item.id, Flag.resolved_at.is_(None)), HOLD_FLAGGED)
+            + _bit(_unusable_output_sql(), HOLD_CONSENT) + _bit(is_gold_sql(), HOLD_GOLD)
+            + _bit(_gated_sql(project), HOLD_GATED)
+            + _bit(exists().where(Adjudication.item_id == Item.id), HOLD_ADJUDICATED)
+            + _bit(Item.dropped_at.isnot(None), HOLD_DROPPED))
+    return {"n_judged": judged, "n_held": held, "target": target, "hold": hold}
 
 
-def _eligible_for(project: Project, rater: User):
-    """Conditions every candidate meets, gold or not."""
+def refresh_items(session: Session, item_ids) -> int:
+    """Recount routing's counters of these items (any projects) under their row locks, taken in
+    id order: one lock statement and one UPDATE per project and batch of ``REFRESH_CHUNK``.
+
+    Call it after every write that changes what an item's counters count — its judgments, its
+    open assignments, its panel's target, its flags, its adjudication, the consent of its outputs'
+    assets, its project's settings. Returns how many items were refreshed."""
+    ids = sorted(set(item_ids))
+    done = 0
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        rows = session.execute(select(Item.id, Item.project_id).where(Item.id.in_(ids[start:start + REFRESH_CHUNK]))
+                               .order_by(Item.id).with_for_update()).all()
+        by_project: dict[int, list[int]] = {}
+        for item_id, project_id in rows:
+            by_project.setdefault(project_id, []).append(item_id)
+        for project_id, chunk in by_project.items():
+            _update(session, session.get(Project, project_id), Item.id.in_(chunk))
+        done += len(rows)
+    return done
+
+
+def refresh_project_items(session: Session, project: Project) -> int:
+    """Recount every item of the project (after its overlap, gate or audit settings change)."""
+    locked = session.scalars(select(Item.id).where(Item.project_id == project.id).order_by(Item.id)
+                             .with_for_update()).all()
+    _update(session, project, Item.project_id == project.id)
+    return len(locked)
+
+
+def _update(session: Session, project: Project, where) -> None:
+    # "fetch": loaded items get their new counters from the UPDATE's RETURNING.
+    session.execute(update(Item).where(where).values(**_recount(project))
+                    .execution_options(synchronize_session="fetch"))
+
+
+COUNTERS = ("n_judged", "n_held", "target", "hold")
+
+
+def recount(session: Session, item_ids) -> dict[int, tuple[int, int, int, int]]:
+    """The counters as they should be, without storing them (tests compare them with the stored)."""
+    out = {}
+    for item_id, project_id in session.execute(select(Item.id, Item.project_id).where(Item.id.in_(list(item_ids)))):
+        values = _recount(session.get(Project, project_id))
+        out[item_id] = tuple(session.execute(select(*(values[c] for c in COUNTERS)).where(Item.id == item_id)).one())
+    return out
+
+
+# -- the candidates -------------------------------------------------------------------------
+
+def _not_seen_by(rater: User):
+    """Conditions on the rater's own history: never served nor judged, expertise covered."""
     return [
-        Item.project_id == project.id,
         ~exists().where(Assignment.item_id == Item.id, Assignment.rater_id == rater.id),
         ~exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater.id),
-        ~exists().where(ItemExpertise.item_id == Item.id, ItemExpertise.tag.not_in(rater.expertise)),
-        ~exists().where(Flag.item_id == Item.id, Flag.resolved_at.is_(None)),
-        ~unusable_output_sql(),  # an output's consent is not granted/not_required (tasks.rating.consent)
-        Item.dropped_at.is_(None),  # dropped by a manager after a media report
+        ~exists().where(ItemExpertise.item_id == Item.id, ItemExpertise.tag.not_in(
+            select(UserExpertise.tag).where(UserExpertise.user_id == rater.id))),
     ]
 
 
-def candidates_query(project: Project, rater: User, now: datetime):
-    """Regular (non-gold) items this rater may be served now, best first."""
-    return (select(Item).where(
-        *_eligible_for(project, rater), ~is_gold_sql(), _gate_sql(project),
-        ~exists().where(Adjudication.item_id == Item.id),
-        slots_used_sql(now) < target_sql(project))
-        .order_by(func.coalesce(Item.model_confidence, 0.0), Item.id))
+def candidates_query(project: Project, rater: User):
+    """Regular (non-gold) items this rater may be served now, best first — through the partial
+    index ``ix_items_routing`` of items that still need work."""
+    return (select(Item).where(Item.project_id == project.id, ROUTABLE, *_not_seen_by(rater))
+            .order_by(ROUTING_ORDER, Item.id))
 
 
 def gold_query(project: Project, rater: User):
-    return select(Item).where(*_eligible_for(project, rater), is_gold_sql()).order_by(Item.id)
+    return (select(Item).where(Item.project_id == project.id, Item.gold.isnot(None),
+                               Item.hold.op("&")(HOLD_GOLD | WITHHELD) == HOLD_GOLD, *_not_seen_by(rater))
+            .order_by(Item.id))
+
+
+def explain_query(project: Project, rater: User, now: datetime | None = None):
+    """The hot query of a pick, as it runs (for ``EXPLAIN ANALYZE`` in the bench)."""
+    return candidates_query(project, rater).limit(1).with_for_update(of=Item, skip_locked=True)
 
 
 # -- the pick -------------------------------------------------------------------------------
+
+# What serving the item reads next (its outputs and their assets), loaded in two reads.
+SERVED_WITH = selectinload(Item.outputs).selectinload(ItemOutput.asset)
+LOCK_WAIT_S = 10.0  # how long a pick waits for other picks' locks before answering 503
+POLL_S = (0.002, 0.02)  # sleep between tries while every candidate is locked
+
+
+class RoutingBusy(RatingError):
+    """Every item this rater could get is locked by other writers for longer than a pick waits."""
+    status, code = 503, "routing_busy"
+
 
 def require_serialised(session: Session) -> None:
     """On SQLite, refuse a transaction that did not begin as a writer (see module docstring)."""
@@ -161,78 +266,144 @@ def open_assignment(session: Session, project: Project, rater: User, now: dateti
         Assignment.status == "open", Assignment.expires_at > now))
 
 
-def expire_overdue(session: Session, project: Project, now: datetime, *, rater: User | None = None) -> int:
-    """Mark open assignments past their expiry as expired: the rater's own (waiting for their
-    locks), then up to ``SWEEP_LIMIT`` of others' (skipping rows another pick is marking)."""
+def expire_overdue(session: Session, project: Project, now: datetime, *,
+                   rater: User | None = None) -> Assignment | None:
+    """Mark open assignments past their expiry as expired — the rater's own (waiting for their
+    locks), then up to ``SWEEP_LIMIT`` of others' (skipping rows another pick is marking) — and
+    release their items' holds. Returns the rater's open assignment still running, if any."""
     overdue = (select(Assignment).where(Assignment.project_id == project.id, Assignment.status == "open",
                                         Assignment.expires_at <= now).order_by(Assignment.id))
-    rows = []
+    rows, running = [], None
     if rater is not None:
-        rows += session.scalars(overdue.where(Assignment.rater_id == rater.id).with_for_update()).all()
+        for assignment in session.scalars(select(Assignment).where(
+                Assignment.project_id == project.id, Assignment.rater_id == rater.id, Assignment.status == "open")
+                .order_by(Assignment.id).with_for_update()):
+            if assignment.expires_at <= now:
+                rows.append(assignment)
+            else:
+                running = assignment
     rows += session.scalars(overdue.limit(SWEEP_LIMIT).with_for_update(skip_locked=True)).all()
     for assignment in rows:
         if assignment.status == "open":
             assignment.status, assignment.closed_at = "expired", now
-    session.flush()
-    return len({a.id for a in rows})
+    if rows:
+        session.flush()
+        refresh_items(session, {a.item_id for a in rows})
+    return running
 
 
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
                     ttl: timedelta = DEFAULT_TTL) -> Assignment | None:
-    """The rater's open assignment in the project (resumed), else a new one, else None.
+    """The rater's open assignment in the project (resumed), else a new one, else None (nothing
+    is servable for the rater). Raises ``RoutingBusy`` when other writers' locks kept every
+    candidate out of reach for ``LOCK_WAIT_S``.
 
     The caller has checked that ``rater`` may rate in ``project`` (a member with consent) and
     that the project is not archived. A resumed assignment keeps its ``served_at``."""
     require_serialised(session)
     session.scalar(select(ProjectMember.user_id).where(
         ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id).with_for_update())
-    expire_overdue(session, project, now, rater=rater)
-    resumed = open_assignment(session, project, rater, now)
+    resumed = expire_overdue(session, project, now, rater=rater)
     if resumed is not None:
         return resumed
-    n = session.scalar(select(func.count()).select_from(Assignment).where(
-        Assignment.project_id == project.id, Assignment.rater_id == rater.id))
     item = None
-    if wants_gold(project, rater.id, n):
-        item = session.scalar(gold_query(project, rater).limit(1))
+    if project.gold_rate > 0 and wants_gold(project, rater.id, session.scalar(
+            select(func.count()).select_from(Assignment).where(Assignment.project_id == project.id,
+                                                               Assignment.rater_id == rater.id))):
+        item = _pick(session, gold_query(project, rater), wait=False)
     if item is None:
-        item = _lock_regular(session, project, rater, now)
+        item = _pick(session, candidates_query(project, rater), wait=True)
     if item is None:
         return None
     assignment = Assignment(
         project_id=project.id, item_id=item.id, rater_id=rater.id, served_at=now, expires_at=now + ttl,
         left_label=_sides.choice("ab") if project.kind == "pairwise" else "a", status="open",
         is_audit=not item.is_gold and item.model_confidence is not None
-        and item.model_confidence >= project.confidence_threshold)
+        and item.model_confidence >= project.confidence_threshold, draft=None)
     session.add(assignment)
     session.flush()
+    _update(session, project, Item.id == item.id)  # the pick holds the item's lock
     return assignment
 
 
-def _lock_regular(session: Session, project: Project, rater: User, now: datetime) -> Item | None:
-    """Lock the best candidate that, re-counted under its lock, still needs a judgment."""
-    tried: list[int] = []
-    for _ in range(MAX_LOCK_TRIES):
-        query = candidates_query(project, rater, now)
-        if tried:
-            query = query.where(Item.id.not_in(tried))
-        item = session.scalar(query.limit(1).with_for_update(of=Item, skip_locked=True))
-        if item is None:
-            return None
-        still_short = session.scalar(select(slots_used_sql(now) < target_sql(project)).where(Item.id == item.id))
-        if still_short:
+def _pick(session: Session, query, *, wait: bool) -> Item | None:
+    """Lock the first row of ``query`` nobody else holds. With ``wait``, when every matching row
+    is locked, poll until a lock clears (then re-read: the holder may have filled the item)."""
+    first = query.limit(1)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        item = session.scalar(first.with_for_update(of=Item, skip_locked=True).options(SERVED_WITH))
+        if item is not None or not wait or session.get_bind().dialect.name != "postgresql":
             return item
-        tried.append(item.id)
-    return None
+        if session.scalar(first.with_only_columns(Item.id)) is None:
+            return None  # nothing servable, locked or not
+        if time.monotonic() > deadline:
+            raise RoutingBusy("Other raters are being served the last items right now; ask again in a moment.")
+        time.sleep(random.uniform(*POLL_S))
+
+
+
+AVAILABLE_CAP = 1000  # the home page counts waiting items up to this ("1,000+")
 
 
 def progress(session: Session, project: Project, rater: User, now: datetime) -> dict:
-    """What the rater's home shows per project: done, skipped, open, and work still available."""
+    """What the rater's home shows per project: done, skipped, open, work still available (counted
+    up to ``AVAILABLE_CAP``), and when nothing waits, why (``why_nothing``)."""
     counts = dict(session.execute(select(Assignment.status, func.count()).where(
         Assignment.project_id == project.id, Assignment.rater_id == rater.id).group_by(Assignment.status)).all())
-    available = session.scalar(select(func.count()).select_from(candidates_query(project, rater, now)
-                                                                 .order_by(None).subquery()))
+    available = session.scalar(select(func.count()).select_from(
+        candidates_query(project, rater).with_only_columns(Item.id).order_by(None).limit(AVAILABLE_CAP).subquery()))
     current = open_assignment(session, project, rater, now)
+    idle = current is None and not available
     return {"judged": counts.get("submitted", 0), "skipped": counts.get("skipped", 0),
             "expired": counts.get("expired", 0), "open_assignment_id": current.id if current else None,
-            "available": available}
+            "available": available, "why": why_nothing(session, project, rater) if idle else []}
+
+
+def _items(n: int, one: str, many: str) -> str:
+    return f"1 item {one}" if n == 1 else f"{n} items {many}"
+
+
+def why_nothing(session: Session, project: Project, rater: User) -> list[dict]:
+    """Why no item waits for this rater, most telling first: ``{"code", "text"}`` each.
+
+    Codes: ``archived``; ``done_by_you`` (every item still needing work was served to or judged
+    by them); ``expertise`` (the rest ask for tags they lack); ``waiting`` (the remaining slots are
+    held by other raters' open assignments); ``consent`` and ``reported`` (items held back by their
+    media's consent or an open media report); ``complete`` (every item has its judgments)."""
+    if project.archived:
+        return [{"code": "archived", "text": "This project is archived: it takes no more judgments."}]
+    count = lambda *where: session.scalar(select(func.count()).select_from(Item).where(  # noqa: E731
+        Item.project_id == project.id, *where))
+    reasons = []
+    need = count(ROUTABLE)
+    if need:
+        seen = count(ROUTABLE, or_(exists().where(Assignment.item_id == Item.id, Assignment.rater_id == rater.id),
+                                   exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater.id)))
+        if seen:
+            reasons.append({"code": "done_by_you", "text": "All done by you: you have judged or skipped every item "
+                            "that still needs judgments." if seen == need else f"You have judged or skipped {seen} "
+                            f"of the {need} items that still need judgments."})
+        if need > seen:
+            tags = session.scalars(select(ItemExpertise.tag).distinct().where(
+                ItemExpertise.item_id == Item.id, Item.project_id == project.id, ROUTABLE,
+                ItemExpertise.tag.not_in(rater.expertise)).order_by(ItemExpertise.tag).limit(8)).all()
+            reasons.append({"code": "expertise", "text": f"{_items(need - seen, 'asks', 'ask')} for "
+                            f"expertise you do not have ({', '.join(tags)}); a manager can add it to your profile."})
+        return reasons
+    unfinished = and_(Item.n_judged < Item.target, Item.hold.op("&")(HOLD_GOLD) == 0)
+    held = count(unfinished, Item.hold == 0, Item.n_held > 0)
+    if held:
+        reasons.append({"code": "waiting", "text": f"Waiting for other raters: {_items(held, 'is', 'are')} being "
+                        "judged right now. Work comes back if they let an assignment expire or their panel disagrees."})
+    consent = count(unfinished, Item.hold.op("&")(HOLD_CONSENT) != 0)
+    if consent:
+        reasons.append({"code": "consent", "text": f"{_items(consent, 'is', 'are')} held back: consent for their media "
+                        "is not granted (or was revoked)."})
+    reported = count(unfinished, Item.hold.op("&")(HOLD_FLAGGED) != 0)
+    if reported:
+        reasons.append({"code": "reported", "text": f"{_items(reported, 'is', 'are')} held back: their media "
+                        "was reported and awaits a manager."})
+    if not reasons:
+        reasons.append({"code": "complete", "text": "All done: every item has the judgments it needs. Thank you!"})
+    return reasons

@@ -49,7 +49,13 @@ def _go_next(project, message: str | None = None, category: str = "success"):
     """Serve the rater's next assignment in the project, or send them home when none is left."""
     if message:
         flash(message, category)
-    assignment = routing.next_assignment(db.session, project, current_user, utcnow(), ttl=_ttl())
+    try:
+        assignment = routing.next_assignment(db.session, project, current_user, utcnow(), ttl=_ttl())
+    except routing.RoutingBusy as exc:
+        db.session.commit()  # what came before (a judgment, a skip) stands
+        flash(exc.message, "info")
+        return redirect(url_for("tasks.home"))
+    db.session.commit()  # the picked item's lock lasts only as long as the pick
     if assignment is None:
         flash(f"Nothing more to rate in “{project.name}” for now. Thank you!", "info")
         return redirect(url_for("tasks.home"))

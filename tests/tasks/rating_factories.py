@@ -19,6 +19,7 @@ from sqlalchemy.orm import object_session
 from raters.models import User
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemOutput, Project
+from tasks.rating import routing
 from tasks.rating.models import PlaybackObservation
 from tests.helpers import make_project
 
@@ -85,6 +86,7 @@ def make_item(session, project: Project, *, confidence: float | None = None, dur
         item.outputs.append(ItemOutput(label=label, model=f"gen-{'alpha' if label == 'a' else 'beta'}", asset=asset))
     session.add(item)
     session.flush()
+    routing.refresh_items(session, [item.id])
     if commit:
         session.commit()
     return item

@@ -241,7 +241,8 @@ def test_progress_counts_a_raters_work(make_user, wsession):
     judge(wsession, pick(wsession, project, rater))
     current = pick(wsession, project, rater, now=T0 + timedelta(minutes=1))
     got = routing.progress(wsession, project, wsession.get(User, rater.id), T0 + timedelta(minutes=2))
-    assert got == {"judged": 1, "skipped": 0, "expired": 0, "open_assignment_id": current.id, "available": 1}
+    assert got == {"judged": 1, "skipped": 0, "expired": 0, "open_assignment_id": current.id, "available": 1,
+                   "why": []}
 
 
 def test_sqlite_pick_needs_a_writer_transaction(app, make_user, session):
