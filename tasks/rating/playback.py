@@ -57,7 +57,11 @@ def merge_ranges(ranges: list[list[int]], start: int, end: int) -> list[list[int
 
 
 def _row(session: Session, assignment: Assignment, label: str) -> PlaybackObservation:
-    row = session.get(PlaybackObservation, (assignment.id, label))
+    """The output's observation row, created when missing. The assignment's row lock serialises
+    concurrent heartbeats and media fetches of one assignment (PostgreSQL; SQLite writers are
+    serialised already), so two of them never both create the row nor lose each other's credit."""
+    session.scalar(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update())
+    row = session.get(PlaybackObservation, (assignment.id, label), populate_existing=True)
     if row is None:
         row = PlaybackObservation(assignment_id=assignment.id, label=label, playing=False, heard_s=0.0,
                                   bytes_seen=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -211,3 +212,40 @@ def test_a_heartbeat_that_jumps_ahead_is_credited_only_the_server_time(page_rate
     assert jumped.json["observed"]["left"] == pytest.approx(1.0 * playback.RATE_SLACK)
     malformed = client.http.post(f"/assignments/{assignment_id}/progress", json={"top": {"t": "x"}}, headers=csrf)
     assert malformed.status_code == 422
+
+
+def test_concurrent_observations_of_one_assignment_neither_collide_nor_lose_credit(clips, app, session):
+    """Two requests observing the same output at once (a heartbeat and a media fetch): the second
+    waits for the first's row lock instead of inserting the same row again (a 500 on PostgreSQL)."""
+    payload = serve(clips, session)
+    assignment_id = payload["id"]
+    maker = app.extensions["database"].writer_sessionmaker
+    first, errors = maker(), []
+    first_assignment = first.get(Assignment, assignment_id)
+    playback.record_bytes(first, first_assignment, "a", 0, 1000, datetime.now(timezone.utc))  # holds the lock, row not committed
+
+    def second():
+        other = maker()
+        try:
+            playback.record_bytes(other, other.get(Assignment, assignment_id), "a", 1000, 3000, datetime.now(timezone.utc))
+            other.commit()
+        except Exception as exc:  # noqa: BLE001 — the test reports it
+            errors.append(exc)
+        finally:
+            other.close()
+
+    if session.get_bind().dialect.name == "sqlite":
+        first.commit()  # SQLite has one writer at a time: the second simply follows
+        second()
+    else:
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1)
+        assert thread.is_alive()  # waiting for the first's lock, not inserting beside it
+        first.commit()
+        thread.join(timeout=10)
+    first.close()
+    assert errors == []
+    session.expire_all()
+    row = session.get(PlaybackObservation, (assignment_id, "a"))
+    assert row.byte_ranges == [[0, 3000]] and row.bytes_seen == 3000
