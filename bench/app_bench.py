@@ -3,12 +3,11 @@ trivial authenticated call, judgments/s at 50 raters through gunicorn, and judgm
 1M rows against a plain ``COPY`` of the same rows.
 
 Run from the repository root: ``python bench/app_bench.py [--quick] [--explain DIR]``; needs
-``BENCH_DATABASE_URL`` (a PostgreSQL database it may wipe; default the routing worktree's).
+``BENCH_DATABASE_URL`` (a PostgreSQL database it may wipe); without it, it says so and skips.
 """
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import secrets
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 import migrate  # noqa: E402
 from app import create_app  # noqa: E402
@@ -35,17 +34,7 @@ from raters.models import CONSENT_VERSION, User  # noqa: E402
 from tasks.catalogue.models import Project  # noqa: E402
 from tasks.rating import routing  # noqa: E402
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wt_routing"
 PANEL = 3  # raters of the earlier panel that judged the finished share of the items
-
-
-def fresh_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(url)
 
 
 def make_app(url: str, tmp: Path):
@@ -310,10 +299,13 @@ def main() -> None:
     parser.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE plans into this folder")
     parser.add_argument("--only", default="next,load,import", help="comma-separated: next, load, import")
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        print("app_bench: skipped — set BENCH_DATABASE_URL to a PostgreSQL database it may wipe", file=sys.stderr)
+        return
     tmp = Path(os.environ.get("BENCH_TMP", "/tmp/dailies-bench"))
     tmp.mkdir(parents=True, exist_ok=True)
-    fresh_schema(url)
+    migrate.reset(url)
     app = make_app(url, tmp)
     results = {}
     only = set(args.only.split(","))

@@ -288,13 +288,7 @@ def prepare_database(url: str, workdir: Path) -> str:
     """A migrated, empty database: a new SQLite file, or the PostgreSQL database's schema replaced."""
     if url == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    else:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
+    migrate.reset(url)
     return url
 
 
