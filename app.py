@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, redirect, render_template, request, url_for
+from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
 
 import api
@@ -21,8 +22,17 @@ from ops import health
 from raters import access
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a path id beyond the id columns' range (PostgreSQL ``integer``)
+    matches no route — a 404, never an overflow in the database."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_mapping(config.load(app.instance_path))
     if test_config:
         app.config.update(test_config)
