@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.routing import IntegerConverter
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable, Unauthorized
 
 import api
 import cli
@@ -19,6 +19,7 @@ import static_files
 import tasks
 from database import UNAVAILABLE_ERRORS, db
 from ops import health
+from tasks.catalogue import store
 from raters import access
 
 
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Hooks registered earlier run later: headers (ops, security) are set after the database
     # hook has committed, or replaced a failed commit by a 503.
     ops.init_app(app)
+    store.init_app(app)  # before security: a bucket's address joins the CSP's media sources
     security.init_app(app)
     db.init_app(app)
     static_files.init_app(app)
@@ -84,6 +86,11 @@ def register_error_handlers(app: Flask) -> None:
         if security.wants_json():
             return api.error_response(403, exc.api_code, exc.description)
         return redirect(url_for("auth.consent", next=request.full_path.rstrip("?")))
+
+    @app.errorhandler(store.StoreUnavailable)
+    def _store_unavailable(exc: store.StoreUnavailable):
+        logging.getLogger("dailies").error("asset store unavailable: %s", exc)
+        return _http_error(ServiceUnavailable("The media store cannot be reached just now; try again shortly."))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -22,7 +22,8 @@ from tasks.catalogue import importing
 from tasks.rating import judgment_import
 from tasks.catalogue.importing import ImportRejected
 from tasks.catalogue.models import Project
-from tasks.catalogue.util import asset_store, max_asset_bytes
+from tasks.catalogue.store import asset_store
+from tasks.catalogue.util import max_asset_bytes
 
 
 def _read_password(prompt: str) -> str:

@@ -37,8 +37,21 @@ def load(instance_path: str) -> dict:
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'dailies.sqlite3'}"),
         # Where import rows' ``{"path": …}`` assets are looked up.
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance / "media")),
-        # Content-addressed store for every asset's bytes (uploaded or imported).
+        # Content-addressed store for every asset's bytes (uploaded or imported): a path (or
+        # file:///path) on this machine, or s3://bucket/prefix for an S3-compatible bucket that
+        # app workers on several machines share (tasks.catalogue.store).
         "ASSET_STORE": os.environ.get("ASSET_STORE", str(instance / "assets")),
+        # The bucket's API (unset: AWS S3 itself), the address browsers reach it at when that
+        # differs (presigned URLs are signed for it), region and credentials (unset: boto3's own
+        # chain — AWS_* variables, ~/.aws, an instance role). Addressing: "path" or "virtual".
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL"),
+        "S3_PUBLIC_ENDPOINT_URL": os.environ.get("S3_PUBLIC_ENDPOINT_URL"),
+        "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY"),
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE"),
+        # Staff fetching media from a bucket are redirected to a presigned URL valid this long.
+        "MEDIA_URL_TTL_S": int(os.environ.get("MEDIA_URL_TTL_S", "60")),
         # Where built exports (their folders and .tar archives) are kept.
         "EXPORT_ROOT": os.environ.get("EXPORT_ROOT", str(instance / "exports")),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),

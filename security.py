@@ -14,18 +14,23 @@ from raters import services
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",  # wavesurfer and plotly inject <style>; scripts stay strict
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-])
+
+def content_security_policy(media_origin: str | None = None) -> str:
+    """The policy of every page; ``media_origin`` is the asset bucket that staff's players and
+    waveforms are redirected to (presigned URLs), when there is one."""
+    media = f" {media_origin}" if media_origin else ""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # wavesurfer and plotly inject <style>; scripts stay strict
+        "img-src 'self' data: blob:",
+        f"media-src 'self' blob:{media}",
+        f"connect-src 'self'{media}",  # wavesurfer fetches the audio it draws
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ])
 
 
 def is_api_request() -> bool:
@@ -79,10 +84,11 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+    policy = content_security_policy(app.extensions["asset_store"].browser_origin)
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -24,7 +24,8 @@ from raters.services import create_placeholder_rater, placeholder_email
 from tasks.catalogue import importing
 from tasks.catalogue.models import Item, Project
 from tasks.catalogue.projects import create_project, set_members
-from tasks.catalogue.util import asset_store, max_asset_bytes
+from tasks.catalogue.store import asset_store
+from tasks.catalogue.util import max_asset_bytes
 from tasks.rating import overlap, routing
 from tasks.rating.models import Assignment, Judgment
 

@@ -19,7 +19,8 @@ from tasks.catalogue import importing
 from tasks.rating import judgment_import
 from tasks.catalogue.models import Project
 from tasks.catalogue.projects import create_project, set_members
-from tasks.catalogue.util import asset_store, max_asset_bytes
+from tasks.catalogue.store import asset_store
+from tasks.catalogue.util import max_asset_bytes
 
 HERE = Path(__file__).resolve().parent
 ACCOUNTS = HERE / "accounts.json"

@@ -2,22 +2,27 @@
 
 ``flask --app app backup create PATH`` writes ``PATH`` (a tar file):
 
-* ``manifest.json`` — format, time, database kind, schema revision, row counts, asset count;
+* ``manifest.json`` — format, time, database kind, schema revision, row counts, the store's
+  address (``file:///…`` or ``s3://bucket/prefix``), asset count;
 * ``database.sqlite3`` (SQLite's online backup API: a consistent copy while the app runs) or
   ``database.pgdump`` (``pg_dump --format=custom``: one snapshot);
-* ``assets/<sha[:2]>/<sha256>`` — the asset store.
+* ``assets/<sha[:2]>/<sha256>`` — the asset store's objects, read through the store (from the
+  disk or streamed from the bucket), unless ``--no-assets``: then a bucket is backed up by its
+  own means (versioning, replication) and the tar holds the database only.
 
 The database is copied first, then the assets: the store is content-addressed and only grows,
 so every asset the copied database names is in the store by the time it is copied.
 
 ``flask --app app backup restore PATH`` puts the database back as it was (SQLite: page by page
-into the configured file; PostgreSQL: ``pg_restore --clean`` in one transaction) and copies
-back the asset files the store lacks. Stop the app (and the job worker) while restoring.
+into the configured file; PostgreSQL: ``pg_restore --clean`` in one transaction), puts back the
+asset objects the store lacks (each checked against its sha256), and reports how many assets the
+restored database names that the store still lacks. Stop the app (and the job worker) while
+restoring.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -31,6 +36,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from database import Base, db, utcnow
+from tasks.catalogue.formats import AssetError
+from tasks.catalogue.models import Asset
+from tasks.catalogue.store import SHA256, AssetStore, asset_store, key_for
 
 FORMAT = 1
 cli = AppGroup("backup", help="Back up and restore the database and the asset store.")
@@ -64,13 +72,13 @@ def _revision() -> str | None:
     return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def create(path: Path, database_url: str, asset_store: Path) -> dict:
+def create(path: Path, database_url: str, store: AssetStore, *, with_assets: bool = True) -> dict:
     """Write the backup tar file to ``path``; returns its manifest."""
     path = Path(path)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         work = Path(tmp)
         manifest = {"format": FORMAT, "created_at": utcnow().isoformat(), "revision": _revision(),
-                    "counts": _counts()}
+                    "counts": _counts(), "asset_store": store.url, "assets_included": with_assets}
         db.session.rollback()
         if database_url.startswith("sqlite"):
             manifest["database"], dump = "sqlite", work / "database.sqlite3"
@@ -85,15 +93,18 @@ def create(path: Path, database_url: str, asset_store: Path) -> dict:
             manifest["database"], dump = "postgresql", work / "database.pgdump"
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}",
                   _libpq_url(database_url)])
-        files = sorted(p for p in asset_store.rglob("*") if p.is_file()) if asset_store.exists() else []
-        manifest["assets"] = len(files)
+        shas = sorted(store.shas()) if with_assets else []
+        manifest["assets"] = len(shas)
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
         partial = path.with_name(path.name + ".partial")
         with tarfile.open(partial, "w") as tar:
             tar.add(work / "manifest.json", "manifest.json")
             tar.add(dump, dump.name)
-            for file in files:
-                tar.add(file, f"assets/{file.relative_to(asset_store).as_posix()}")
+            for sha in shas:
+                entry = tarfile.TarInfo(f"assets/{key_for(sha)}")
+                entry.size = store.size(sha)
+                with store.open(sha) as source_file:
+                    tar.addfile(entry, source_file)
         partial.replace(path)  # never a half-written backup under the final name
     return manifest
 
@@ -107,8 +118,20 @@ def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     return members
 
 
-def restore(path: Path, database_url: str, asset_store: Path) -> dict:
-    """Put the database of the backup at ``path`` back, and the asset files the store lacks."""
+def _checked_assets(folder: Path) -> dict[str, Path]:
+    """The backup's asset files by sha256, each checked to hash to its name."""
+    found = {}
+    for file in sorted(folder.glob("??/*")) if folder.is_dir() else []:
+        with file.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        if not SHA256.fullmatch(file.name) or digest != file.name or file.parent.name != file.name[:2]:
+            raise BackupError(f"the backup's asset {file.relative_to(folder)} is damaged (its bytes hash to {digest})")
+        found[file.name] = file
+    return found
+
+
+def restore(path: Path, database_url: str, store: AssetStore) -> dict:
+    """Put the database of the backup at ``path`` back, and the asset objects the store lacks."""
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(path, "r") as tar:
         work = Path(tmp)
         tar.extractall(work, members=_safe_members(tar), filter="data")
@@ -118,6 +141,7 @@ def restore(path: Path, database_url: str, asset_store: Path) -> dict:
         kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
         if manifest["database"] != kind:
             raise BackupError(f"this backup is of a {manifest['database']} database; the app uses {kind}")
+        assets = _checked_assets(work / "assets")  # a damaged backup is refused before anything changes
         db.session.rollback()
         db.session.close()
         db.engine.dispose()  # no pooled connection may hold a lock the restore needs
@@ -132,29 +156,39 @@ def restore(path: Path, database_url: str, asset_store: Path) -> dict:
         else:
             _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
                   "--single-transaction", f"--dbname={_libpq_url(database_url)}", str(work / "database.pgdump")])
+        present = set(store.shas())
         restored = 0
-        if (work / "assets").exists():
-            for file in (work / "assets").rglob("*"):
-                target_file = asset_store / file.relative_to(work / "assets")
-                if file.is_file() and not target_file.exists():
-                    target_file.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(file, target_file)
-                    restored += 1
+        for sha, file in assets.items():
+            if sha in present:
+                continue
+            with file.open("rb") as fh:
+                try:
+                    store.put(fh, sha, max_bytes=file.stat().st_size)
+                except AssetError as exc:
+                    raise BackupError(f"the backup's asset {sha} cannot be stored: {exc}") from None
+            present.add(sha)
+            restored += 1
+        named = set(db.session.scalars(select(Asset.sha256)))
+        db.session.rollback()
+        manifest["assets_missing"] = len(named - present)
         manifest["assets_restored"] = restored
     return manifest
 
 
 @cli.command("create")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def create_command(path: Path) -> None:
+@click.option("--no-assets", "without_assets", is_flag=True,
+              help="Leave the asset store out (a bucket backed up by its own versioning or replication).")
+def create_command(path: Path, without_assets: bool) -> None:
     """Write a consistent backup of the database and the asset store to PATH (a tar file)."""
+    with_assets = not without_assets
     try:
-        manifest = create(path, current_app.config["DATABASE_URL"], Path(current_app.config["ASSET_STORE"]))
+        manifest = create(path, current_app.config["DATABASE_URL"], asset_store(), with_assets=with_assets)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     rows = sum(manifest["counts"].values())
-    click.echo(f"{path}: {manifest['database']} at revision {manifest['revision']}, {rows} rows, "
-               f"{manifest['assets']} asset files")
+    assets = f"{manifest['assets']} asset files" if with_assets else f"no asset files (the store {manifest['asset_store']} is not included)"
+    click.echo(f"{path}: {manifest['database']} at revision {manifest['revision']}, {rows} rows, {assets}")
 
 
 @cli.command("restore")
@@ -167,8 +201,11 @@ def restore_command(path: Path, yes: bool) -> None:
         click.confirm(f"Replace the database {make_url(current_app.config['DATABASE_URL']).render_as_string()} "
                       f"with {path}?", abort=True)
     try:
-        manifest = restore(path, current_app.config["DATABASE_URL"], Path(current_app.config["ASSET_STORE"]))
+        manifest = restore(path, current_app.config["DATABASE_URL"], asset_store())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored {manifest['database']} at revision {manifest['revision']} from {manifest['created_at']}, "
                f"{manifest['assets_restored']} asset files copied back")
+    if manifest["assets_missing"]:
+        click.echo(f"warning: {manifest['assets_missing']} asset(s) the database names are not in the store "
+                   f"{asset_store().url}; their media answer 404 until their bytes are put back", err=True)

@@ -5,7 +5,7 @@ import io
 import json
 import shutil
 
-from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.store import asset_store
 from tasks.catalogue import importing
 from tasks.catalogue.models import Project
 from tasks.catalogue.projects import create_project, set_members
@@ -43,11 +43,11 @@ def install_demo_media(app) -> None:
 
 def import_rows(session, app, project, *rows, filename="items.jsonl", actor=None):
     record = importing.import_items(session, project, jsonl(*rows), filename, actor=actor,
-                                    store=asset_ops.AssetStore(app.config["ASSET_STORE"]),
+                                    store=asset_store(app),
                                     media_root=app.config["MEDIA_ROOT"], max_asset_bytes=2 * 1024 * 1024)
     session.commit()
     return record
 
 
 def store_bytes(app, data: bytes, name: str):
-    return asset_ops.AssetStore(app.config["ASSET_STORE"]).put(io.BytesIO(data), name, 2 * 1024 * 1024)
+    return asset_store(app).put(io.BytesIO(data), name, 2 * 1024 * 1024)

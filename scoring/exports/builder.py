@@ -4,18 +4,16 @@ and one batch per table (plus, in consensus mode, the consensus records: one per
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from scoring.exports import package, schema, source, tables
 from scoring.exports.options import ExportOptions
 from scoring.exports.writers import EXTENSIONS, TableWriter
-from tasks.catalogue.assets import AssetStore
+from tasks.catalogue.store import AssetStore, asset_store
 from tasks.catalogue.models import Project
 
 
@@ -75,7 +73,7 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
                 batch_rows: int = 10_000) -> BuildResult:
     options = ExportOptions(**{**export.options, "models": tuple(export.options["models"]),
                                "criteria": tuple(export.options["criteria"])})
-    store = AssetStore(current_app.config["ASSET_STORE"])
+    store = asset_store()
     criteria = list(options.criteria) or project.criteria_keys
     scales = {c["key"]: (int(c["min"]), int(c["max"])) for c in project.rubric or []}
     copy_media = options.media == "files" and project.modality != "script"
@@ -144,5 +142,5 @@ def _copy_media(item, root: Path, store: AssetStore, copied: set[str]) -> None:
             continue
         target = root / package.media_name(output.sha256, output.mime_type)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(store.path_for(output.sha256), target)
+        store.copy_to(output.sha256, target)
         copied.add(output.sha256)

@@ -18,7 +18,7 @@ from raters.models import User
 from scoring.reports import data as report_data
 from scoring.reports import frames as fr
 from scoring.reports.report import consensus as report_consensus, consensus_records
-from tasks.catalogue.assets import AssetStore
+from tasks.catalogue.store import AssetStore
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemOutput, Project
 from tasks.rating.models import Assignment, Judgment
 
@@ -111,7 +111,7 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
             .join(Asset, Asset.id == ItemOutput.asset_id).where(ItemOutput.item_id.in_(ids))):
         output = Output(*row[1:])
         if output.media_kind == "script" and store is not None and output.consent in EXPORTABLE_CONSENT:
-            output.text = store.path_for(output.sha256).read_text(encoding="utf-8")
+            output.text = store.read_bytes(output.sha256).decode("utf-8")
         items[row.item_id].outputs[output.label] = output
     if with_judgments:
         query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.choice, Judgment.strength,

@@ -9,6 +9,7 @@ from api import PREFIX, ApiError, documented, json_body, json_content, paginate,
 from database import db, utcnow
 from raters.access import requires
 from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.formats import AssetError
 from tasks.catalogue import importing
 from tasks.rating import consent
 from tasks.catalogue.asset_views import upload_asset
@@ -16,7 +17,8 @@ from tasks.catalogue.models import Asset, Item
 from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
 from tasks.rating import item_states
 from tasks.rating.item_states import STATES
-from tasks.catalogue.util import asset_store, max_asset_bytes, project_for, visible_projects_query
+from tasks.catalogue.store import asset_store
+from tasks.catalogue.util import max_asset_bytes, project_for, visible_projects_query
 
 bp = Blueprint("tasks_api", __name__, url_prefix=PREFIX)
 
@@ -189,7 +191,7 @@ def upload():
         raise ApiError(400, "missing_file", "Send the media as a multipart field named “file”.")
     try:
         asset, created = upload_asset(upload_file, request.form.to_dict())
-    except asset_ops.AssetError as exc:
+    except AssetError as exc:
         raise ApiError(422, "invalid_media", str(exc)) from None
     return asset_json(asset), 201 if created else 200
 

@@ -6,21 +6,25 @@ import hmac
 import json
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestedRangeNotSatisfiable
+from werkzeug.wsgi import FileWrapper
 
 from database import db, utcnow
 from raters.access import requires
 from security import is_token_media_request
 from tasks.rating import consent, playback
 from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.formats import AssetError
 from tasks.catalogue.models import CONSENT_STATES, Asset, Item, ItemOutput, Project
-from tasks.catalogue.util import asset_store, max_asset_bytes, may_fetch_media
+from tasks.catalogue.store import AssetStore, MissingBytes, asset_store
+from tasks.catalogue.util import max_asset_bytes, may_fetch_media
 
 bp = Blueprint("assets", __name__)
 PER_PAGE = 50
+MEDIA_BLOCK = 64 * 1024  # bytes read from the store per write to the client
 
 
 def upload_asset(upload, form_or_json: dict) -> tuple[Asset, bool]:
@@ -28,9 +32,10 @@ def upload_asset(upload, form_or_json: dict) -> tuple[Asset, bool]:
     provenance, problems = asset_ops.clean_provenance(
         {k: v for k, v in form_or_json.items() if k in asset_ops.PROVENANCE_FIELDS and v not in ("", None)})
     if problems:
-        raise asset_ops.AssetError("; ".join(problems))
-    stored = asset_store().put(upload.stream, upload.filename or "upload", max_asset_bytes())
-    return asset_ops.register(db.session, stored, original_name=upload.filename or "", actor=current_user,
+        raise AssetError("; ".join(problems))
+    store = asset_store()
+    stored = store.put(upload.stream, upload.filename or "upload", max_asset_bytes())
+    return asset_ops.register(db.session, store, stored, original_name=upload.filename or "", actor=current_user,
                               provenance=provenance)
 
 
@@ -60,7 +65,7 @@ def upload():
         try:
             asset, created = upload_asset(upload_file, request.form.to_dict())
             done.append((asset, created))
-        except asset_ops.AssetError as exc:
+        except AssetError as exc:
             refused.append(str(exc))
     if refused:
         db.session.rollback()
@@ -138,28 +143,60 @@ def media(public_id: str):
     """The bytes of an asset, with Range support; 404 to anyone not allowed to see it, 451 to a
     rater when the asset's consent is withdrawn (staff still see it, to review).
 
-    Accepts the session cookie or a bearer token. For a rater with a token, the byte ranges
-    served are recorded against each of their open assignments showing the asset: that is the
-    playback the server observed for API raters (``tasks.rating.playback``). Never cached
-    beyond the request (``no-store``: revoked access must not live on in a browser cache); the
-    ETag is keyed, never the content hash."""
+    Accepts the session cookie or a bearer token. Raters' bytes always pass through here (from
+    the disk or, Range for Range, from the bucket): every request is checked, so a withdrawn
+    consent or a removed membership stops playback at the next range, and for a rater with a
+    token the byte ranges served are recorded against each of their open assignments showing
+    the asset — the playback the server observed for API raters (``tasks.rating.playback``).
+    Staff and researchers are redirected to a short-lived presigned URL when the store is a
+    bucket (``MEDIA_URL_TTL_S``), so their bytes never load an app worker. Never cached beyond
+    the request (``no-store``: revoked access must not live on in a browser cache); the ETag is
+    keyed, never the content hash."""
     asset = db.session.scalar(select(Asset).where(Asset.public_id == public_id))
     if asset is None or not may_fetch_media(current_user, asset):
         abort(404)
     if current_user.role == "rater" and not asset.exportable:
         raise ConsentWithheld()
-    path = asset_store().path_for(asset.sha256)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=asset.mime_type, conditional=True, etag=_etag(asset),
-                         max_age=0, download_name=f"{asset.public_id}{_suffix(asset)}")
-    response.headers["Cache-Control"] = "private, no-store"
+    store = asset_store()
+    if current_user.role != "rater":
+        url = store.presigned_url(asset.sha256, expires_s=current_app.config["MEDIA_URL_TTL_S"],
+                                  mime_type=asset.mime_type, download_name=f"{asset.public_id}{_suffix(asset)}")
+        if url:
+            response = redirect(url, 307)
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
+    response = _bytes_response(store, asset)
     if current_user.role == "rater" and is_token_media_request() and request.method == "GET":
         served = _served_range(response, asset.size_bytes)
         if served:
             now = utcnow()
             for assignment, label in playback.open_assignments_showing(db.session, current_user.id, asset.id, now):
                 playback.record_bytes(db.session, assignment, label, served[0], served[1], now)
+    return response
+
+
+def _bytes_response(store: AssetStore, asset: Asset):
+    """The asset's bytes read from the store: 206 for a Range (fetching just that range from a
+    bucket), 304 for a matching If-None-Match, 416 for a range past the end."""
+    size = asset.size_bytes
+    wanted = request.range.range_for_length(size) if request.range else None
+    start, stop = wanted or (0, size)
+    try:
+        source = store.open(asset.sha256, start, stop)
+    except MissingBytes:
+        current_app.logger.error("asset %s: its bytes are missing from the store", asset.id)
+        abort(404)
+    response = current_app.response_class(FileWrapper(source, MEDIA_BLOCK), mimetype=asset.mime_type,
+                                          direct_passthrough=True)
+    response.content_length = size
+    response.headers.set("Content-Disposition", "inline", filename=f"{asset.public_id}{_suffix(asset)}")
+    response.set_etag(_etag(asset))
+    try:
+        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:
+        source.close()
+        raise
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -1,17 +1,13 @@
-"""Assets: content sniffing, the content-addressed store, duration, provenance and consent."""
+"""Assets: registering stored bytes, their duration, provenance and consent (the bytes themselves
+are in ``tasks.catalogue.store``, their formats in ``tasks.catalogue.formats``)."""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import secrets
 import shutil
 import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import mutagen
 from sqlalchemy import select
@@ -19,114 +15,13 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
+from tasks.catalogue.formats import FORMATS
 from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange, ItemOutput
+from tasks.catalogue.store import AssetStore, StoredBytes
 from tasks.rating import routing
 
-# sniffed format → (media kind, MIME type, extensions a file of that format may carry)
-FORMATS = {
-    "mp4": ("video", "video/mp4", {".mp4", ".m4v", ".mov"}),
-    "webm": ("video", "video/webm", {".webm"}),
-    "wav": ("audio", "audio/wav", {".wav", ".wave"}),
-    "mp3": ("audio", "audio/mpeg", {".mp3"}),
-    "ogg": ("audio", "audio/ogg", {".ogg", ".oga", ".opus"}),
-    "flac": ("audio", "audio/flac", {".flac"}),
-    "text": ("script", "text/plain; charset=utf-8", {".txt", ".fountain", ".md", ".script", ""}),
-}
 PROVENANCE_FIELDS = ("source_model", "model_version", "generation_params", "rights_holder",
                      "license", "consent", "consent_ref")
-CHUNK = 1024 * 1024
-
-
-class AssetError(ValueError):
-    pass
-
-
-def sniff(head: bytes) -> str | None:
-    """The format the first bytes show, whatever the file name says (None: not media we take)."""
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        return "mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm" if b"webm" in head[:64] else None
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
-                                   and head[1] & 0x06 != 0):
-        return "mp3"
-    if head.startswith(b"OggS"):
-        return "ogg"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # a multi-byte character cut at the end of the sample is still text
-            if exc.start < len(head) - 4:
-                return None
-        return "text"
-    return None
-
-
-def check_format(head: bytes, filename: str) -> str:
-    """Sniff and check the bytes agree with the file's extension; the refusal says why."""
-    fmt = sniff(head)
-    ext = Path(filename or "").suffix.lower()
-    if fmt is None:
-        raise AssetError(f"{filename or 'the file'}: not a supported video (mp4, webm), audio "
-                         "(wav, mp3, ogg, flac) or script (UTF-8 text) file")
-    if ext and ext not in FORMATS[fmt][2]:
-        claimed = next((name for name, spec in FORMATS.items() if ext in spec[2]), ext)
-        raise AssetError(f"{filename}: the name says {claimed} but the content is {fmt}")
-    return fmt
-
-
-@dataclass
-class StoredBytes:
-    sha256: str
-    size: int
-    fmt: str
-    path: Path
-
-
-class AssetStore:
-    """Bytes on disk under ``root/<sha[:2]>/<sha>``: written once, never changed."""
-
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-
-    def path_for(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256
-
-    def put(self, stream: BinaryIO, filename: str, max_bytes: int) -> StoredBytes:
-        """Stream into the store, hashing and capping as it goes; sniff the first bytes."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
-        head = b""
-        with tempfile.NamedTemporaryFile(dir=self.root, delete=False, prefix=".upload-") as tmp:
-            try:
-                while chunk := stream.read(CHUNK):
-                    if not head:
-                        head = chunk[:4096]
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise AssetError(f"{filename}: larger than the {max_bytes // (1024 * 1024)} MB limit")
-                    digest.update(chunk)
-                    tmp.write(chunk)
-                if size == 0:
-                    raise AssetError(f"{filename}: the file is empty")
-                fmt = check_format(head, filename)
-            except BaseException:
-                tmp.close()
-                os.unlink(tmp.name)
-                raise
-        sha = digest.hexdigest()
-        final = self.path_for(sha)
-        if final.exists():
-            os.unlink(tmp.name)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp.name, final)
-        return StoredBytes(sha, size, fmt, final)
 
 
 def probe_duration(path: Path, fmt: str) -> tuple[float | None, str | None]:
@@ -183,18 +78,21 @@ def clean_provenance(raw) -> tuple[dict, list[str]]:
     return clean, problems
 
 
-def register(session: Session, stored: StoredBytes, *, original_name: str, actor: User | None,
-             provenance: dict | None = None, declared_duration: float | None = None,
+def register(session: Session, store: AssetStore, stored: StoredBytes, *, original_name: str,
+             actor: User | None, provenance: dict | None = None, declared_duration: float | None = None,
              text: str | None = None) -> tuple[Asset, bool]:
-    """The asset for these bytes, created if new; returns (asset, created)."""
+    """The asset for these bytes (already in ``store``), created if new; returns (asset, created)."""
     asset = session.scalar(select(Asset).where(Asset.sha256 == stored.sha256))
     created = asset is None
     if created:
         kind, mime, _ = FORMATS[stored.fmt]
         if text is not None:
             duration, source = text_duration(text), "reading"
+        elif stored.fmt == "text":
+            duration, source = None, None
         else:
-            duration, source = probe_duration(stored.path, stored.fmt)
+            with store.local_path(stored.sha256) as path:
+                duration, source = probe_duration(path, stored.fmt)
         if duration is None and declared_duration:
             duration, source = float(declared_duration), "declared"
         asset = Asset(sha256=stored.sha256, public_id=secrets.token_urlsafe(18), media_kind=kind,

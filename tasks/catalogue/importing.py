@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from raters.models import User
 from raters.services import TAG_RE, audit
 from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.formats import FORMATS, AssetError
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemImport, ItemOutput, Project
+from tasks.catalogue.store import AssetStore, StoredBytes
 from tasks.rating import routing
 
 ROW_FIELDS = {"external_id", "prompt", "outputs", "model_confidence", "expertise", "gold", "metadata"}
@@ -44,7 +46,7 @@ class ImportRejected(ValueError):
 @dataclass
 class MediaRef:
     asset: Asset | None = None  # already in the database
-    stored: asset_ops.StoredBytes | None = None  # new bytes
+    stored: StoredBytes | None = None  # new bytes
     text: str | None = None
     original_name: str = ""
 
@@ -74,7 +76,7 @@ class CheckedRow:
 class ImportContext:
     session: Session
     project: Project
-    store: asset_ops.AssetStore
+    store: AssetStore
     media_root: Path
     max_asset_bytes: int
     errors: list[str] = field(default_factory=list)
@@ -197,12 +199,12 @@ def _resolve_media(ctx: ImportContext, out: dict, where: str) -> MediaRef | None
         try:
             with path.open("rb") as fh:
                 stored = ctx.store.put(fh, path.name, ctx.max_asset_bytes)
-        except asset_ops.AssetError as exc:
+        except AssetError as exc:
             ctx.errors.append(f"{where}: {exc}")
             return None
         existing = ctx.session.scalar(select(Asset).where(Asset.sha256 == stored.sha256))
         media = MediaRef(asset=existing, stored=stored, original_name=value)
-        kind = asset_ops.FORMATS[stored.fmt][0]
+        kind = FORMATS[stored.fmt][0]
     if kind != project.modality:
         ctx.errors.append(f"{where}: the asset is {kind}, but this is a {project.modality} project")
         return None
@@ -321,7 +323,7 @@ def check_row(ctx: ImportContext, line: int, row, fallback_id: str) -> CheckedRo
 
 
 def import_items(session: Session, project: Project, data: bytes, filename: str, *, actor: User | None,
-                 store: asset_ops.AssetStore, media_root: str, max_asset_bytes: int) -> ItemImport:
+                 store: AssetStore, media_root: str, max_asset_bytes: int) -> ItemImport:
     """Check every row of the file, then write them all; raise ImportRejected otherwise."""
     rows, errors = parse_rows(data, filename)
     ctx = ImportContext(session, project, store, Path(media_root), max_asset_bytes, errors)
@@ -345,11 +347,11 @@ def import_items(session: Session, project: Project, data: bytes, filename: str,
             ctx.errors.append(f"line {first_line[ext]}: external_id “{ext}” is already in this project")
     if ctx.errors:
         raise ImportRejected(in_line_order(ctx.errors))
-    return _write(session, project, checked, filename, file_sha, actor)
+    return _write(session, project, checked, filename, file_sha, actor, store)
 
 
 def _write(session: Session, project: Project, rows: list[CheckedRow], filename: str, file_sha: str,
-           actor: User | None) -> ItemImport:
+           actor: User | None, store: AssetStore) -> ItemImport:
     record = ItemImport(project_id=project.id, filename=filename[:255] or "upload",
                         file_format="csv" if filename.lower().endswith(".csv") else "jsonl",
                         sha256=file_sha, n_items=len(rows), imported_by_id=actor.id if actor else None)
@@ -364,7 +366,7 @@ def _write(session: Session, project: Project, rows: list[CheckedRow], filename:
         for out in row.outputs:
             media = out.media
             if media.stored is not None:
-                asset, _ = asset_ops.register(session, media.stored, original_name=media.original_name,
+                asset, _ = asset_ops.register(session, store, media.stored, original_name=media.original_name,
                                               actor=actor, provenance=out.provenance,
                                               declared_duration=out.duration_s, text=media.text)
             else:

@@ -7,12 +7,7 @@ from sqlalchemy import exists, select
 
 from database import db
 from raters.access import authorize, can
-from tasks.catalogue.assets import AssetStore
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project, ProjectMember
-
-
-def asset_store() -> AssetStore:
-    return AssetStore(current_app.config["ASSET_STORE"])
 
 
 def max_asset_bytes() -> int:

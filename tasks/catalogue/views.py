@@ -13,7 +13,8 @@ from tasks.rating import judging, overlap, routing
 from tasks.catalogue.models import Item, ItemImport, Project
 from tasks.rating.models import Flag
 from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
-from tasks.catalogue.util import asset_store, max_asset_bytes, project_for, visible_projects_query
+from tasks.catalogue.store import asset_store
+from tasks.catalogue.util import max_asset_bytes, project_for, visible_projects_query
 
 bp = Blueprint("tasks", __name__)
 RUBRIC_FORM_ROWS = 2  # blank criteria rows offered beyond the existing ones

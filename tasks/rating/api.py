@@ -22,7 +22,8 @@ from raters.access import authorize, requires
 from tasks.rating import flags, judging, overlap, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
-from tasks.catalogue.util import asset_store, project_for
+from tasks.catalogue.store import MissingBytes, asset_store
+from tasks.catalogue.util import project_for
 
 bp = Blueprint("rating_api", __name__, url_prefix=PREFIX)
 
@@ -99,8 +100,10 @@ def _output_json(output) -> dict:
     data = {"media_url": url_for("assets.media", public_id=asset.public_id), "mime_type": asset.mime_type,
             "duration_s": asset.duration_s}
     if asset.media_kind == "script":
-        path = asset_store().path_for(asset.sha256)
-        data["text"] = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+        try:
+            data["text"] = asset_store().read_bytes(asset.sha256).decode("utf-8", errors="replace")
+        except MissingBytes:
+            data["text"] = ""
     return data
 
 

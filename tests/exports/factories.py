@@ -3,13 +3,14 @@ export copies or reads them), raters and judgments written straight into the tab
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import secrets
 from datetime import timedelta
 
 from database import utcnow
 from raters.models import User
-from tasks.catalogue.assets import AssetStore
+from tasks.catalogue.store import asset_store
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Assignment, Judgment
 from tests.helpers import make_project
@@ -40,9 +41,7 @@ def rater(session, *, active=True) -> User:
 def asset(session, app, modality: str, content: str, consent="granted", license="CC-BY-4.0") -> Asset:
     data = content.encode()
     sha = hashlib.sha256(data).hexdigest()
-    path = AssetStore(app.config["ASSET_STORE"]).path_for(sha)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    asset_store(app).put(io.BytesIO(data), "content", len(data))
     row = Asset(sha256=sha, public_id=secrets.token_urlsafe(18), media_kind=modality, mime_type=MIME[modality],
                 size_bytes=len(data), duration_s=None if modality == "script" else 4.0, original_name="x",
                 consent=consent, license=license)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.orm import object_session
 
 from raters.models import User
-from tasks.catalogue import assets as asset_ops
+from tasks.catalogue.store import asset_store
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemOutput, Project
 from tasks.rating import routing
 from tasks.rating.models import PlaybackObservation
@@ -129,4 +129,4 @@ def after(assignment, seconds: float = 600) -> datetime:
 
 
 def store_for(app):
-    return asset_ops.AssetStore(app.config["ASSET_STORE"])
+    return asset_store(app)

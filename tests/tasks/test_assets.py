@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from raters.models import User
-from tasks.catalogue import assets as asset_ops
+from tasks.catalogue import formats
 from tasks.catalogue.models import Asset, ConsentChange
+from tasks.catalogue.store import asset_store
 from tests.conftest import DEMO_MEDIA
 from tests.helpers import import_rows, install_demo_media, make_project, video_row
 
@@ -25,13 +26,13 @@ def _upload(client, data: bytes, name: str, **fields):
 ])
 def test_sniffing_recognises_real_media(path, fmt, kind):
     head = (DEMO_MEDIA / path).read_bytes()[:4096]
-    assert asset_ops.sniff(head) == fmt and asset_ops.FORMATS[fmt][0] == kind
+    assert formats.sniff(head) == fmt and formats.FORMATS[fmt][0] == kind
 
 
 def test_webm_and_text_are_sniffed():
-    assert asset_ops.sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm") == "webm"
-    assert asset_ops.sniff("INT. LIFT — NIGHT\nANA: Going down?".encode()) == "text"
-    assert asset_ops.sniff(b"\x00\x01\x02binary") is None
+    assert formats.sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm") == "webm"
+    assert formats.sniff("INT. LIFT — NIGHT\nANA: Going down?".encode()) == "text"
+    assert formats.sniff(b"\x00\x01\x02binary") is None
 
 
 def test_a_text_file_named_mp4_is_refused(api, session):
@@ -61,8 +62,7 @@ def test_upload_stores_once_by_sha256_with_provenance_and_duration(api, session,
     again = _upload(client, CLIP.read_bytes(), "copy-of-alley.mp4")
     assert again.status_code == 200 and again.json["id"] == body["id"]
     assert session.scalar(select(func.count()).select_from(Asset)) == 1
-    stored = asset_ops.AssetStore(app.config["ASSET_STORE"]).path_for(body["sha256"])
-    assert stored.read_bytes() == CLIP.read_bytes()
+    assert asset_store(app).read_bytes(body["sha256"]) == CLIP.read_bytes()
 
 
 def test_upload_size_is_capped(api, app, session):
