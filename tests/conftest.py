@@ -39,16 +39,18 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    (tmp_path / "media").mkdir()
-    application = create_app({
+def make_app(database_url: str, tmp_path: Path, **settings):
+    """The app of one test: its own asset store, media root and exports under ``tmp_path``."""
+    (tmp_path / "media").mkdir(exist_ok=True)
+    return create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
         "ASSET_STORE": str(tmp_path / "assets"), "MEDIA_ROOT": str(tmp_path / "media"),
         "EXPORT_ROOT": str(tmp_path / "exports"),
-        "MAX_UPLOAD_MB": 2, "MAX_IMPORT_MB": 1, "JOBS_URL": "memory://",
+        "MAX_UPLOAD_MB": 2, "MAX_IMPORT_MB": 1, "JOBS_URL": "memory://", **settings,
     })
-    yield application
+
+
+def empty_tables(application) -> None:
     engine = application.extensions["database"].engine
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -58,6 +60,13 @@ def app(database_url, tmp_path):
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
     engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    application = make_app(database_url, tmp_path)
+    yield application
+    empty_tables(application)
 
 
 @pytest.fixture

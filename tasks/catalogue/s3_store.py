@@ -41,9 +41,14 @@ def _translated(sha256: str | None = None):
         raise StoreUnavailable(f"the asset store cannot be reached: {exc}") from exc
 
 
+# One boto3 session per process: the service models it loads are shared by every client made
+# from it (clients are made when an app starts, in one thread; the clients are thread-safe).
+_BOTO = boto3.session.Session()
+
+
 def _client(endpoint_url: str | None, settings: dict):
     style = settings.get("S3_ADDRESSING_STYLE") or ("path" if endpoint_url else "virtual")
-    return boto3.session.Session().client(
+    return _BOTO.client(
         "s3", endpoint_url=endpoint_url or None, region_name=settings.get("S3_REGION") or "us-east-1",
         aws_access_key_id=settings.get("S3_ACCESS_KEY_ID") or None,
         aws_secret_access_key=settings.get("S3_SECRET_ACCESS_KEY") or None,
@@ -139,21 +144,22 @@ class S3Store(AssetStore):
 
 
 class RangeReader(io.RawIOBase):
-    """A seekable file over one object, read by ranged GETs: the first GET covers
-    ``[start, stop)`` (what the response will send), a seek elsewhere starts a new one. The first
-    GET is made at once, so absent bytes are known before a response is begun."""
+    """A seekable file over one object, read by ranged GETs. The GET of ``[start, stop)`` (what a
+    response will send) is made at once, so absent bytes are known before a response begins;
+    reading from anywhere else (a seek, or the whole file after all) starts a GET there."""
 
     def __init__(self, store: S3Store, sha256: str, start: int = 0, stop: int | None = None):
         super().__init__()
         self.store, self.sha256 = store, sha256
-        self._pos, self._body, self._size = start, None, None
-        self._open(stop)
+        self._pos, self._body, self._body_pos, self._size = 0, None, 0, None
+        self._open(start, stop)
 
-    def _open(self, stop: int | None) -> None:
-        answer = self.store.get(self.sha256, self._pos, stop)
-        self._body = answer["Body"]
+    def _open(self, start: int, stop: int | None) -> None:
+        self._close_body()
+        answer = self.store.get(self.sha256, start, stop)
+        self._body, self._body_pos = answer["Body"], start
         total = answer.get("ContentRange", "").rpartition("/")[2]
-        self._size = int(total) if total.isdigit() else self._pos + int(answer["ContentLength"])
+        self._size = int(total) if total.isdigit() else start + int(answer["ContentLength"])
 
     def _close_body(self) -> None:
         if self._body is not None:
@@ -173,26 +179,25 @@ class RangeReader(io.RawIOBase):
         if whence == os.SEEK_CUR:
             offset += self._pos
         elif whence == os.SEEK_END:
-            offset += self._size if self._size is not None else self.store.size(self.sha256)
-        if offset != self._pos:
-            self._close_body()
-            self._pos = offset
+            offset += self._size
+        self._pos = max(0, offset)
         return self._pos
 
     def readinto(self, buffer) -> int:
-        if self._size is not None and self._pos >= self._size:
+        if self._pos >= self._size:
             return 0
-        if self._body is None:
-            self._open(None)
+        if self._body is None or self._body_pos != self._pos:
+            self._open(self._pos, None)
         try:
             data = self._body.read(len(buffer))
         except BotoCoreError as exc:
             raise StoreUnavailable(f"the asset store stopped sending: {exc}") from exc
         if not data:  # this GET's range is done: the next read starts one for the rest
             self._close_body()
-            return self.readinto(buffer) if self._pos < self._size else 0
+            return self.readinto(buffer)
         buffer[:len(data)] = data
         self._pos += len(data)
+        self._body_pos += len(data)
         return len(data)
 
     def close(self) -> None:
