@@ -42,6 +42,7 @@ bench: dev
 	$(PY) bench/run.py
 	$(PY) bench/load.py $(BENCH_ARGS)
 	$(PY) bench/exports.py
+	$(PY) bench/media_store.py  # raters' media streamed from a bucket vs fetched from it directly (moto)
 	$(PY) bench/app_bench.py --explain bench/plans/after  # routing and imports; PostgreSQL: BENCH_DATABASE_URL (wiped)
 
 media:
