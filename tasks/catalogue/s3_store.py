@@ -15,6 +15,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -37,7 +38,7 @@ def _translated(sha256: str | None = None):
         if sha256 is not None and code in MISSING_CODES:
             raise MissingBytes(sha256) from None
         raise StoreUnavailable(f"the asset store refused the request ({code or 'error'})") from exc
-    except BotoCoreError as exc:
+    except (BotoCoreError, S3UploadFailedError) as exc:
         raise StoreUnavailable(f"the asset store cannot be reached: {exc}") from exc
 
 

@@ -18,10 +18,11 @@ import os
 import re
 import shutil
 import tempfile
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, ContextManager, Iterator
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
@@ -67,7 +68,7 @@ def _spool(stream: BinaryIO, target: BinaryIO, filename: str, max_bytes: int) ->
     return StoredBytes(digest.hexdigest(), size, check_format(head, filename))
 
 
-class AssetStore:
+class AssetStore(ABC):
     """What every backend offers. ``browser_origin`` is where ``presigned_url`` points (it goes
     into the page's Content-Security-Policy); None when the app serves every byte itself."""
 
@@ -95,39 +96,37 @@ class AssetStore:
         with self.open(sha256) as fh:
             return fh.read()
 
-    def copy_to(self, sha256: str, target: Path) -> None:
-        with self.open(sha256) as source, open(target, "wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
-
     # -- what each backend implements ------------------------------------------------------------
     def _spool_dir(self) -> str | None:
         return None
 
+    @abstractmethod
     def _keep(self, spooled: Path, stored: StoredBytes) -> None:
-        raise NotImplementedError
+        """Move or upload the spooled file under its hash, unless the bytes are there already."""
 
-    def exists(self, sha256: str) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def exists(self, sha256: str) -> bool: ...
 
-    def size(self, sha256: str) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def size(self, sha256: str) -> int: ...
 
+    @abstractmethod
     def open(self, sha256: str, start: int = 0, stop: int | None = None) -> BinaryIO:
         """A seekable binary file of the bytes; ``start``/``stop`` say which bytes will be read
         first (a backend may fetch just those). ``MissingBytes`` when absent."""
-        raise NotImplementedError
 
-    @contextmanager
-    def local_path(self, sha256: str) -> Iterator[Path]:
+    @abstractmethod
+    def local_path(self, sha256: str) -> ContextManager[Path]:
         """A file on this machine holding the bytes, for tools that need one (ffprobe)."""
-        raise NotImplementedError
-        yield
 
-    def delete(self, sha256: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def copy_to(self, sha256: str, target: Path) -> None: ...
 
-    def shas(self) -> Iterator[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def delete(self, sha256: str) -> None: ...
+
+    @abstractmethod
+    def shas(self) -> Iterator[str]: ...
 
     def presigned_url(self, sha256: str, *, expires_s: int, mime_type: str, download_name: str) -> str | None:
         """A short-lived URL a browser may fetch the bytes from directly (None: no such URL)."""
