@@ -50,6 +50,8 @@ def load(instance_path: str) -> dict:
         "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID"),
         "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY"),
         "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE"),
+        # Connections a worker process keeps to the bucket (at least its threads: each streams one clip).
+        "S3_MAX_CONNECTIONS": int(os.environ.get("S3_MAX_CONNECTIONS", "20")),
         # Staff fetching media from a bucket are redirected to a presigned URL valid this long.
         "MEDIA_URL_TTL_S": int(os.environ.get("MEDIA_URL_TTL_S", "60")),
         # Where built exports (their folders and .tar archives) are kept.
