@@ -8,11 +8,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tasks.catalogue.models import Asset
-from tests.e2e.conftest import browser, live_server, page, screenshot, sign_in, wait_until  # noqa: F401
+from tests.e2e.conftest import screenshot, sign_in, wait_until
 from tests.e2e.test_rating import RATIONALE, rule_ok, start_rating
+from tests.store.conftest import app, s3, s3_client, s3_endpoint, s3_settings  # noqa: F401 - the app on a bucket
 
 
-def test_a_raters_clips_stream_through_the_app_and_playback_is_credited(page, live_server):  # noqa: F811
+def test_a_raters_clips_stream_through_the_app_and_playback_is_credited(page, live_server):
     bucket_requests = []
     page.on("request", lambda request: "/media/" not in request.url and "X-Amz" in request.url
             and bucket_requests.append(request.url))
