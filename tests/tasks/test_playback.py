@@ -93,7 +93,8 @@ def test_an_api_client_that_never_fetched_the_media_cannot_claim_playback(clips,
 
 
 def test_a_claim_beyond_the_time_since_serving_is_refused(clips, session):
-    payload = serve(clips, session)  # served just now
+    # Served "a minute from now": however slow the machine, no real time has passed since serving.
+    payload = serve(clips, session, seconds_ago=-60)
     refused = judge(clips, payload, {"left": 3.0, "right": 3.0})
     assert "but the task was served only" in refused.json["error"]["details"]["playback"]
 
