@@ -430,10 +430,24 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     return assignment
 
 
-def judged_count(session: Session, project_id: int, rater_id: int) -> int:
-    """How many items the rater has a current judgment on in the project."""
-    return session.scalar(select(func.count()).select_from(Judgment).where(
-        Judgment.project_id == project_id, Judgment.rater_id == rater_id, Judgment.superseded_at.is_(None)))
+def judged_since(session: Session, project_id: int, rater_id: int, since: datetime) -> int:
+    """How many of the rater's assignments in the project were judged at or after ``since``."""
+    return session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.project_id == project_id, Assignment.rater_id == rater_id, Assignment.status == "submitted",
+        Assignment.submitted_at >= since))
+
+
+def previous_revisable(session: Session, project: Project, rater: User, now: datetime) -> tuple[Assignment, datetime] | None:
+    """The rater's latest judged assignment in the project while its revision window is open
+    (with the moment it closes), or None."""
+    if not project.revision_window_h:
+        return None
+    latest = session.scalar(
+        select(Assignment).where(Assignment.project_id == project.id, Assignment.rater_id == rater.id,
+                                 Assignment.status == "submitted", Assignment.submitted_at.is_not(None))
+        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc()).limit(1))
+    until = revisable_until(latest) if latest else None
+    return (latest, until) if until and until > now else None
 
 
 def revisable_assignments(session: Session, rater: User, now: datetime, *, limit: int = 20) -> list[tuple[Assignment, datetime]]:

@@ -91,17 +91,34 @@ def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 20
     sides = ("left", "right") if project.kind == "pairwise" else ("output",)
     durations = {side: payload["item"][side]["duration_s"] for side in sides}
     submit_after = assignment.served_at + timedelta(seconds=0 if revising else rules["earliest_submit_s"])
+    now = utcnow()
     return render_template(
         "tasks/rate.html", project=project, assignment=payload, answer=answer or {}, errors=errors or {},
         durations=durations, revising=revising,
         submit_after_ms=int(submit_after.timestamp() * 1000), server_now_ms=int(utcnow().timestamp() * 1000),
         idempotency_key=str(uuid.uuid4()), draft_saved_at=assignment.draft.updated_at if assignment.draft else None,
-        progress={"done": judging.judged_count(db.session, project.id, current_user.id)},
+        progress=_queue_line(project, now), previous=_previous(project, assignment, now),
         urls={"submit": url_for("rating.task", assignment_id=assignment.id),
               "draft": url_for("rating.draft", assignment_id=assignment.id),
               "progress": url_for("rating.progress", assignment_id=assignment.id),
               "skip": url_for("rating.skip", assignment_id=assignment.id),
               "flag": url_for("rating.flag", assignment_id=assignment.id)}), status
+
+
+def _queue_line(project, now) -> dict:
+    """The rating page's progress line: judged today (UTC), items still waiting for this rater."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    left = routing.available_count(db.session, project, current_user)
+    return {"today": judging.judged_since(db.session, project.id, current_user.id, midnight),
+            "left": left, "left_capped": left >= routing.AVAILABLE_CAP}
+
+
+def _previous(project, assignment: Assignment, now) -> dict | None:
+    """The way back to the rater's previous judgment in this project while it may be revised."""
+    found = judging.previous_revisable(db.session, project, current_user, now)
+    if not found or found[0].id == assignment.id:
+        return None
+    return {"id": found[0].id, "until": found[1]}
 
 
 @bp.post("/projects/<int:project_id>/next")
