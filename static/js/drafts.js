@@ -1,21 +1,22 @@
-// Drafts that never go backwards. Every change is written at once to localStorage with the time
-// (server clock, corrected by the skew measured at page load) and, after a short pause, to the
-// server; on pagehide / visibilitychange the server copy is sent with a keepalive fetch. On load,
-// the newer of the rendered server draft and the local copy wins.
+// Drafts that never go backwards. Every change is written at once to localStorage with the
+// browser's time and, after a short pause, to the server (which keeps that time as
+// `client_saved_at` inside the draft); on pagehide / visibilitychange the server copy is sent with a
+// keepalive fetch. On load, the newer of the rendered server draft and the local copy wins —
+// compared on the browser's own clock when the server copy carries it, else on the server clock
+// (the skew measured at load is late by the page's load time, so it is only the fallback).
 
 const PREFIX = 'dailies:draft:';
 
 export class Drafts {
   // opts: {url, csrf, key (assignment id + mode), serverSavedAt (ms, server clock, or null),
-  //        clockSkew (server − browser ms), answer() → object, onSaved(text, isError), onClosed(msg)}
+  //        serverClientSavedAt (ms, browser clock, or null), clockSkew (server − browser ms),
+  //        answer() → object, onSaved(text, isError), onClosed(msg)}
   constructor(opts) {
     Object.assign(this, opts);
     this.timer = null;
     this.lastSent = '';
     this.stopped = false;
   }
-
-  now() { return Date.now() + this.clockSkew; }
 
   storageKey() { return PREFIX + this.key; }
 
@@ -24,20 +25,21 @@ export class Drafts {
     let stored = null;
     try { stored = JSON.parse(window.localStorage.getItem(this.storageKey()) || 'null'); } catch (err) { stored = null; }
     if (!stored || typeof stored.saved_at !== 'number' || !stored.answer) return null;
-    if (this.serverSavedAt !== null && stored.saved_at <= this.serverSavedAt) return null;
+    if (this.serverClientSavedAt !== null) return stored.saved_at > this.serverClientSavedAt ? stored.answer : null;
+    if (this.serverSavedAt !== null) return stored.saved_at + this.clockSkew > this.serverSavedAt ? stored.answer : null;
     return stored.answer;
   }
 
   keepLocal() {
     if (this.stopped) return;
     try {
-      window.localStorage.setItem(this.storageKey(), JSON.stringify({ saved_at: this.now(), answer: this.answer() }));
+      window.localStorage.setItem(this.storageKey(), JSON.stringify({ saved_at: Date.now(), answer: this.answer() }));
     } catch (err) { /* private mode or full: the server copy still goes out */ }
   }
 
   forget() { try { window.localStorage.removeItem(this.storageKey()); } catch (err) { /* nothing kept */ } }
 
-  body() { return JSON.stringify({ ...this.answer(), client_saved_at: new Date(this.now()).toISOString() }); }
+  body() { return JSON.stringify({ ...this.answer(), client_saved_at: new Date().toISOString() }); }
 
   // A change: kept locally now, sent to the server after a pause.
   changed() {
@@ -58,7 +60,7 @@ export class Drafts {
       if (!response.ok) throw new Error(String(response.status));
       this.lastSent = answer;
       const saved = await response.json().catch(() => ({}));
-      const at = saved.saved_at ? new Date(saved.saved_at) : new Date(this.now());
+      const at = saved.saved_at ? new Date(saved.saved_at) : new Date();
       this.onSaved(`Draft saved ${at.toISOString().slice(11, 19)} UTC`, false);
     } catch (err) {
       this.onSaved('Draft not saved to the server — kept in this browser; check your connection', true);

@@ -272,7 +272,9 @@ function rateSetup() {
   // -- drafts -----------------------------------------------------------------------------------
   const drafts = new Drafts({
     url: data.draftUrl, csrf: data.csrf, key: `${data.assignmentId}:${data.revising === 'true' ? 'revise' : 'rate'}`,
-    serverSavedAt: data.draftSavedAt ? Number(data.draftSavedAt) : null, clockSkew, answer,
+    serverSavedAt: data.draftSavedAt ? Number(data.draftSavedAt) : null,
+    serverClientSavedAt: data.draftClientSavedAt && Number.isFinite(Date.parse(data.draftClientSavedAt)) ? Date.parse(data.draftClientSavedAt) : null,
+    clockSkew, answer,
     onSaved: (text, isError) => { status.textContent = text; status.classList.toggle('error', isError); },
     onClosed: closed,
   });
