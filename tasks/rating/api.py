@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, overlap, presentation, routing
+from tasks.rating import flags, judging, notes, overlap, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
-from tasks.catalogue.util import asset_store, project_for
+from tasks.catalogue.util import project_for, script_text
 
 bp = Blueprint("rating_api", __name__, url_prefix=PREFIX)
 
@@ -99,8 +99,9 @@ def _output_json(output) -> dict:
     data = {"media_url": url_for("assets.media", public_id=asset.public_id), "mime_type": asset.mime_type,
             "duration_s": asset.duration_s}
     if asset.media_kind == "script":
-        path = asset_store().path_for(asset.sha256)
-        data["text"] = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+        data["text"] = script_text(asset)
+    else:
+        data["frame_rate"] = asset.frame_rate
     return data
 
 
@@ -122,7 +123,9 @@ def assignment_json(assignment: Assignment, now=None) -> dict:
         "id": assignment.id, "project_id": project.id, "kind": project.kind, "modality": project.modality,
         "status": "expired" if judging.is_expired(assignment, now) else assignment.status,
         "served_at": _iso(assignment.served_at), "expires_at": _iso(assignment.expires_at),
-        "item": shown, "rubric": project.rubric or [], "rules": judging.rules_for(assignment),
+        "item": shown, "rubric": project.rubric or [],
+        "criteria": (project.pairwise_criteria or []) if project.kind == "pairwise" else [],
+        "rules": judging.rules_for(assignment),
         "draft": assignment.draft.answer if assignment.draft else None,
         "draft_saved_at": _iso(assignment.draft.updated_at) if assignment.draft else None,
         "skip_reason": assignment.skip_reason,
@@ -140,12 +143,22 @@ def judgment_json(judgment: Judgment, assignment: Assignment) -> dict:
             "playback": {assignment.side_of(k): v for k, v in (judgment.playback or {}).items()} or None,
             "paste_count": judgment.paste_count, "keystrokes": judgment.keystrokes,
             "supersedes_id": judgment.supersedes_id, "created_at": _iso(judgment.created_at)}
+    data["notes"] = notes_json(judgment, assignment)
     if assignment.project.kind == "pairwise":
         data["choice"] = "tie" if judgment.choice == "tie" else assignment.side_of(judgment.choice)
         data["strength"] = judgment.strength
+        data["criteria"] = notes.criteria_json(judgment.criteria, assignment.side_of)
     else:
         data["scores"] = judgment.scores
     return data
+
+
+def notes_json(judgment: Judgment, assignment: Assignment | None) -> list[dict]:
+    """A judgment's notes with the side its author saw them on (None for an imported judgment)
+    and their timecodes at each output's frame rate."""
+    rates = {o.label: o.asset.frame_rate for o in judgment.item.outputs}
+    side_of = assignment.side_of if assignment is not None else None
+    return [notes.note_json(n, side_of, rates) for n in judgment.notes or []]
 
 
 def flag_json(flag: Flag) -> dict:
@@ -173,6 +186,7 @@ def queue_item_json(item: Item) -> dict:
     def one(j: Judgment) -> dict:
         shown = presentation.presented(j.assignment, models=staff)
         data = {"id": j.id, "choice": j.choice, "strength": j.strength, "scores": j.scores,
+                "criteria": j.criteria, "notes": notes_json(j, j.assignment),
                 "confidence": j.confidence, "rationale": j.rationale, "presented": shown,
                 "presented_note": presentation.note(shown), "source": j.source, "created_at": _iso(j.created_at)}
         if staff:
