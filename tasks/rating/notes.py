@@ -158,8 +158,8 @@ def parse_notes(raw, sides: dict[str, Side], modality: str, *, anchor: str = "si
             if not isinstance(side, str) or side not in sides:
                 shown = " (as shown on your screen)" if anchor == "side" else " (the item's own labels)"
                 raise NoteError(f"{anchor} must be one of {', '.join(sides)}{shown}")
-            anchor = (_script_note if modality == "script" else _media_note)(note, sides[side])
-            stored.append({**anchor, "text": clean_text(note.get("text"), MAX_NOTE_CHARS, "text")})
+            place = (_script_note if modality == "script" else _media_note)(note, sides[side])
+            stored.append({**place, "text": clean_text(note.get("text"), MAX_NOTE_CHARS, "text")})
         except NoteError as exc:
             raise NoteError(f"note {i}: {exc}") from None
     return stored
