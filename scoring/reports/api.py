@@ -235,7 +235,11 @@ def import_judgments(project_id: int):
     One judgment a line: ``external_id``, ``rater`` (an e-mail or an external rater id),
     ``choice`` (a, b, tie in item labels) and optional ``strength`` (1–3), or ``scores`` (every
     criterion) for rubric projects; ``rationale``, ``confidence`` (1–5), optional ``created_at``
-    (ISO 8601 with a zone). Stored as imported: no assignment, no dwell-time or playback rules.
+    (ISO 8601 with a zone). Optional, in item labels (CSV: JSON text): ``criteria`` (pairwise
+    projects with criteria: every key, ``{"choice": "a"|"b"|"tie", "strength": 1-3}``, no strength
+    on a tie) and ``notes`` (``[{"label": "a"|"b", "t_in", "t_out", "text"}]``; scripts ``line_in``,
+    ``line_out``, ``char_in``, ``char_out``, ``quote``; at most 50, within the media's duration).
+    Stored as imported: no assignment, no dwell-time or playback rules.
     Raters without an account get an inactive placeholder account (listed in ``new_raters``).
     A refused file answers 422 with ``details.errors``: every ``line N: …`` problem."""
     project = project_for(project_id, "judgments.import")

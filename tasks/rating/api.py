@@ -28,14 +28,54 @@ bp = Blueprint("rating_api", __name__, url_prefix=PREFIX)
 
 SIDE = {"type": "object", "properties": {
     "media_url": {"type": "string"}, "mime_type": {"type": "string"},
-    "duration_s": {"type": ["number", "null"]}, "text": {"type": "string"}}}
+    "duration_s": {"type": ["number", "null"]},
+    "frame_rate": {"type": ["number", "null"], "description": "video: frames a second (ffprobe at upload); "
+                   "null for audio or when unknown; absent for scripts"},
+    "text": {"type": "string"}}}
+SIDE_NAME = {"type": "string", "enum": ["left", "right", "output"],
+             "description": "the output as shown on the rater's screen (output: rubric)"}
+NOTE_BODY = {"type": "object", "required": ["side", "text"], "additionalProperties": False,
+             "description": "a time-coded note: video/audio use t_in/t_out, scripts line_in/line_out "
+                            "(and optional char offsets and quote). label, frame_* and timecode_* may be "
+                            "echoed from a read note and are ignored: the server derives them.", "properties": {
+    "side": SIDE_NAME,
+    "t_in": {"type": "number", "minimum": 0, "description": "seconds, finite, at most the side's duration + 0.5"},
+    "t_out": {"type": ["number", "null"], "minimum": 0, "description": "null for a point note; ≥ t_in"},
+    "line_in": {"type": "integer", "minimum": 1, "description": "scripts: 1-based line of that side's text"},
+    "line_out": {"type": ["integer", "null"], "minimum": 1, "description": "scripts: ≥ line_in, within the text"},
+    "char_in": {"type": ["integer", "null"], "minimum": 0}, "char_out": {"type": ["integer", "null"], "minimum": 0},
+    "quote": {"type": ["string", "null"], "maxLength": 500},
+    "text": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "no control characters but newline and tab"},
+    "label": {}, "frame_in": {}, "frame_out": {}, "timecode_in": {}, "timecode_out": {}}}
+NOTE_READ = {"type": "object", "description": "a note as stored, with the side its author saw it on "
+             "(null for imported judgments) and timecodes (HH:MM:SS:FF at the frame rate; HH:MM:SS.mmm without one)",
+             "properties": {
+    "side": {"type": ["string", "null"]}, "label": {"type": "string", "enum": ["a", "b"]},
+    "t_in": {"type": "number"}, "t_out": {"type": ["number", "null"]},
+    "frame_in": {"type": ["integer", "null"]}, "frame_out": {"type": ["integer", "null"]},
+    "timecode_in": {"type": "string"}, "timecode_out": {"type": ["string", "null"]},
+    "line_in": {"type": "integer"}, "line_out": {"type": ["integer", "null"]}, "char_in": {"type": ["integer", "null"]},
+    "char_out": {"type": ["integer", "null"]}, "quote": {"type": ["string", "null"]}, "text": {"type": "string"}}}
+CRITERION_ANSWER = {"type": "object", "required": ["choice"], "additionalProperties": False, "properties": {
+    "choice": {"type": "string", "enum": ["left", "right", "tie"]},
+    "strength": {"type": ["integer", "null"], "minimum": 1, "maximum": 3, "description": "required for left/right; "
+                 "ignored for tie"}}}
+CRITERIA_BODY = {"type": ["object", "null"], "additionalProperties": CRITERION_ANSWER,
+                 "description": "pairwise projects with criteria: every criterion key of the assignment's "
+                                "`criteria`, each {choice, strength}; other projects: absent, null or {}"}
 ASSIGNMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "project_id": {"type": "integer"},
     "kind": {"type": "string", "enum": ["pairwise", "rubric"]}, "modality": {"type": "string"},
     "status": {"type": "string", "enum": ["open", "submitted", "skipped", "expired"]},
     "served_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"},
     "item": {"type": "object", "properties": {"prompt": {"type": "string"}, "left": SIDE, "right": SIDE, "output": SIDE}},
-    "rubric": {"type": "array"}, "rules": {"type": "object"}, "draft": {"type": ["object", "null"]},
+    "rubric": {"type": "array"},
+    "criteria": {"type": "array", "description": "pairwise per-criterion comparisons to answer: [{key, name, description}]",
+                 "items": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"},
+                                                            "description": {"type": "string"}}}},
+    "rules": {"type": "object", "description": "the rules in screen terms, including require_note, max_notes, "
+              "max_note_chars"}, "draft": {"type": ["object", "null"]},
+    "draft_saved_at": {"type": ["string", "null"], "format": "date-time", "description": "server clock"},
     "judgment": {"type": ["object", "null"]}, "revisable_until": {"type": ["string", "null"]}}}
 ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "rationale"], "properties": {
     "choice": {"type": "string", "enum": ["left", "right", "tie"], "description": "pairwise"},
@@ -44,12 +84,18 @@ ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "ration
     "confidence": {"type": "integer", "minimum": 1, "maximum": 5}, "rationale": {"type": "string"},
     "playback": {"type": "object", "description": "seconds played: {left, right} or {output}",
                  "additionalProperties": {"type": "number"}},
-    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0}}})
+    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0},
+    "notes": {"type": ["array", "null"], "maxItems": 50, "items": NOTE_BODY,
+              "description": "time-coded notes; their text counts toward the rationale rules (a repeated note once)"},
+    "criteria": CRITERIA_BODY}})
 JUDGMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "choice": {"type": "string"},
     "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"}, "confidence": {"type": "integer"},
     "rationale": {"type": "string"}, "playback": {"type": ["object", "null"]},
     "time_on_task_ms": {"type": "integer"}, "supersedes_id": {"type": ["integer", "null"]},
+    "notes": {"type": "array", "items": NOTE_READ},
+    "criteria": {"type": ["object", "null"], "description": "pairwise: {key: {choice: left|right|tie, strength}} "
+                 "in the rater's screen terms"},
     "presented": {"type": "object", "description": "what was shown on each side: "
                   "{left: {label, model}, right: {label, model}} (model names only for staff and researchers)"},
     "created_at": {"type": "string", "format": "date-time"}}}

@@ -262,7 +262,8 @@ def adjudication(project_id: int):
 def _adjudication_page(project, errors: dict | None = None, form=None, status: int = 200):
     items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
     return render_template("tasks/adjudication.html", project=project, queue=[queue_item_json(i) for i in items],
-                           errors=errors or {}, form=form or {}, choice_words=presentation.choice_words), status
+                           errors=errors or {}, form=form or {}, choice_words=presentation.choice_words,
+                           desk_side=presentation.DESK_SIDE), status
 
 
 @bp.post("/items/<int:item_id>/adjudication")
