@@ -236,7 +236,7 @@ def import_judgments(project_id: int):
     ``choice`` (a, b, tie in item labels) and optional ``strength`` (1–3), or ``scores`` (every
     criterion) for rubric projects; ``rationale``, ``confidence`` (1–5), optional ``created_at``
     (ISO 8601 with a zone). Optional, in item labels (CSV: JSON text): ``criteria`` (pairwise
-    projects with criteria: every key, ``{"choice": "a"|"b"|"tie", "strength": 1-3}``, no strength
+    projects with criteria: none, or every key, ``{"choice": "a"|"b"|"tie", "strength": 1-3}``, no strength
     on a tie) and ``notes`` (``[{"label": "a"|"b", "t_in", "t_out", "text"}]``; scripts ``line_in``,
     ``line_out``, ``char_in``, ``char_out``, ``quote``; at most 50, within the media's duration).
     Stored as imported: no assignment, no dwell-time or playback rules.

@@ -10,7 +10,8 @@ A row (design.md, "Judgment import")::
 with ``scores`` (every rubric criterion, a whole number on its scale) instead of ``choice`` and
 ``strength`` for rubric projects. Optional, both in item labels (CSV: JSON text in the column):
 
-- ``criteria`` — a pairwise project with criteria needs every one of them:
+- ``criteria`` — absent (judged elsewhere without them), or, in a pairwise project with criteria,
+  every one of them:
   ``{"motion": {"choice": "a", "strength": 2}, "fidelity": {"choice": "tie"}}`` (strength
   optional for ``a``/``b``, absent on a tie, as for the overall choice);
 - ``notes`` — time-coded notes, ``[{"label": "b", "t_in": 1.5, "t_out": 2.0, "text": "…"}]``

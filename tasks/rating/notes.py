@@ -189,11 +189,14 @@ def parse_criteria(raw, criteria: list[dict], label_of, *, imported: bool = Fals
 
     ``imported`` (judgment import): choices are already item labels (``a``/``b``/``tie``) and,
     as for the overall choice there, strength is optional for ``a``/``b`` and refused on a tie
-    (live answers: required, and ignored on a tie)."""
+    (live answers: required, and ignored on a tie); a judgment made elsewhere may come without
+    any criteria (absent or null), but criteria given must be complete."""
     if not criteria:
         if raw in (None, {}):
             return None, {}
         return None, {"criteria": "this project has no per-criterion choices"}
+    if raw is None and imported:  # judged elsewhere, maybe without criteria: none is fine, some is not
+        return None, {}
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

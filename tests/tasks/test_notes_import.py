@@ -58,6 +58,15 @@ def test_csv_carries_criteria_and_notes_as_json_text(api, session, project):
     assert session.scalar(select(Judgment)).notes[0]["label"] == "b"
 
 
+def test_judgments_made_without_criteria_may_come_without_them(api, session, project):
+    client, _ = api("researcher")
+    response = client.post(URL.format(project.id), data=jsonl(row(criteria=..., notes=...)),
+                           content_type="application/x-ndjson")
+    assert response.status_code == 201, response.json
+    stored = session.scalar(select(Judgment))
+    assert stored.criteria is None and stored.notes is None
+
+
 @pytest.mark.parametrize("fields, message", [
     ({"criteria": {"motion": {"choice": "a"}}}, "line 2: criteria.sync: Sound sync: choose a, b or tie"),
     ({"criteria": {"motion": {"choice": "left", "strength": 1}, "sync": {"choice": "tie"}}}, "criteria.motion: Motion coherence: choose a, b or tie"),
