@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
+from tasks.catalogue import frame_rate
 from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange, ItemOutput
 from tasks.rating import routing
 
@@ -157,6 +158,18 @@ def text_duration(text: str) -> float:
     return round(max(1.0, len(text.split()) / 4.0), 1)
 
 
+def probe_missing_frame_rates(session: Session, store: AssetStore) -> int:
+    """Read the frame rate of every video asset not probed yet (stored before frame rates were
+    kept); returns how many were probed. Run by ``flask db upgrade`` after migrating."""
+    assets = session.scalars(select(Asset).where(Asset.frame_rate_source.is_(None))).all()
+    for asset in assets:
+        path = store.path_for(asset.sha256)
+        fmt = next((f for f, spec in FORMATS.items() if spec[1] == asset.mime_type), "")
+        asset.frame_rate, asset.frame_rate_source = frame_rate.probe(path, fmt) if path.is_file() else (None, "none")
+    session.flush()
+    return len(assets)
+
+
 def clean_provenance(raw) -> tuple[dict, list[str]]:
     """Provenance fields from import/API data, with a list of problems."""
     if raw is None:
@@ -197,9 +210,10 @@ def register(session: Session, stored: StoredBytes, *, original_name: str, actor
             duration, source = probe_duration(stored.path, stored.fmt)
         if duration is None and declared_duration:
             duration, source = float(declared_duration), "declared"
+        rate, rate_source = frame_rate.probe(stored.path, stored.fmt)
         asset = Asset(sha256=stored.sha256, public_id=secrets.token_urlsafe(18), media_kind=kind,
                       mime_type=mime, size_bytes=stored.size, duration_s=duration,
-                      duration_source=source, original_name=original_name[:255], consent="pending",
+                      duration_source=source, frame_rate=rate, frame_rate_source=rate_source, original_name=original_name[:255], consent="pending",
                       created_by_id=actor.id if actor else None)
         session.add(asset)
         session.flush()

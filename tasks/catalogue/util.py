@@ -15,6 +15,12 @@ def asset_store() -> AssetStore:
     return AssetStore(current_app.config["ASSET_STORE"])
 
 
+def script_text(asset: Asset) -> str:
+    """A script asset's text as stored ("" when its file is missing)."""
+    path = asset_store().path_for(asset.sha256)
+    return path.read_text("utf-8", errors="replace") if path.is_file() else ""
+
+
 def max_asset_bytes() -> int:
     return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
