@@ -16,6 +16,14 @@ def start_rating(page, base, project_name):
     page.wait_for_url(re.compile(r".*/assignments/\d+$"))
 
 
+def answer_criteria(page, picks=(("z", "2"), ("c", "1"), ("x",))):
+    """Answer each per-criterion group by keyboard (a complete answer moves to the next group),
+    leaving the Overall group active."""
+    for n in range(page.locator("[data-group][data-criterion]").count()):
+        for key in picks[n % len(picks)]:
+            page.keyboard.press(key)
+
+
 def rule_ok(page, rule):
     return page.locator(f'[data-rule="{rule}"].ok')
 
@@ -28,6 +36,7 @@ def test_pairwise_video_with_the_keyboard_alone(page, live_server):
     assert page.locator("#judgment-form button[type=submit]").is_disabled()
     page.keyboard.press("Space")  # both players start together
     wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused)")
+    answer_criteria(page)
     page.keyboard.press("z")
     page.keyboard.press("2")
     page.keyboard.press("v")
@@ -93,6 +102,7 @@ def test_pairwise_audio_with_the_keyboard_alone(page, live_server):
 def test_refusals_are_shown_beside_the_fields_and_the_draft_is_kept(page, live_server):
     sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Neon alley chase")
+    answer_criteria(page)
     page.keyboard.press("z")
     page.keyboard.press("1")
     page.keyboard.press("v")
@@ -121,6 +131,7 @@ def test_a_page_claiming_playback_its_players_never_reported_is_refused(page, li
     playback field claims both clips were played — but the players never ran."""
     sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Neon alley chase")
+    answer_criteria(page)
     page.keyboard.press("c")
     page.keyboard.press("3")
     page.keyboard.press("v")

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import request, request_finished, request_started
 
 from tests.e2e.conftest import SHOTS, screenshot, sign_in, wait_until
-from tests.e2e.test_rating import RATIONALE, rule_ok, start_rating
+from tests.e2e.test_rating import RATIONALE, answer_criteria, rule_ok, start_rating
 
 ARTIFACTS = SHOTS.parent
 MEDIA_READY = ("[...document.querySelectorAll('video[data-side], audio[data-side]')]"
@@ -142,23 +142,55 @@ def check_note(page):
     assert page.locator(".timeline-host .tl-marker").count() >= 1
 
 
+def active_group(page):
+    return js(page, "(() => { const g = document.querySelector('[data-group].active');"
+                    " return {key: g.dataset.group, choice: g.dataset.choice, strength: g.dataset.strength}; })()")
+
+
+def checked(page, name):
+    return js(page, f"(document.querySelector('input[name=\"{name}\"]:checked') || {{}}).value || null")
+
+
+def go_to(page, key):
+    for _ in range(10):
+        if active_group(page)["key"] == key:
+            return
+        page.keyboard.press("[")
+    raise AssertionError(f"[ never reached group {key}")
+
+
 def check_choice(page):
+    """Z / X / C and 1 2 3 answer the active group; a complete answer moves to the next group; a
+    strength key does nothing while Tie is chosen; [ and ] move between the groups."""
     focus_body(page)
+    groups = page.locator("[data-group]").count()
+    first = active_group(page)
     page.keyboard.press("z")
-    assert page.locator("input[name=choice][value=left]").is_checked()
+    assert checked(page, first["choice"]) == "left"
     page.keyboard.press("c")
-    assert page.locator("input[name=choice][value=right]").is_checked()
+    assert checked(page, first["choice"]) == "right"
     page.keyboard.press("1")
-    assert page.locator("input[name=strength][value='1']").is_checked()
+    assert checked(page, first["strength"]) == "1"
+    if groups > 1:
+        second = active_group(page)
+        assert second["key"] != first["key"], "a complete answer moves to the next group"
+        page.keyboard.press("x")
+        assert checked(page, second["choice"]) == "tie"
+        go_to(page, second["key"])
+        page.keyboard.press("2")  # a strength key while Tie is chosen does nothing
+        assert checked(page, second["strength"]) is None
+        page.keyboard.press("]")
+        assert active_group(page)["key"] != second["key"]
+        go_to(page, first["key"])
     page.keyboard.press("2")
-    assert page.locator("input[name=strength][value='2']").is_checked()
+    assert checked(page, first["strength"]) == "2"
+    go_to(page, first["key"])
     page.keyboard.press("3")
-    assert page.locator("input[name=strength][value='3']").is_checked()
-    page.keyboard.press("x")
-    assert page.locator("input[name=choice][value=tie]").is_checked()
-    page.keyboard.press("1")  # a strength key while Tie is chosen does nothing
-    assert page.locator("input[name=strength][value='3']").is_checked()
-    assert not page.locator("input[name=strength][value='1']").is_checked()
+    assert checked(page, first["strength"]) == "3"
+    if groups == 1:
+        page.keyboard.press("x")
+        page.keyboard.press("1")  # a strength key while Tie is chosen does nothing
+        assert checked(page, first["choice"]) == "tie" and checked(page, first["strength"]) == "3"
 
 
 def check_confidence(page):
@@ -249,6 +281,7 @@ VIDEO_CHECKS = {
     "newNote": check_note, "saveNote": check_note,
     "chooseLeft": check_choice, "chooseTie": check_choice, "chooseRight": check_choice,
     "strength1": check_choice, "strength2": check_choice, "strength3": check_choice,
+    "prevGroup": check_choice, "nextGroup": check_choice,
     "confidence": check_confidence, "rationale": check_rationale, "submit": check_submit,
     "skip": lambda page: check_dialog(page, "s", "skip-dialog"),
     "instructions": lambda page: check_dialog(page, "g", "instructions"),
@@ -362,6 +395,7 @@ def test_notes_by_keyboard_show_as_markers_and_jump_both_players(page, live_serv
     focus_body(page)  # Space on the focused note button would press it
     page.keyboard.press("Home")
     page.keyboard.press("Space")
+    answer_criteria(page)
     page.keyboard.press("z")
     page.keyboard.press("2")
     page.keyboard.press("v")
@@ -373,6 +407,13 @@ def test_notes_by_keyboard_show_as_markers_and_jump_both_players(page, live_serv
         rule_ok(page, rule).wait_for(timeout=20000)
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(".flash-success")
+    # the server kept the notes and the per-criterion choices: the way back shows them again
+    page.locator(".previous-link").click()
+    kept = page.locator("#notes-list .note-where").all_inner_texts()
+    assert len(kept) == 2 and re.match(r"1\. Left 00:00:0\d:\d\d$", kept[0]), kept
+    assert kept[1] == "2. Right 00:00:02:00–00:00:03:00", kept
+    assert page.locator("[data-group][data-criterion] input[type=radio][value=left]:checked").count() >= 1
+    screenshot(page, "rate-video-revise-notes")
     assert page.console_errors == []
 
 
@@ -568,6 +609,7 @@ def test_next_item_timing_and_static_revalidations(app, page, live_server):
     for n in range(2):
         wait_until(page, MEDIA_READY)
         page.keyboard.press("Space")
+        answer_criteria(page)
         page.keyboard.press("z")
         page.keyboard.press("2")
         page.keyboard.press("v")
