@@ -84,8 +84,24 @@ export class Deck {
       this.changed();
     });
     m.addEventListener('timeupdate', () => { this.keepInStep(m); this.changed(); });
-    m.addEventListener('play', () => this.changed());
-    m.addEventListener('pause', () => this.changed());
+    // Native controls (the adjudication desk shows them): a play or pause on one side moves the
+    // linked others — except the pause of a take that ended, so the longer one plays on.
+    m.addEventListener('play', () => {
+      if (this.linked && !this.syncing) {
+        this.rate = m.playbackRate;
+        this.quietly(() => this.outputs.forEach((o) => {
+          if (o.media !== m && o.media.paused && !atEnd(o.media)) o.media.play().catch(() => {});
+        }));
+      }
+      this.changed();
+    });
+    m.addEventListener('pause', () => {
+      if (this.linked && !this.syncing && !atEnd(m)) {
+        this.rate = 0;
+        this.quietly(() => this.outputs.forEach((o) => { if (o.media !== m) o.media.pause(); }));
+      }
+      this.changed();
+    });
     m.addEventListener('ended', () => {
       // The shorter take ended: the longer one plays on (nothing to do). All ended: stopped.
       if (this.outputs.every((o) => o.media.paused)) this.rate = 0;
