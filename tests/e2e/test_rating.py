@@ -24,6 +24,17 @@ def answer_criteria(page, picks=(("z", "2"), ("c", "1"), ("x",))):
             page.keyboard.press(key)
 
 
+SCRIPT_RATIONALE = ("The scene keeps its geography clear but the dialogue states every feeling outright "
+                    "and the final beat lands only because the lift doors close on cue")
+
+
+def score_script(page):
+    """Score the three criteria of the demo's script rubric, set confidence and write the rationale."""
+    for key in ("4", "]", "3", "]", "5", "v", "3", "r"):  # score, next criterion, score, …
+        page.keyboard.press(key)
+    page.keyboard.type(SCRIPT_RATIONALE)
+
+
 def rule_ok(page, rule):
     return page.locator(f'[data-rule="{rule}"].ok')
 
@@ -59,13 +70,7 @@ def test_rubric_script_with_the_keyboard_alone(page, live_server):
     sign_in(page, live_server, "writer@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Short scene scripts")
     assert page.locator("pre.script").count() == 1
-    for digit in ("4", "]", "3", "]", "5"):  # score, next criterion, score, …
-        page.keyboard.press(digit)
-    page.keyboard.press("v")
-    page.keyboard.press("3")
-    page.keyboard.press("r")
-    page.keyboard.type("The scene keeps its geography clear but the dialogue states every feeling outright "
-                       "and the final beat lands only because the lift doors close on cue")
+    score_script(page)
     screenshot(page, "rate-script-1440")
     page.set_viewport_size({"width": 1024, "height": 768})
     screenshot(page, "rate-script-1024")

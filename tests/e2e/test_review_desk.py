@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import request, request_finished, request_started
 
 from tests.e2e.conftest import SHOTS, screenshot, sign_in, wait_until
-from tests.e2e.test_rating import RATIONALE, answer_criteria, rule_ok, start_rating
+from tests.e2e.test_rating import RATIONALE, answer_criteria, rule_ok, score_script, start_rating
 
 ARTIFACTS = SHOTS.parent
 MEDIA_READY = ("[...document.querySelectorAll('video[data-side], audio[data-side]')]"
@@ -140,6 +140,31 @@ def check_note(page):
     assert not js(page, "document.getElementById('note-dialog').open")
     assert page.locator("#notes-list .note").count() >= 1
     assert page.locator(".timeline-host .tl-marker").count() >= 1
+
+
+def answer_pair(page, choice, strength, confidence, rationale):
+    """Criteria, overall choice, confidence and rationale by keyboard, then wait for the playback
+    and time rules."""
+    answer_criteria(page)
+    for key in (choice, strength, "v", confidence, "r"):
+        page.keyboard.press(key)
+    page.keyboard.type(rationale)
+    page.keyboard.press("Escape")
+    for rule in ("playback-left", "playback-right", "timing"):
+        rule_ok(page, rule).wait_for(timeout=20000)
+
+
+def start_with_a_note(page, base, email, project, text):
+    """Open the project's next item, play a moment, pin a point note on the active side."""
+    sign_in(page, base, email, "demo-rater-pass")
+    start_rating(page, base, project)
+    wait_until(page, MEDIA_READY)
+    page.keyboard.press("Space")
+    page.wait_for_timeout(700)
+    page.keyboard.press("n")  # a point note: playback pauses while it is typed
+    assert all(paused(page))
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
 
 
 def active_group(page):
@@ -356,15 +381,8 @@ def test_space_and_enter_on_a_focused_button_press_it_and_dialogs_return_focus(p
 
 
 def test_notes_by_keyboard_show_as_markers_and_jump_both_players(page, live_server):
-    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
-    start_rating(page, live_server, "Neon alley chase")
-    wait_until(page, MEDIA_READY)
-    page.keyboard.press("Space")
-    page.wait_for_timeout(700)
-    page.keyboard.press("n")  # a point note: playback pauses while it is typed
-    assert all(paused(page))
-    page.keyboard.type("Left: the runner's arm smears into the wall")
-    page.keyboard.press("Enter")
+    start_with_a_note(page, live_server, "editor@dailies.example", "Neon alley chase",
+                      "Left: the runner's arm smears into the wall")
     page.keyboard.press("Home")
     seek_all(page, 2.0)
     page.locator(".transport[data-side=right] .tp-play").focus()  # the right side becomes active
@@ -395,16 +413,7 @@ def test_notes_by_keyboard_show_as_markers_and_jump_both_players(page, live_serv
     focus_body(page)  # Space on the focused note button would press it
     page.keyboard.press("Home")
     page.keyboard.press("Space")
-    answer_criteria(page)
-    page.keyboard.press("z")
-    page.keyboard.press("2")
-    page.keyboard.press("v")
-    page.keyboard.press("4")
-    page.keyboard.press("r")
-    page.keyboard.type(RATIONALE)
-    page.keyboard.press("Escape")
-    for rule in ("playback-left", "playback-right", "timing"):
-        rule_ok(page, rule).wait_for(timeout=20000)
+    answer_pair(page, "z", "2", "4", RATIONALE)
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(".flash-success")
     # the server kept the notes and the per-criterion choices: the way back shows them again
@@ -437,26 +446,12 @@ def test_the_longer_take_plays_on_to_its_end(page, live_server):
 
 
 def test_rating_audio_keyboard_only_with_notes(page, live_server):
-    sign_in(page, live_server, "sound@dailies.example", "demo-rater-pass")
-    start_rating(page, live_server, "Narration takes")
-    wait_until(page, MEDIA_READY)
-    page.keyboard.press("Space")
-    page.wait_for_timeout(600)
-    page.keyboard.press("n")
-    page.keyboard.type("The breath before the last word is cut short")
-    page.keyboard.press("Enter")
+    start_with_a_note(page, live_server, "sound@dailies.example", "Narration takes",
+                      "The breath before the last word is cut short")
     assert page.locator(".timeline-host[data-side=left] .tl-marker").count() == 1
     page.keyboard.press("Home")
     page.keyboard.press("Space")
-    page.keyboard.press("c")
-    page.keyboard.press("2")
-    page.keyboard.press("v")
-    page.keyboard.press("3")
-    page.keyboard.press("r")
-    page.keyboard.type("The right take gives the last word its air and keeps the room tone under the voice")
-    page.keyboard.press("Escape")
-    for rule in ("playback-left", "playback-right", "timing"):
-        rule_ok(page, rule).wait_for(timeout=20000)
+    answer_pair(page, "c", "2", "3", "The right take gives the last word its air and keeps the room tone under the voice")
     screenshot(page, "rate-audio-notes-1440")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(".flash-success")
@@ -468,10 +463,7 @@ def test_rating_a_script_keyboard_only_with_a_line_note(page, live_server):
     start_rating(page, live_server, "Short scene scripts")
     check_script_note(page)
     page.locator("#notes-list .note-seek").first.click()  # jumps to the line
-    for key in ("4", "]", "3", "]", "5", "v", "3", "r"):
-        page.keyboard.press(key)
-    page.keyboard.type("The scene keeps its geography clear but the dialogue states every feeling outright "
-                       "and the final beat lands only because the lift doors close on cue")
+    score_script(page)
     page.keyboard.press("Escape")
     rule_ok(page, "scores").wait_for()
     rule_ok(page, "timing").wait_for(timeout=45000)
@@ -505,10 +497,7 @@ def test_the_queue_line_and_the_way_back_to_the_previous_judgment(page, live_ser
     today = int(line.locator("[data-count=today]").inner_text())
     left = int(line.locator("[data-count=left]").inner_text())
     assert page.locator(".previous-link").count() == 0
-    for key in ("4", "]", "3", "]", "5", "v", "3", "r"):
-        page.keyboard.press(key)
-    page.keyboard.type("The scene keeps its geography clear but the dialogue states every feeling outright "
-                       "and the final beat lands only because the lift doors close on cue")
+    score_script(page)
     page.keyboard.press("Escape")
     rule_ok(page, "timing").wait_for(timeout=45000)
     first = page.url
@@ -609,16 +598,7 @@ def test_next_item_timing_and_static_revalidations(app, page, live_server):
     for n in range(2):
         wait_until(page, MEDIA_READY)
         page.keyboard.press("Space")
-        answer_criteria(page)
-        page.keyboard.press("z")
-        page.keyboard.press("2")
-        page.keyboard.press("v")
-        page.keyboard.press("4")
-        page.keyboard.press("r")
-        page.keyboard.type(TAKES[n])
-        page.keyboard.press("Escape")
-        for rule in ("playback-left", "playback-right", "timing"):
-            rule_ok(page, rule).wait_for(timeout=20000)
+        answer_pair(page, "z", "2", "4", TAKES[n])
         static_hits.clear()
         server_ms.clear()
         page.keyboard.press("Control+Enter")
