@@ -84,10 +84,11 @@ export class Deck {
       this.changed();
     });
     m.addEventListener('timeupdate', () => { this.keepInStep(m); this.changed(); });
-    // Native controls (the adjudication desk shows them): a play or pause on one side moves the
-    // linked others — except the pause of a take that ended, so the longer one plays on.
+    // Native controls (the adjudication desk shows them): a play or pause the deck did not ask
+    // for moves the linked others — never the pause of a take that ended, so the longer plays on.
+    // The deck sets its rate before it plays or pauses, so its own events are told apart by it.
     m.addEventListener('play', () => {
-      if (this.linked && !this.syncing) {
+      if (this.linked && this.rate === 0) {
         this.rate = m.playbackRate;
         this.quietly(() => this.outputs.forEach((o) => {
           if (o.media !== m && o.media.paused && !atEnd(o.media)) o.media.play().catch(() => {});
@@ -96,7 +97,7 @@ export class Deck {
       this.changed();
     });
     m.addEventListener('pause', () => {
-      if (this.linked && !this.syncing && !atEnd(m)) {
+      if (this.linked && this.rate > 0 && !atEnd(m)) {
         this.rate = 0;
         this.quietly(() => this.outputs.forEach((o) => { if (o.media !== m) o.media.pause(); }));
       }
@@ -172,8 +173,8 @@ export class Deck {
 
   reverse(speed) {
     this.stopReverse();
-    this.quietly(() => this.targets().forEach((o) => o.media.pause()));
     this.rate = -speed;
+    this.quietly(() => this.targets().forEach((o) => o.media.pause()));
     const step = () => {
       let moving = false;
       this.quietly(() => this.targets().forEach((o) => {
