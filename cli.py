@@ -18,7 +18,7 @@ from database import db, utcnow
 from raters import services
 from raters.models import ROLES, ApiToken, User
 from scoring.exports import options as export_options, services as export_services
-from tasks.catalogue import importing
+from tasks.catalogue import assets, importing
 from tasks.rating import judgment_import
 from tasks.catalogue.importing import ImportRejected
 from tasks.catalogue.models import Project
@@ -74,6 +74,11 @@ def db_group():
 def db_upgrade(revision):
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}: {current_app.config['DATABASE_URL'].split('@')[-1]}")
+    if revision == "head":  # assets stored before frame rates were kept get theirs now
+        probed = assets.probe_missing_frame_rates(db.session, asset_store())
+        _commit()
+        if probed:
+            click.echo(f"frame rate read for {probed} asset(s)")
 
 
 @db_group.command("downgrade", help="Revert migrations down to REVISION (e.g. base).")

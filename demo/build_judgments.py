@@ -29,6 +29,17 @@ REASONS = {
               "{l} has a hard cut on the reverb tail, {w} breathes naturally at the end of the line",
               "room tone in {w} sits under the voice; in {l} it fights the narration"],
 }
+# The video project compares three criteria before the overall choice (projects.json); a panel
+# rater mostly agrees with their own overall choice on each, sometimes not (so "the overall
+# winner lost a criterion" has something to count).
+VIDEO_CRITERIA = ("motion", "fidelity", "continuity")
+# Time-coded notes (seconds into the take; the clips are 3–4 s at 24 fps, the audio 2.3–3.9 s).
+NOTES = {
+    "video": [(0.5, 1.25, "the push-in hitches for two frames here"), (1.0, None, "neon sign flickers off and back"),
+              (2.0, 2.5, "grain crawls over the wall"), (1.5, None, "horizon tilts though the brief says locked off")],
+    "audio": [(0.4, None, "consonant swallowed under the bed"), (1.0, 1.6, "reverb tail cut hard"),
+              (0.8, None, "breath noise right on the cut"), (1.5, 2.0, "level dips under the room tone")],
+}
 SCRIPT_REASONS = ["the turn lands late but the geography stays clear and the final beat changes the situation",
                   "characters announce what they feel, so the dialogue carries no subtext at all",
                   "a prop vanishes between two lines and the time of day changes without a reason",
@@ -59,8 +70,26 @@ def build() -> None:
                     row["strength"] = rng.randint(1, 3)
                     w, l = ("take A", "take B") if choice == "a" else ("take B", "take A")
                     row["rationale"] = rng.choice(REASONS[name]).format(w=w, l=l)
+                row.update(extras(name, ext, rater, choice))
                 rows.append(row)
         (HERE / "judgments" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def extras(name: str, ext: str, rater: str, choice: str) -> dict:
+    """Per-criterion choices (video) and some time-coded notes, from their own generator so the
+    earlier columns stay as they were."""
+    rng = random.Random(f"{ext}/{rater}")
+    out = {}
+    if name == "video":
+        other = {"a": "b", "b": "a", "tie": "a"}[choice]
+        picks = {key: choice if rng.random() < .75 else rng.choice((other, "tie")) for key in VIDEO_CRITERIA}
+        out["criteria"] = {key: {"choice": c, **({"strength": rng.randint(1, 3)} if c != "tie" else {})}
+                           for key, c in picks.items()}
+    if rng.random() < .5:
+        t_in, t_out, text = rng.choice(NOTES[name])
+        label = rng.choice("ab")
+        out["notes"] = [{"label": label, "t_in": t_in, "t_out": t_out, "text": text}]
+    return out
 
 
 if __name__ == "__main__":

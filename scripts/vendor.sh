@@ -6,6 +6,8 @@
 #                  pinned wheel with pip when the venv has a different plotly version
 #   wavesurfer.js  UMD builds (core + regions + timeline plugins) from the npm tarball
 #   htmx.org       dist/htmx.min.js from the npm tarball
+#   axe-core       axe.min.js from the npm tarball: accessibility checks, loaded only by the
+#                  browser tests (never by a page)
 #
 # Every file is checked against the sha256 pinned below, so a changed upstream
 # artefact fails loudly instead of being shipped. The script is idempotent: when
@@ -35,6 +37,8 @@ wavesurfer.js  7.12.12  package/dist/plugins/timeline.min.js           wavesurfe
 wavesurfer.js  7.12.12  package/LICENSE                                wavesurfer/LICENSE               0fc992dc27cc34dde78bfeb024b4cadff6320f0dcbee2f1228efaeb533ca1364
 htmx.org       2.0.11   package/dist/htmx.min.js                       htmx/htmx.min.js                 d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
 htmx.org       2.0.11   package/LICENSE                                htmx/LICENSE                     d3d2456f76414f2456104660ebd65aff1c04cd7966b942bdabd63f3cdb316a38
+axe-core       4.14.1   package/axe.min.js                             axe/axe.min.js                   29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+axe-core       4.14.1   package/LICENSE                                axe/LICENSE                      af175b9d96ee93c21a036152e1b905b0b95304d4ae8c2c921c7609100ba8df7e
 EOF
 )
 

@@ -34,3 +34,32 @@ def test_an_unversioned_or_stale_url_is_revalidated_and_plain_without_gzip(clien
 def test_missing_and_escaping_paths_are_404(client):
     assert client.get("/static/css/nope.css").status_code == 404
     assert client.get("/static/../app.py").status_code == 404
+
+
+def test_module_imports_are_served_versioned_so_the_next_page_asks_for_nothing(client):
+    page_js = client.get("/static/js/rate.js").get_data()
+    imports = re.findall(rb"from '\./([a-z]+\.js)\?v=([0-9a-f]{12})'", page_js)
+    assert {name for name, _v in imports} >= {b"players.js", b"keys.js", b"notes.js", b"drafts.js"}
+    for name, version in imports:
+        response = client.get(f"/static/js/{name.decode()}?v={version.decode()}")
+        assert response.status_code == 200, name
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", name
+
+
+def test_a_change_below_a_module_changes_the_module_version(tmp_path):
+    import os
+
+    from static_files import _digest, _served, _state
+    (tmp_path / "leaf.js").write_text("export const x = 1;\n")
+    (tmp_path / "mid.js").write_text("import { x } from './leaf.js';\nexport const y = x;\n")
+    (tmp_path / "top.js").write_text("import { y } from \"./mid.js\";\nimport './missing.js';\n")
+    top = str(tmp_path / "top.js")
+    before = _digest(_state(top))
+    served = _served(_state(top)).decode()
+    mid_version = _digest(_state(str(tmp_path / "mid.js")))
+    assert f'from "./mid.js?v={mid_version}"' in served
+    assert "import './missing.js'" in served  # a missing file is left as written
+    (tmp_path / "leaf.js").write_text("export const x = 2;\n")
+    stat = (tmp_path / "leaf.js").stat()
+    os.utime(tmp_path / "leaf.js", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    assert _digest(_state(top)) != before

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api import PREFIX, ApiError, documented, int_arg, json_body, json_content
 from database import db
-from scoring.exports import services, source, tables
+from scoring.exports import schema, services, source, tables
 from scoring.exports.models import Export
 from scoring.exports.options import FORMATS, KINDS, MEDIA, MODES, TIES, ExportOptions, OptionsInvalid, parse
 from scoring.exports.views import export_for, may_download, send_archive
@@ -43,10 +43,16 @@ EXPORT = {"type": "object", "properties": {
     "row_counts": {"type": ["object", "null"]}, "row_count_changes": {"type": ["object", "null"], "description": "rows gained or lost per table since the previous version"},
     "affected": {"type": ["string", "null"], "description": "why the export must no longer be used"},
     "download_url": {"type": ["string", "null"]}, "manifest": {"type": ["object", "null"]}}}
+ARROW_JSON = {"string": "string", "double": "number", "int64": "integer"}
+NOTE_SCHEMA = {"type": "object", "description": "a time-coded note (dataset card: `notes`)", "properties": {
+    field.name: {"type": [ARROW_JSON[str(field.type)], "null"]} for field in schema.NOTE}}
 JUDGMENT_ROW = {"type": "object", "description": "the columns of the ratings table", "properties": {
     "item_id": {"type": "string"}, "model_a": {"type": ["string", "null"]}, "model_b": {"type": ["string", "null"]},
     "choice": {"type": ["string", "null"]}, "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"},
-    "rationale": {"type": "string"}, "notes": {"type": "array"}, "is_gold": {"type": "boolean"},
+    "rationale": {"type": "string"}, "notes": {"type": "array", "items": NOTE_SCHEMA},
+    "criteria": {"type": "array", "description": "pairwise: per-criterion choices (item labels)", "items": {
+        "type": "object", "properties": {"key": {"type": "string"}, "choice": {"type": "string", "enum": ["a", "b", "tie"]},
+                                         "strength": {"type": ["integer", "null"]}}}}, "is_gold": {"type": "boolean"},
     "superseded": {"type": "boolean"}, "source": {"type": "string"}, "rater": {"type": "string"},
     "presented": {"type": ["object", "null"]}, "playback_s": {"type": ["object", "null"]},
     "time_on_task_ms": {"type": ["integer", "null"]}, "confidence": {"type": "integer"},
@@ -171,7 +177,8 @@ def judgments(project_id: int):
     items = source.load_items(db.session, sorted({item for _, item in page_rows}), None)
     ctx = tables.Context(project.kind, project.modality, ExportOptions(), project.criteria_keys, {},
                          services.pseudonymiser(services.settings_for(db.session, project).pseudonym_key),
-                         lambda output: f"sha256:{output.sha256}")
+                         lambda output: f"sha256:{output.sha256}",
+                         pairwise_criteria=[c["key"] for c in project.pairwise_criteria or []])
     rows = sorted(((j.id, tables.rating_row(j, item, ctx)) for item in items for j in item.judgments
                    if j.id in wanted), key=lambda pair: pair[0])
     next_url = None

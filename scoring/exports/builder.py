@@ -83,7 +83,8 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
             return f"sha256:{output.sha256}"
         return package.media_name(output.sha256, output.mime_type)
 
-    ctx = tables.Context(project.kind, project.modality, options, criteria, scales, pseudonym, media_ref)
+    ctx = tables.Context(project.kind, project.modality, options, criteria, scales, pseudonym, media_ref,
+                         pairwise_criteria=[c["key"] for c in project.pairwise_criteria or []])
     configs = configs_for(export.kind, project.kind)
     active = source.active_raters(session)
     hw = source.high_water(session, project)

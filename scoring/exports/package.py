@@ -102,7 +102,16 @@ ds = load_dataset("path/to/this/folder", "{configs[0]}", split="train")
   when it was submitted; for imported judgments, null.
 - `presented`: the item label and model shown on each side of the rater's screen (null for
   judgments imported from elsewhere).
-- `notes`: a list of structs `{{author, text, created_at}}`, empty until the product records notes.
+- `notes`: the raters' time-coded notes, a list of structs `{{author, label, model, t_in, t_out, frame_in,
+  frame_out, timecode_in, timecode_out, line_in, line_out, char_in, char_out, quote, text, created_at}}` in
+  item labels (`a`, `b`): video and audio notes have times in seconds (`t_out` null for a point note),
+  frames counted from 0 at the media's real frame rate (read with ffprobe or the mp4's sample table; null
+  when unknown) and `HH:MM:SS:FF` timecodes; script notes have 1-based line ranges, optional character
+  offsets and the quoted text. `author` is the rater's pseudonym; `created_at` the judgment's time.
+- `criteria` (pairwise projects with per-criterion comparisons): in `ratings`, each judgment's choices
+  `{{key, choice (a / b / tie), strength}}`; in `preferences`, per criterion the panel's majority winner
+  relative to the row's pair, `{{key, winner (chosen / rejected / tie; null when the panel split evenly),
+  winner_model, share, n_judgments}}` (mode `judgments`: that one judgment's choices).
 
 ## Consent scope
 

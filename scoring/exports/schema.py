@@ -6,10 +6,23 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: notes carry their anchor (time / frame / line range); per-criterion choices
 
-# Notes on a judgment (issue 10 adds them; until then every ``notes`` list is empty, typed).
-NOTE = pa.struct([("author", pa.string()), ("text", pa.string()), ("created_at", pa.string())])
+# A time-coded note of a judgment, in item labels: media notes have times, frames (at the asset's
+# frame rate; null without one) and timecodes; script notes have a line range, optional character
+# offsets and the quoted text. ``author``: the judgment's rater (pseudonym); ``created_at``: the judgment's.
+NOTE = pa.struct([
+    ("author", pa.string()), ("label", pa.string()), ("model", pa.string()),
+    ("t_in", pa.float64()), ("t_out", pa.float64()), ("frame_in", pa.int64()), ("frame_out", pa.int64()),
+    ("timecode_in", pa.string()), ("timecode_out", pa.string()),
+    ("line_in", pa.int64()), ("line_out", pa.int64()), ("char_in", pa.int64()), ("char_out", pa.int64()),
+    ("quote", pa.string()), ("text", pa.string()), ("created_at", pa.string())])
+# One judgment's choice on one per-criterion comparison (item labels a / b / tie).
+CRITERION_CHOICE = pa.struct([("key", pa.string()), ("choice", pa.string()), ("strength", pa.int64())])
+# A preference row's per-criterion winner: ``winner`` is chosen / rejected / tie relative to the
+# row's pair (null when the panel split evenly), with its model and the panel's majority share.
+CRITERION_WINNER = pa.struct([("key", pa.string()), ("winner", pa.string()), ("winner_model", pa.string()),
+                              ("share", pa.float64()), ("n_judgments", pa.int64())])
 SIDE = pa.struct([("label", pa.string()), ("model", pa.string())])
 PRESENTED = pa.struct([("left", SIDE), ("right", SIDE)])
 PLAYBACK = pa.struct([("a", pa.float64()), ("b", pa.float64())])
@@ -19,7 +32,7 @@ PREFERENCE = [
     ("prompt", pa.string()), ("chosen", pa.string()), ("rejected", pa.string()), ("margin", pa.float64()),
     ("chosen_model", pa.string()), ("rejected_model", pa.string()), ("item_id", pa.string()),
     ("n_judgments", pa.int64()), ("agreement", pa.float64()), ("is_tie", pa.bool_()),
-    ("rationales", pa.list_(pa.string())), ("notes", pa.list_(NOTE)),
+    ("rationales", pa.list_(pa.string())), ("notes", pa.list_(NOTE)), ("criteria", pa.list_(CRITERION_WINNER)),
 ]
 MEDIA_PAIR = [
     ("chosen_sha256", pa.string()), ("rejected_sha256", pa.string()),
@@ -69,8 +82,8 @@ def unpaired(modality: str, mode: str, criteria: list[str]) -> pa.Schema:
 
 
 def ratings(kind: str, criteria: list[str]) -> pa.Schema:
-    answer = ([("choice", pa.string()), ("strength", pa.int64())] if kind == "pairwise"
-              else [("scores", scores_type(criteria))])
+    answer = ([("choice", pa.string()), ("strength", pa.int64()), ("criteria", pa.list_(CRITERION_CHOICE))]
+              if kind == "pairwise" else [("scores", scores_type(criteria))])
     return pa.schema([
         ("item_id", pa.string()), ("model_a", pa.string()), ("model_b", pa.string()), *answer,
         ("rationale", pa.string()), ("notes", pa.list_(NOTE)), ("is_gold", pa.bool_()),

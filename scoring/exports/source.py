@@ -36,6 +36,7 @@ class Output:
     duration_s: float | None
     consent: str
     license: str | None
+    frame_rate: float | None = None
     text: str | None = None  # scripts: the text itself
 
 
@@ -56,6 +57,8 @@ class JudgmentRow:
     created_at: datetime
     left_label: str | None  # None for imported judgments: nothing was presented
     rater_active: bool  # not deactivated (see ``in_good_standing``)
+    notes: list | None = None  # tasks.rating.notes, stored shape (item labels)
+    criteria: dict | None = None  # {key: {choice, strength}}, item labels
 
 
 @dataclass
@@ -107,7 +110,8 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
                                         .where(Item.id.in_(ids)).order_by(Item.id))}
     for row in session.execute(
             select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model, Asset.id, Asset.sha256,
-                   Asset.media_kind, Asset.mime_type, Asset.duration_s, Asset.consent, Asset.license)
+                   Asset.media_kind, Asset.mime_type, Asset.duration_s, Asset.consent, Asset.license,
+                   Asset.frame_rate)
             .join(Asset, Asset.id == ItemOutput.asset_id).where(ItemOutput.item_id.in_(ids))):
         output = Output(*row[1:])
         if output.media_kind == "script" and store is not None and output.consent in EXPORTABLE_CONSENT:
@@ -119,7 +123,7 @@ def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
                         Judgment.playback["a"].as_float(), Judgment.playback["b"].as_float(),
                         Judgment.superseded_at.is_not(None),
                         Judgment.source, type_coerce(Judgment.created_at, String), Assignment.left_label,
-                        in_good_standing())
+                        in_good_standing(), Judgment.notes, Judgment.criteria)
                  .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
                  .join(User, User.id == Judgment.rater_id)
                  .where(Judgment.item_id.in_(ids)).order_by(Judgment.item_id, Judgment.id))
@@ -153,7 +157,7 @@ def consensus_by_item(session: Session, project: Project, *, keep_judgment) -> d
         kept = [keep_judgment(*meta[jid]) for jid in judgments["judgment_id"]]
         judgments = judgments[kept].reset_index(drop=True)
     frames = fr.build(project.kind, project.rubric or [], judgments, report_data.items_frame(session, project),
-                      report_data.adjudications(session, project))
+                      report_data.adjudications(session, project), project.pairwise_criteria)
     section = report_consensus(frames)
     return {record["item_id"]: record for record in consensus_records(section, section["rows"])}
 

@@ -20,8 +20,7 @@ from typing import Callable
 
 from scoring.exports.options import ExportOptions
 from scoring.exports.source import ItemData, JudgmentRow, Output
-
-EMPTY_NOTES: list = []  # typed by the schema (issue 10 brings notes)
+from tasks.rating.notes import timecode
 
 
 @dataclass
@@ -39,6 +38,7 @@ class Context:
     assets: set = field(default_factory=set)  # asset ids whose media or text entered the export
     licenses: Counter = field(default_factory=Counter)
     raters: set = field(default_factory=set)
+    pairwise_criteria: list[str] = field(default_factory=list)  # per-criterion comparison keys
 
 
 def item_refusal(item: ItemData, ctx: Context) -> str | None:
@@ -158,9 +158,54 @@ def scores(values: dict | None, ctx: Context) -> dict:
     return {k: (int(values[k]) if isinstance(values.get(k), (int, float)) else None) for k in ctx.criteria}
 
 
+def notes(judgments: list[JudgmentRow], item: ItemData, ctx: Context) -> list[dict]:
+    """The judgments' time-coded notes as export structs (schema ``NOTE``), in judgment order."""
+    out = []
+    for j in judgments:
+        for note in j.notes or []:
+            output = item.outputs.get(note["label"])
+            rate = output.frame_rate if output else None
+            out.append({
+                "author": ctx.pseudonym(j.rater_id), "label": note["label"], "model": item.model(note["label"]),
+                "t_in": note.get("t_in"), "t_out": note.get("t_out"),
+                "frame_in": note.get("frame_in"), "frame_out": note.get("frame_out"),
+                "timecode_in": timecode(note.get("t_in"), rate), "timecode_out": timecode(note.get("t_out"), rate),
+                "line_in": note.get("line_in"), "line_out": note.get("line_out"),
+                "char_in": note.get("char_in"), "char_out": note.get("char_out"), "quote": note.get("quote"),
+                "text": note["text"], "created_at": j.created_at.isoformat()})
+    return out
+
+
+def criterion_choices(j: JudgmentRow, ctx: Context) -> list[dict]:
+    """One judgment's per-criterion choices (schema ``CRITERION_CHOICE``), in the project's order."""
+    given = j.criteria or {}
+    return [{"key": key, "choice": given[key]["choice"], "strength": given[key].get("strength")}
+            for key in ctx.pairwise_criteria if key in given]
+
+
+def criterion_winners(judgments: list[JudgmentRow], chosen_label: str, item: ItemData, ctx: Context) -> list[dict]:
+    """Per criterion, the panel's majority choice relative to the row's pair (schema
+    ``CRITERION_WINNER``): ``chosen``, ``rejected``, ``tie``, or null when the top choices tie."""
+    out = []
+    for key in ctx.pairwise_criteria:
+        votes = Counter((j.criteria or {}).get(key, {}).get("choice") for j in judgments)
+        votes.pop(None, None)
+        n = sum(votes.values())
+        if not n:
+            continue
+        (top, count), *rest = votes.most_common()
+        split = bool(rest) and rest[0][1] == count
+        winner = None if split else ("tie" if top == "tie" else "chosen" if top == chosen_label else "rejected")
+        out.append({"key": key, "winner": winner,
+                    "winner_model": item.model(top) if winner in ("chosen", "rejected") else None,
+                    "share": count / n, "n_judgments": n})
+    return out
+
+
 # -- preferences (pairwise) ---------------------------------------------------------------------
 
-def preference_row(item: ItemData, winner: str, margin: float, n: int, agreement, rationales, ctx: Context) -> dict:
+def preference_row(item: ItemData, winner: str, margin: float, n: int, agreement, rationales, ctx: Context,
+                   judgments: list[JudgmentRow] = ()) -> dict:
     """One preference row; ``winner`` is ``a``, ``b`` or ``tie`` (kept: a as chosen, flagged)."""
     chosen_label = "b" if winner == "b" else "a"
     rejected_label = "a" if chosen_label == "b" else "b"
@@ -168,7 +213,8 @@ def preference_row(item: ItemData, winner: str, margin: float, n: int, agreement
     row = {"prompt": item.prompt, "chosen": content(chosen, ctx), "rejected": content(rejected, ctx),
            "margin": float(margin), "chosen_model": chosen.model, "rejected_model": rejected.model,
            "item_id": item.external_id, "n_judgments": n, "agreement": agreement, "is_tie": winner == "tie",
-           "rationales": rationales, "notes": EMPTY_NOTES}
+           "rationales": rationales, "notes": notes(judgments, item, ctx),
+           "criteria": criterion_winners(judgments, chosen_label, item, ctx)}
     if ctx.modality != "script":
         a, b = item.outputs["a"], item.outputs["b"]
         label_a = 0.5 if winner == "tie" else float(winner == "a")
@@ -200,7 +246,7 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
         for j in current:
             ctx.raters.add(j.rater_id)
         return [preference_row(item, label, margin, record["n_judgments"], share,
-                               [j.rationale for j in current], ctx)]
+                               [j.rationale for j in current], ctx, current)]
     n, agreement = panel(current, ctx)
     refused = panel_refusal(n, agreement, ctx.options)
     if refused:
@@ -216,6 +262,8 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
         row = dict(per_choice[j.choice])
         row["margin"] = float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0
         row["rationales"] = [j.rationale]
+        row["notes"] = notes([j], item, ctx)
+        row["criteria"] = criterion_winners([j], "b" if j.choice == "b" else "a", item, ctx)
         rows.append(judgment_columns(j, item, ctx, seen, row))
     return rows
 
@@ -228,11 +276,12 @@ def passes(values: dict, ctx: Context) -> bool:
                for k in ctx.criteria)
 
 
-def unpaired_row(item: ItemData, values: dict, n: int, agreement, rationales, ctx: Context) -> dict:
+def unpaired_row(item: ItemData, values: dict, n: int, agreement, rationales, ctx: Context,
+                 judgments: list[JudgmentRow] = ()) -> dict:
     output = item.outputs["a"]
     row = {"prompt": item.prompt, "completion": content(output, ctx), "label": passes(values, ctx),
            "model": output.model, "item_id": item.external_id, "n_judgments": n, "agreement": agreement,
-           "scores": values, "rationales": rationales, "notes": EMPTY_NOTES}
+           "scores": values, "rationales": rationales, "notes": notes(judgments, item, ctx)}
     if ctx.modality != "script":
         row.update({"completion_sha256": output.sha256, "completion_duration_s": output.duration_s})
     return row
@@ -254,7 +303,8 @@ def unpaired_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) -> l
         for j in current:
             ctx.raters.add(j.rater_id)
         values = {k: int(labels[k]["label"]) for k in ctx.criteria}
-        return [unpaired_row(item, values, record["n_judgments"], agreement, [j.rationale for j in current], ctx)]
+        return [unpaired_row(item, values, record["n_judgments"], agreement, [j.rationale for j in current], ctx,
+                             current)]
     n, agreement = panel(current, ctx)
     refused = panel_refusal(n, agreement, ctx.options)
     if refused:
@@ -262,7 +312,7 @@ def unpaired_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) -> l
         return []
     rows = []
     for j in current:
-        row = unpaired_row(item, scores(j.scores, ctx), n, agreement, [j.rationale], ctx)
+        row = unpaired_row(item, scores(j.scores, ctx), n, agreement, [j.rationale], ctx, [j])
         row.update(judgment_columns(j, item, ctx))
         rows.append(row)
     return rows
@@ -272,10 +322,10 @@ def unpaired_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) -> l
 
 def rating_row(j: JudgmentRow, item: ItemData, ctx: Context) -> dict:
     row = {"item_id": item.external_id, "model_a": item.model("a"), "model_b": item.model("b"),
-           "rationale": j.rationale, "notes": EMPTY_NOTES, "is_gold": item.is_gold,
+           "rationale": j.rationale, "notes": notes([j], item, ctx), "is_gold": item.is_gold,
            "superseded": j.superseded, "source": j.source}
     if ctx.project_kind == "pairwise":
-        row.update(choice=j.choice, strength=j.strength)
+        row.update(choice=j.choice, strength=j.strength, criteria=criterion_choices(j, ctx))
     else:
         row["scores"] = scores(j.scores, ctx)
     row.update(judgment_columns(j, item, ctx))

@@ -64,7 +64,7 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     statement = (
         select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
                Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
-               Assignment.left_label)
+               Assignment.left_label, Judgment.notes)
         .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
         .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
         .order_by(Judgment.id))
@@ -75,12 +75,12 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     if not rows:
         return qp.empty_frame()
     f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
-                                                 "scores", "rationale", "time_ms", "left_label"])
+                                                 "scores", "rationale", "time_ms", "left_label", "notes"])
     f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
     f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
     if project.kind == "rubric":
         f["left_label"] = None
-    f["notes"] = 0  # per-moment notes arrive with issue 10
+    f["notes"] = [len(n) if isinstance(n, list) else 0 for n in f["notes"]]  # time-coded notes per judgment
     facts = item_facts(session, project).reindex(f["item"].to_numpy())
     for column in ("model_a", "model_b", "media_s"):
         f[column] = facts[column].to_numpy()

@@ -54,6 +54,21 @@ COMPARISON = {"type": "object", "description": "rubric projects: per criterion a
               "properties": {"criteria": {"type": "array"}, "leaderboard": {"type": "array"},
                              "leaderboard_criterion": {"type": ["string", "null"]}, "n_models": {"type": "integer"},
                              "undefined_reason": {"type": ["string", "null"]}, "method": {"type": "object"}}}
+PER_CRITERION = {"type": "object", "description": "pairwise projects with per-criterion comparisons "
+                 "(scoring.reports.criteria); empty criteria and null winner_lost otherwise", "properties": {
+    "criteria": {"type": "array", "items": {"type": "object", "properties": {
+        "key": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "n_judgments": {"type": "integer", "description": "judgments answering this criterion"},
+        "agreement": {"type": "object", "description": "Krippendorff's alpha (nominal a/b/tie) with its 95% "
+                      "bootstrap interval over units: alpha, alpha_ci, n_units, n_raters, percent_agreement, "
+                      "undefined_reason, warnings (the agreement row of criterion criteria.<key>)"},
+        "leaderboard": {"type": "object", "description": "Bradley-Terry leaderboard of this criterion's "
+                        "winners, shaped like the overall one (models: MODEL_ROW, n_comparisons, …)"}}}},
+    "winner_lost": {"type": ["object", "null"], "properties": {
+        "n_judgments": {"type": "integer", "description": "judgments with an overall winner that answered a criterion"},
+        "n_lost": {"type": "integer", "description": "of those, judgments where the overall winner lost a criterion"},
+        "share": NUMBER, "by_criterion": {"type": "object", "description": "key: {n_judgments, n_lost, share}"}}},
+    "method": {"type": "string"}}}
 CONSENSUS_ITEM = {"type": "object", "properties": {
     "item_id": {"type": "integer"}, "external_id": {"type": "string"},
     "model_a": {"type": ["string", "null"]}, "model_b": {"type": ["string", "null"]}, "n_judgments": {"type": "integer"},
@@ -127,7 +142,7 @@ def agreement(project_id: int):
     "ties": {"type": "string"}, "n_resamples": {"type": "integer"}, "confidence": {"type": "number"},
     "robustness": {"type": ["object", "null"], "description": "top, n_removed (fewest judgments found whose "
                    "removal changes the top model; null = not within max_removals), new_top, fragile, removed"},
-    "comparison": COMPARISON, "rules": {"type": "object"},
+    "comparison": COMPARISON, "rules": {"type": "object"}, "per_criterion": PER_CRITERION,
     "warnings": {"type": "array", "items": {"type": "string"}}, "undefined_reason": {"type": ["string", "null"]},
     "win_rates": {"type": "object", "properties": {
         "models": {"type": "array", "items": {"type": "string"}},
@@ -136,7 +151,10 @@ def agreement(project_id: int):
 def leaderboard(project_id: int):
     """Bradley–Terry leaderboard with 95% bootstrap score and rank intervals, the top rank's
     robustness (fewest judgments whose removal changes it), and the win-rate matrix; for rubric
-    projects ``comparison`` holds the mean score per model and the paired differences.
+    projects ``comparison`` holds the mean score per model and the paired differences; for
+    pairwise projects with per-criterion comparisons ``per_criterion`` holds each criterion's
+    agreement (alpha with its interval) and leaderboard, and how often the overall winner lost a
+    criterion.
 
     Scores are on the Chatbot Arena's Elo-like scale (mean 1000, 400 points = 10:1 odds); a tie
     counts as half a win for each side. Gold items and items whose two outputs come from the
@@ -146,7 +164,8 @@ def leaderboard(project_id: int):
         return _computing(project, served)
     report = served.snapshot.report
     return {**_meta(project, served), **report["leaderboard"], "win_rates": report["win_rates"],
-            "comparison": report.get("models"), "rules": report.get("rules")}
+            "comparison": report.get("models"), "rules": report.get("rules"),
+            "per_criterion": report.get("criteria") or {"criteria": [], "winner_lost": None}}
 
 
 @bp.get("/projects/<int:project_id>/consensus")
@@ -216,7 +235,11 @@ def import_judgments(project_id: int):
     One judgment a line: ``external_id``, ``rater`` (an e-mail or an external rater id),
     ``choice`` (a, b, tie in item labels) and optional ``strength`` (1–3), or ``scores`` (every
     criterion) for rubric projects; ``rationale``, ``confidence`` (1–5), optional ``created_at``
-    (ISO 8601 with a zone). Stored as imported: no assignment, no dwell-time or playback rules.
+    (ISO 8601 with a zone). Optional, in item labels (CSV: JSON text): ``criteria`` (pairwise
+    projects with criteria: none, or every key, ``{"choice": "a"|"b"|"tie", "strength": 1-3}``, no strength
+    on a tie) and ``notes`` (``[{"label": "a"|"b", "t_in", "t_out", "text"}]``; scripts ``line_in``,
+    ``line_out``, ``char_in``, ``char_out``, ``quote``; at most 50, within the media's duration).
+    Stored as imported: no assignment, no dwell-time or playback rules.
     Raters without an account get an inactive placeholder account (listed in ``new_raters``).
     A refused file answers 422 with ``details.errors``: every ``line N: …`` problem."""
     project = project_for(project_id, "judgments.import")

@@ -54,7 +54,7 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     """The project's current judgments, read straight into columns (``pandas.read_sql`` on the
     session's connection, inside its transaction)."""
     query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
-                    Judgment.strength, Judgment.scores)
+                    Judgment.strength, Judgment.scores, Judgment.criteria)
              .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
                     Judgment.id.not_in(excluded_judgment_ids_sql(project.id)))
              .order_by(Judgment.id))
@@ -62,7 +62,7 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     if frame.empty:
         return fr.empty_judgments()
     frame.columns = list(fr.JUDGMENT_COLUMNS)
-    for column in ("choice", "strength", "scores"):  # missing is None, as the frames expect
+    for column in ("choice", "strength", "scores", "criteria"):  # missing is None, as the frames expect
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
 
@@ -107,7 +107,7 @@ def adjudications(session: Session, project: Project) -> dict:
 
 def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
     return fr.build(project.kind, project.rubric or [], judgments_frame(session, project),
-                    items_frame(session, project), adjudications(session, project))
+                    items_frame(session, project), adjudications(session, project), project.pairwise_criteria)
 
 
 # -- cached snapshots (scoring.reports.snapshots decides when; these read and write the rows) ---------

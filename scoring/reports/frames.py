@@ -4,13 +4,15 @@ Input, as ``scoring.reports.data`` loads it (or as a test builds it):
 
 * ``judgments``: one row per *current* judgment with columns ``judgment_id``, ``item``,
   ``rater``, ``source`` (``live``/``imported``), ``choice`` (``a``/``b``/``tie`` in item labels,
-  pairwise) and ``strength`` (1-3), or ``scores`` (dict criterion -> level, rubric);
+  pairwise) and ``strength`` (1-3), or ``scores`` (dict criterion -> level, rubric), and
+  ``criteria`` (pairwise projects with criteria: dict key -> {choice, strength}, item labels);
 * ``items``: one row per item with ``item``, ``external_id``, ``model_a``, ``model_b`` (None
   for rubric items) and ``is_gold``.
 
 Criteria: a pairwise project has ``choice`` (nominal: a, b, tie) and, when any judgment gives a
 strength, ``preference`` (ordinal, the signed strength: +3 a much better ... 0 tie ... -3 b much
-better). A rubric project has one criterion per rubric entry at its level (``ordinal`` unless the
+better), and one nominal criterion ``criteria.<key>`` per per-criterion comparison the project
+defines (``pairwise_criteria``; agreement only, no consensus labels). A rubric project has one criterion per rubric entry at its level (``ordinal`` unless the
 criterion says ``"level"``), with the categories of its scale. Gold items measure raters, not
 models: they are left out of every statistic and counted.
 
@@ -27,7 +29,10 @@ import pandas as pd
 
 CHOICES = ("a", "b", "tie")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
-JUDGMENT_COLUMNS = ("judgment_id", "item", "rater", "source", "choice", "strength", "scores")
+JUDGMENT_COLUMNS = ("judgment_id", "item", "rater", "source", "choice", "strength", "scores", "criteria")
+# Per-criterion choices of a pairwise project with criteria are criteria of their own, keyed
+# ``criteria.<key>`` (nominal a/b/tie, like the overall choice).
+CRITERION_PREFIX = "criteria."
 ITEM_COLUMNS = ("item", "external_id", "model_a", "model_b", "is_gold")
 
 
@@ -64,6 +69,7 @@ class ProjectFrames:
     # item id -> {criterion key: adjudicated label}
     adjudications: dict = field(default_factory=dict)
     n_gold_judgments: int = 0
+    criterion_descriptions: dict = field(default_factory=dict)  # pairwise criteria: key -> description
 
 
 def empty_judgments() -> pd.DataFrame:
@@ -83,13 +89,16 @@ def signed_strength(choice, strength):
     return None
 
 
-def criteria_for(kind: str, rubric: list[dict], judgments: pd.DataFrame) -> list[Criterion]:
+def criteria_for(kind: str, rubric: list[dict], judgments: pd.DataFrame,
+                 pairwise_criteria: list[dict] | None = None) -> list[Criterion]:
     if kind == "pairwise":
         found = [Criterion("choice", "Choice", "nominal", CHOICES)]
         has_strength = "strength" in judgments and judgments["strength"].notna().any()
         if has_strength:
             found.append(Criterion("preference", "Preference (signed strength)", "ordinal",
                                    tuple(range(-3, 4)), consensus=False))
+        found += [Criterion(CRITERION_PREFIX + c["key"], c.get("name") or c["key"], "nominal", CHOICES,
+                            consensus=False) for c in pairwise_criteria or []]
         return found
     found = []
     for crit in rubric or []:
@@ -102,16 +111,17 @@ def criteria_for(kind: str, rubric: list[dict], judgments: pd.DataFrame) -> list
 
 
 def build(kind: str, rubric: list[dict], judgments: pd.DataFrame, items: pd.DataFrame,
-          adjudications: dict | None = None) -> ProjectFrames:
+          adjudications: dict | None = None, pairwise_criteria: list[dict] | None = None) -> ProjectFrames:
     """Frames of the judgments on non-gold items (gold judgments are counted, not used)."""
     items = items.set_index("item", drop=False) if "item" in items else items
     gold = set(items.index[items["is_gold"].astype(bool)]) if len(items) else set()
     is_gold = judgments["item"].isin(gold)
     kept = judgments[~is_gold].reset_index(drop=True)
     judged = items[items.index.isin(kept["item"].unique()) & ~items.index.isin(gold)]
-    return ProjectFrames(kind=kind, criteria=criteria_for(kind, rubric, kept), judgments=kept,
+    return ProjectFrames(kind=kind, criteria=criteria_for(kind, rubric, kept, pairwise_criteria), judgments=kept,
                          items=judged.sort_index(), adjudications=dict(adjudications or {}),
-                         n_gold_judgments=int(is_gold.sum()))
+                         n_gold_judgments=int(is_gold.sum()),
+                         criterion_descriptions={c["key"]: c.get("description", "") for c in pairwise_criteria or []})
 
 
 def values(frames: ProjectFrames, criterion: Criterion) -> pd.Series:
@@ -122,8 +132,24 @@ def values(frames: ProjectFrames, criterion: Criterion) -> pd.Series:
     if criterion.key == "preference" and frames.kind == "pairwise":
         return pd.Series([signed_strength(c, s) for c, s in zip(j["choice"], j["strength"])],
                          index=j.index, dtype=object)
+    if criterion.key.startswith(CRITERION_PREFIX):
+        return criterion_choices(j, criterion.key[len(CRITERION_PREFIX):])
     key = criterion.key
     return pd.Series([_score(s, key, criterion.categories) for s in j["scores"]], index=j.index, dtype=object)
+
+
+def criterion_choices(judgments: pd.DataFrame, key: str) -> pd.Series:
+    """Each judgment's choice (a, b, tie) on the per-criterion comparison ``key`` (None: not given)."""
+    column = judgments["criteria"] if "criteria" in judgments else pd.Series(None, index=judgments.index, dtype=object)
+
+    def one(criteria):
+        choice = (criteria.get(key) or {}).get("choice") if isinstance(criteria, dict) else None
+        return choice if choice in CHOICES else None
+    return pd.Series([one(c) for c in column], index=judgments.index, dtype=object)
+
+
+def pairwise_criteria(frames: ProjectFrames) -> list[Criterion]:
+    return [c for c in frames.criteria if c.key.startswith(CRITERION_PREFIX)]
 
 
 def _score(scores, key, categories):
@@ -163,12 +189,16 @@ def reliability(frames: ProjectFrames, criterion: Criterion) -> pd.DataFrame:
     return matrix.astype(np.float64).sort_index().sort_index(axis=1)
 
 
-def comparisons(frames: ProjectFrames) -> tuple[pd.DataFrame, int]:
+def comparisons(frames: ProjectFrames, criterion: str | None = None) -> tuple[pd.DataFrame, int]:
     """(model_a, model_b, winner) per pairwise judgment, and how many were left out because
-    both outputs of the item come from the same model."""
+    both outputs of the item come from the same model. ``criterion`` (a ``criteria.<key>``
+    criterion's key): the winners of that per-criterion comparison instead of the overall ones."""
     if frames.kind != "pairwise" or frames.judgments.empty:
         return pd.DataFrame({"model_a": [], "model_b": [], "winner": []}, dtype=object), 0
-    j = frames.judgments[frames.judgments["choice"].isin(CHOICES)]
+    j = frames.judgments
+    if criterion is not None:
+        j = j.assign(choice=criterion_choices(j, criterion[len(CRITERION_PREFIX):]))
+    j = j[j["choice"].isin(CHOICES)]
     models = frames.items[["model_a", "model_b"]]
     rows = j[["item", "choice"]].join(models, on="item")
     same = rows["model_a"] == rows["model_b"]

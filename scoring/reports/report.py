@@ -7,6 +7,7 @@
                 same_model_excluded, adjudicated_items},
      "agreement": [one row per criterion, see ``agreement_row``],
      "leaderboard": {models: [...], n_comparisons, ties, ..., undefined_reason, warnings},
+     "criteria": per-criterion agreement and leaderboards (``scoring.reports.criteria``),
      "win_rates": {models, matrix, counts},
      "models": rubric model comparison (``scoring.reports.comparison``),
      "consensus": {criteria, columns, rows, dawid_skene},
@@ -34,6 +35,7 @@ import pandas as pd
 from scoring.reports import explain
 from scoring.reports import frames as fr
 from scoring.reports.comparison import model_comparison
+from scoring.reports.criteria import criteria_section
 from scoring.stats.agreement import (
     NO_PAIRABLE_UNITS, alpha_details, bootstrap_ci, krippendorff_bootstrap, percent_agreement,
 )
@@ -44,7 +46,7 @@ from scoring.stats.preferences import bootstrap_leaderboard
 from scoring.stats.robustness import top_rank_robustness
 from scoring.stats import _bt
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3  # 3: per-criterion comparisons (``criteria``)
 DS_MAX_ITER = 5000  # Dawid-Skene runs to convergence (tolerance DS_TOL); not converging is reported
 DS_TOL = 1e-6
 BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")
@@ -59,14 +61,18 @@ def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidenc
     section = consensus(frames)
     if frames.kind != "pairwise":
         board["undefined_reason"] = "a rubric project rates one output per item: there are no comparisons"
+    agreement = [agreement_row(c, fr.reliability(frames, c), n_resamples=n_resamples,
+                               confidence=confidence, seed=seed) for c in frames.criteria]
     report = {
         "version": REPORT_VERSION,
         "kind": frames.kind,
         "settings": {"n_resamples": n_resamples, "confidence": confidence, "seed": seed},
         "counts": counts(frames, same_model),
-        "agreement": [agreement_row(c, fr.reliability(frames, c), n_resamples=n_resamples,
-                                    confidence=confidence, seed=seed) for c in frames.criteria],
+        "agreement": agreement,
         "leaderboard": board,
+        "criteria": criteria_section(
+            frames, agreement, lambda c: leaderboard(c, n_resamples=n_resamples, confidence=confidence, seed=seed),
+            descriptions=frames.criterion_descriptions),
         "win_rates": win_rates(comparisons, [m["model"] for m in board["models"]]),
         "models": model_comparison(frames, n_resamples=n_resamples, confidence=confidence, seed=seed),
         "consensus": section,

@@ -1,7 +1,14 @@
 // The adjudication desk: linked players per item (as on the rating page) and the rating page's
-// shortcuts, acting on the item being worked on. Recording is a plain form post; a refusal
+// keys (one table, keys.js: transport, Z/X/C, 1–3, R, Ctrl+Enter, ?) plus N/P between items, acting
+// on the item being worked on. Recording is a plain form post; a refusal
 // comes back with the decision kept and the messages beside the fields.
 import { createDeck } from './players.js';
+import { KEYS, offered, rowFor, renderOverlay } from './keys.js';
+
+const DESK_KEYS = [
+  { action: 'nextItem', keys: ['N'], match: [{ code: 'KeyN' }], label: 'next item on the desk', group: 'Desk', when: 'all' },
+  { action: 'prevItem', keys: ['P'], match: [{ code: 'KeyP' }], label: 'previous item on the desk', group: 'Desk', when: 'all' },
+];
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -9,7 +16,7 @@ const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 function setup() {
   const sections = $$('section.adjudication');
   if (!sections.length) return;
-  const decks = new Map(sections.map((s) => [s, createDeck($('.outputs', s), () => {})]));
+  const decks = new Map(sections.map((s) => [s, createDeck($('.outputs', s), JSON.parse(s.dataset.frameRates || '{}'), () => {})]));
   let current = $('.flash-error', sections[0].parentElement) ? ($('.flash-error').closest('section.adjudication') || sections[0]) : sections[0];
   const activate = (section) => {
     current = section;
@@ -37,31 +44,40 @@ function setup() {
     sections[i].scrollIntoView({ block: 'start' });
   };
 
+  // The rating page's keys (keys.js) for transport and the decision, plus the desk's own.
+  const ctx = { kind: sections[0].dataset.kind || 'pairwise', modality: sections[0].dataset.modality || 'video' };
+  const shared = new Set(['playPause', 'shuttleForward', 'shuttleBack', 'stop', 'slowForward', 'slowBack', 'frameBack',
+    'frameForward', 'secondBack', 'secondForward', 'toStart', 'toggleLink', 'chooseLeft', 'chooseTie', 'chooseRight',
+    'strength1', 'strength2', 'strength3', 'rationale', 'submit', 'overlay', 'escape']);
+  const rows = KEYS.filter((row) => shared.has(row.action) && offered(row, ctx)).concat(DESK_KEYS);
+  const tbody = $('#shortcuts tbody');
+  if (tbody) renderOverlay(tbody, rows);
+  const linkText = (deck) => { $('.link-state', current).textContent = deck.linked ? 'Linked' : 'Unlinked'; };
+  const transport = {
+    playPause: (d) => d.playPause(), shuttleForward: (d) => d.shuttle(1), shuttleBack: (d) => d.shuttle(-1),
+    stop: (d) => d.stop(), slowForward: (d) => d.slow(1), slowBack: (d) => d.slow(-1), frameBack: (d) => d.step(-1),
+    frameForward: (d) => d.step(1), secondBack: (d) => d.seekBy(-1), secondForward: (d) => d.seekBy(1),
+    toStart: (d) => d.toStart(), toggleLink: (d) => { d.toggleLink(); linkText(d); },
+  };
+  const handlers = {
+    chooseLeft: () => pick('choice', 'a'), chooseTie: () => pick('choice', 'tie'), chooseRight: () => pick('choice', 'b'),
+    strength1: () => pick('strength', '1'), strength2: () => pick('strength', '2'), strength3: () => pick('strength', '3'),
+    rationale: () => $('textarea[name=rationale]', current).focus(),
+    submit: () => $('form.adjudicate-form', current).requestSubmit(),
+    overlay: () => { $('#shortcuts').hidden = !$('#shortcuts').hidden; },
+    nextItem: () => move(1), prevItem: () => move(-1),
+  };
+
   document.addEventListener('keydown', (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') { e.preventDefault(); $('form.adjudicate-form', current).requestSubmit(); return; }
+    const row = rowFor(e, rows);
     const typing = e.target.matches('textarea, input[type=text], select');
+    if (row && row.action === 'submit') { e.preventDefault(); handlers.submit(); return; }
     if (e.key === 'Escape') { if (typing) e.target.blur(); $('#shortcuts').hidden = true; return; }
-    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typing || !row) return;
+    if ((e.key === ' ' || e.key === 'Enter') && e.target.matches('button, a[href], summary, input[type=checkbox]')) return;
     const deck = decks.get(current);
-    const handled = () => e.preventDefault();
-    switch (e.key.toLowerCase()) {
-      case 'arrowleft': pick('choice', 'a'); handled(); break;
-      case 'arrowright': pick('choice', 'b'); handled(); break;
-      case 't': pick('choice', 'tie'); handled(); break;
-      case '1': case '2': case '3': pick('strength', e.key); handled(); break;
-      case 'r': $('textarea[name=rationale]', current).focus(); handled(); break;
-      case 'n': move(1); handled(); break;
-      case 'p': move(-1); handled(); break;
-      case ' ': case 'k': if (deck) { deck.playPause(); handled(); } break;
-      case 'j': if (deck) { deck.seekBy(-2); handled(); } break;
-      case 'l': if (deck) { deck.seekBy(2); handled(); } break;
-      case ',': if (deck) { deck.stepFrame(-1); handled(); } break;
-      case '.': if (deck) { deck.stepFrame(1); handled(); } break;
-      case '0': if (deck) { deck.restart(); handled(); } break;
-      case 'u': if (deck) { const linked = deck.toggleLink(); $('.link-state', current).textContent = linked ? 'Linked' : 'Unlinked'; handled(); } break;
-      case '?': $('#shortcuts').hidden = !$('#shortcuts').hidden; handled(); break;
-      default: break;
-    }
+    if (transport[row.action]) { if (deck) { e.preventDefault(); transport[row.action](deck); } return; }
+    if (handlers[row.action]) { e.preventDefault(); handlers[row.action](); }
   });
   for (const btn of $$('[data-close]')) btn.addEventListener('click', () => { $(btn.dataset.close).hidden = true; });
   for (const btn of $$('[data-open]')) btn.addEventListener('click', () => { $(btn.dataset.open).hidden = false; });

@@ -1,34 +1,54 @@
-// The rating page: live rules (the same ones the server enforces), keyboard shortcuts, draft
-// autosave, linked players and script differences. Submitting is a plain form post; the
-// server re-checks everything and answers a refusal with the messages beside the fields.
+// The rating page: live rules (the same ones the server enforces), the keyboard map (keys.js),
+// players and their transport, notes, per-criterion choices, dialogs and drafts that never go
+// backwards. Submitting is a plain form post; the server re-checks everything and answers a
+// refusal with the messages beside the fields.
 import { createDeck } from './players.js';
 import { markScripts } from './scriptdiff.js';
+import { KEYS, offered, rowFor, renderOverlay } from './keys.js';
+import { attachTransports } from './transport.js';
+import { NoteBook, scriptSelection, lineify } from './notes.js';
+import { wireDialogs, openDialog, dialogOpen, toggleDialog } from './dialogs.js';
+import { Drafts } from './drafts.js';
 
 const form = document.getElementById('judgment-form');
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
 function wordCount(text) { return (text.trim().match(/\S+/g) || []).length; }
+const INTERACTIVE = 'button, a[href], summary, input[type=checkbox], input[type=range], [role=button]';
+const TYPING = 'textarea, input[type=text], input[type=search], input[type=number], select, [contenteditable=true]';
 
 function rateSetup() {
   if (!form) return;
   const data = form.dataset;
   const kind = data.kind;
+  const modality = data.modality;
   const minWords = Number(data.minWords);
   const minFraction = Number(data.minFraction);
   const durations = JSON.parse(data.durations || '{}');
+  const frameRates = JSON.parse(data.frameRates || '{}');
+  const requireNote = data.requireNote === 'true';
   const clockSkew = Number(data.serverNow) - Date.now();
   const submitAfter = Number(data.submitAfter);
   const rationale = $('textarea[name=rationale]', form);
   const submit = $('button[type=submit]', form);
   const playbackField = $('input[name=playback]', form);
-  const saved = $('#draft-status');
+  const status = $('#draft-status');
+  const outputsRoot = document.querySelector('.outputs');
   let pasteCount = Number($('input[name=paste_count]', form).value || 0);
   let keystrokes = Number($('input[name=keystrokes]', form).value || 0);
   let carried = JSON.parse(playbackField.value || '{}');  // playback recorded before a reload
 
-  const deck = createDeck(document.querySelector('.outputs'), () => update());
+  // -- players ----------------------------------------------------------------------------------
+  let transports = null;
+  const deck = createDeck(outputsRoot, frameRates, () => { if (transports) transports.repaint(); update(); });
   const progressField = $('input[name=progress]', form);
+  const linkState = () => {
+    const toggle = $('#link-toggle');
+    if (!toggle || !deck) return;
+    toggle.setAttribute('aria-pressed', String(deck.linked));
+    $('#link-state').textContent = deck.linked ? 'Linked' : 'Unlinked';
+  };
 
   // -- heartbeats: the server counts only the playback it observed -----------------------------
   let lastBeat = 0;
@@ -54,31 +74,154 @@ function rateSetup() {
     note.setAttribute('role', 'alert');
     note.textContent = message;
     form.prepend(note);
-    if (deck) deck.media.forEach((m) => m.pause());
+    if (deck) deck.stop();
   }
   if (deck) {
     for (const m of deck.media) for (const ev of ['play', 'pause', 'seeking', 'ended']) m.addEventListener(ev, () => beat(true));
     setInterval(() => beat(false), 2000);
   }
-  const diff = data.modality === 'script' && kind === 'pairwise' ? markScripts(document.querySelector('.outputs')) : null;
-  if (diff) $('#diff-summary').textContent = `${diff.left} words only on the left, ${diff.right} only on the right (marked).`;
 
+  // -- scripts: differences marked, then one span a line (line notes anchor to them) ------------
+  if (modality === 'script') {
+    const diff = kind === 'pairwise' ? markScripts(outputsRoot) : null;
+    if (diff) $('#diff-summary').textContent = `${diff.left} words only on the left, ${diff.right} only on the right (marked).`;
+    for (const pre of $$('pre.script', outputsRoot)) lineify(pre);
+  }
+
+  // -- notes ------------------------------------------------------------------------------------
+  const notebook = new NoteBook({
+    form, field: $('input[name=notes_json]', form), list: $('#notes-list'), dialog: $('#note-dialog'), deck,
+    frameRates, modality, maxNotes: Number(data.maxNotes || 50), maxChars: Number(data.maxNoteChars || 1000),
+    onChange: (notes) => {
+      if (transports) transports.markers(notes);
+      if (modality === 'script') markScriptNotes(notes);
+    },
+    onSeek: (note, index) => seekNote(note, index),
+  });
+  function seekNote(note, index) {
+    notebook.select(index);
+    if (deck && note.t_in !== undefined) { deck.seekAll(note.t_in, note.side); return; }
+    const line = $(`pre.script[data-side="${note.side}"] .line[data-line="${note.line_in}"]`, outputsRoot);
+    if (!line) return;
+    line.scrollIntoView({ block: 'center' });
+    // the other side's script follows to the same line, as the players follow a time
+    const other = $$('pre.script', outputsRoot).find((p) => p.dataset.side !== note.side);
+    const twin = other && $(`.line[data-line="${note.line_in}"]`, other);
+    if (twin) twin.scrollIntoView({ block: 'center' });
+    line.classList.add('flash-line');
+    setTimeout(() => line.classList.remove('flash-line'), 1200);
+  }
+  function markScriptNotes(notes) {
+    for (const line of $$('.line.noted', outputsRoot)) { line.classList.remove('noted'); delete line.dataset.notes; }
+    notes.forEach((note, index) => {
+      for (let n = note.line_in; n <= (note.line_out || note.line_in); n += 1) {
+        const line = $(`pre.script[data-side="${note.side}"] .line[data-line="${n}"]`, outputsRoot);
+        if (!line) continue;
+        line.classList.add('noted');
+        line.dataset.notes = line.dataset.notes ? `${line.dataset.notes} ${index + 1}` : String(index + 1);
+      }
+    });
+  }
+  if (modality === 'script') {
+    outputsRoot.addEventListener('click', (e) => {
+      const line = e.target.closest('.line.noted');
+      if (!line || !window.getSelection().isCollapsed) return;
+      notebook.select(Number(line.dataset.notes.split(' ')[0]) - 1);
+    });
+  }
+  function pinNote() {
+    if (deck) notebook.begin(deck.anchor());
+    else notebook.begin(scriptSelection(outputsRoot));
+  }
+  if (deck) {
+    transports = attachTransports(document, deck, { onPin: pinNote, onSeekNote: (i) => seekNote(notebook.notes[i], i) });
+  }
+  for (const btn of $$('.pin-script-note')) btn.addEventListener('mousedown', (e) => e.preventDefault());  // keep the selection
+  for (const btn of $$('.pin-script-note')) btn.addEventListener('click', pinNote);
+
+  // -- choice groups: each criterion, then Overall (pairwise); rubric criteria -----------------
+  const groups = $$('[data-group]', form);
+  let active = 0;
+  function setActive(k, focus = false) {
+    if (!groups.length) return;
+    active = (k + groups.length) % groups.length;
+    groups.forEach((g, i) => { g.classList.toggle('active', i === active); g.setAttribute('aria-current', i === active ? 'step' : 'false'); });
+    groups[active].scrollIntoView({ block: 'nearest' });
+    if (focus) groups[active].focus();
+  }
+  const checked = (name) => { const el = $(`input[name="${name}"]:checked`, form); return el ? el.value : null; };
+  const pick = (name, value) => {
+    const input = $(`input[name="${name}"][value="${value}"]`, form);
+    if (!input || input.matches(':disabled')) return false;
+    input.checked = true;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    return true;
+  };
+  const groupDone = (g) => {
+    const choice = checked(g.dataset.choice);
+    return Boolean(choice) && (choice === 'tie' || Boolean(checked(g.dataset.strength)));
+  };
+  function choose(value) {
+    const g = groups[active];
+    if (!g || !pick(g.dataset.choice, value)) return;
+    if (groupDone(g) && active < groups.length - 1) setActive(active + 1);
+  }
+  function strength(value) {
+    const g = groups[active];
+    if (!g || checked(g.dataset.choice) === 'tie') return;  // no strength for a tie
+    if (pick(g.dataset.strength, value) && groupDone(g) && active < groups.length - 1) setActive(active + 1);
+  }
+  function score(value) {
+    const g = groups[active];
+    if (g) pick(g.dataset.score, value);
+  }
+  for (const g of groups) g.addEventListener('focusin', () => { const i = groups.indexOf(g); if (i !== active) setActive(i); });
+
+  // -- the answer --------------------------------------------------------------------------------
   function playback() {
     const now = deck ? deck.playback() : {};
     const merged = { ...carried };
     for (const [side, seconds] of Object.entries(now)) merged[side] = Math.max(merged[side] || 0, seconds);
     return merged;
   }
-
+  const number = (v) => (v !== null && /^\d+$/.test(v) ? Number(v) : v);
   function answer() {
-    const value = (name) => { const el = $(`input[name="${name}"]:checked`, form); if (!el) return null; return /^\d+$/.test(el.value) ? Number(el.value) : el.value; };
-    const out = { rationale: rationale.value, confidence: value('confidence'), playback: playback(),
-                  paste_count: pasteCount, keystrokes };
-    if (kind === 'pairwise') { out.choice = value('choice'); out.strength = value('strength'); } else {
+    const out = { rationale: rationale.value, confidence: number(checked('confidence')), playback: playback(),
+                  paste_count: pasteCount, keystrokes, notes: JSON.parse($('input[name=notes_json]', form).value || '[]') };
+    if (kind === 'pairwise') {
+      out.choice = checked('choice');
+      out.strength = out.choice === 'tie' ? null : number(checked('strength'));
+      out.criteria = {};
+      for (const g of groups.filter((x) => x.dataset.criterion)) {
+        const choice = checked(g.dataset.choice);
+        out.criteria[g.dataset.criterion] = { choice, strength: choice === 'tie' ? null : number(checked(g.dataset.strength)) };
+      }
+    } else {
       out.scores = {};
-      for (const group of $$('[data-criterion]', form)) out.scores[group.dataset.criterion] = value(`score-${group.dataset.criterion}`);
+      for (const g of groups) out.scores[g.dataset.criterion] = number(checked(g.dataset.score));
     }
     return out;
+  }
+  // A newer local draft put back into the form.
+  function applyAnswer(a) {
+    const set = (name, value) => {
+      for (const input of $$(`input[name="${name}"]`, form)) input.checked = value !== null && value !== undefined && input.value === String(value);
+    };
+    rationale.value = a.rationale || '';
+    set('confidence', a.confidence);
+    if (kind === 'pairwise') {
+      set('choice', a.choice); set('strength', a.strength);
+      for (const g of groups.filter((x) => x.dataset.criterion)) {
+        const c = (a.criteria || {})[g.dataset.criterion] || {};
+        set(g.dataset.choice, c.choice); set(g.dataset.strength, c.strength);
+      }
+    } else {
+      for (const g of groups) set(g.dataset.score, (a.scores || {})[g.dataset.criterion]);
+    }
+    if (a.playback) for (const [side, s] of Object.entries(a.playback)) carried[side] = Math.max(carried[side] || 0, Number(s) || 0);
+    pasteCount = Math.max(pasteCount, Number(a.paste_count) || 0);
+    keystrokes = Math.max(keystrokes, Number(a.keystrokes) || 0);
+    notebook.load(a.notes || []);
   }
 
   function setRule(name, ok, text) {
@@ -91,142 +234,159 @@ function rateSetup() {
 
   function update() {
     const a = answer();
-    const words = wordCount(a.rationale);
+    const words = wordCount(a.rationale) + (a.notes || []).reduce((n, note) => n + wordCount(note.text || ''), 0);
     let ok = setRule('words', words >= minWords, words >= minWords ? `${words} words` : `${words} of ${minWords} words`);
     const wait = Math.ceil((submitAfter - (Date.now() + clockSkew)) / 1000);
     ok = setRule('timing', wait <= 0, wait <= 0 ? 'done' : `${wait} s more`) && ok;
     const played = a.playback;
     for (const [side, duration] of Object.entries(durations)) {
-      if (!duration || data.modality === 'script') continue;
+      if (!duration || modality === 'script') continue;
       const fraction = Math.min(1, (played[side] || 0) / duration);
       const pass = fraction + 1e-6 >= minFraction;
       ok = setRule(`playback-${side}`, pass, `${Math.round(fraction * 100)}% of ${Math.round(minFraction * 100)}%`) && ok;
     }
     if (kind === 'pairwise') {
-      ok = setRule('choice', Boolean(a.choice) && (a.choice === 'tie' || Boolean(a.strength)),
-        a.choice ? (a.choice === 'tie' || a.strength ? 'chosen' : 'pick a strength') : 'not chosen') && ok;
+      const open = groups.filter((g) => !groupDone(g));
+      const overall = groups[groups.length - 1];
+      const text = !open.length ? 'chosen' : (open.length === 1 && open[0] === overall && checked(overall.dataset.choice) ? 'pick a strength'
+        : `${open.length} of ${groups.length} to choose`);
+      ok = setRule('choice', !open.length, text) && ok;
+      for (const g of groups) {
+        g.classList.toggle('done', groupDone(g));
+        const strengthSet = $('.strength', g);
+        if (strengthSet) strengthSet.toggleAttribute('disabled', checked(g.dataset.choice) === 'tie');
+      }
     } else {
       const missing = Object.values(a.scores).filter((v) => v === null).length;
       ok = setRule('scores', missing === 0, missing ? `${missing} to score` : 'all scored') && ok;
     }
     ok = setRule('confidence', Boolean(a.confidence), a.confidence ? `${a.confidence} of 5` : 'not set') && ok;
+    if (requireNote) ok = setRule('notes', a.notes.length > 0, a.notes.length ? `${a.notes.length}` : 'none yet') && ok;
     playbackField.value = JSON.stringify(played);
     $('input[name=paste_count]', form).value = pasteCount;
     $('input[name=keystrokes]', form).value = keystrokes;
     submit.disabled = !ok;
     submit.setAttribute('aria-disabled', String(!ok));
-    const strength = $('.strength', form);
-    if (strength) strength.toggleAttribute('disabled', a.choice === 'tie');
   }
 
-  // -- draft autosave ------------------------------------------------------------------------
-  let timer = null;
-  let lastSent = '';
-  async function saveDraft() {
-    if (submitting) return;
-    const body = JSON.stringify(answer());
-    if (body === lastSent) return;
-    try {
-      const response = await fetch(data.draftUrl, { method: 'POST', body, credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } });
-      if (response.status === 204) return;  // nothing kept: the assignment is judged
-      if (response.status === 409) { closed((await response.json()).error.message); return; }
-      if (!response.ok) throw new Error(String(response.status));
-      lastSent = body;
-      saved.textContent = `Draft saved ${new Date().toLocaleTimeString()}`;
-      saved.classList.remove('error');
-    } catch (err) {
-      saved.textContent = 'Draft not saved — check your connection';
-      saved.classList.add('error');
-    }
+  // -- drafts -----------------------------------------------------------------------------------
+  const drafts = new Drafts({
+    url: data.draftUrl, csrf: data.csrf, key: `${data.assignmentId}:${data.revising === 'true' ? 'revise' : 'rate'}`,
+    serverSavedAt: data.draftSavedAt ? Number(data.draftSavedAt) : null,
+    serverClientSavedAt: data.draftClientSavedAt && Number.isFinite(Date.parse(data.draftClientSavedAt)) ? Date.parse(data.draftClientSavedAt) : null,
+    clockSkew, answer,
+    onSaved: (text, isError) => { status.textContent = text; status.classList.toggle('error', isError); },
+    onClosed: closed,
+  });
+  notebook.load(JSON.parse($('input[name=notes_json]', form).value || '[]'));
+  const local = drafts.newerLocal();
+  if (local) {
+    applyAnswer(local);
+    status.textContent = 'Restored your newest answer from this browser';
+    drafts.changed();  // and bring the server's copy up to date
   }
-  function changed() { update(); clearTimeout(timer); timer = setTimeout(saveDraft, 800); }
+  function changed() { update(); drafts.changed(); }
   form.addEventListener('input', changed);
   form.addEventListener('change', changed);
   rationale.addEventListener('paste', () => { pasteCount += 1; changed(); });
   rationale.addEventListener('keydown', (e) => { if (e.key.length === 1 || e.key === 'Backspace') keystrokes += 1; });
   setInterval(() => { update(); }, 1000);
-  setInterval(() => { if (deck) saveDraft(); }, 15000);  // playback progress survives a reload
-  window.addEventListener('pagehide', () => {
-    if (submitting) return;  // the form carries the answer and the players' state
-    beat(true);
-    fetch(data.draftUrl, { method: 'POST', keepalive: true, body: JSON.stringify(answer()),
-      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf }, credentials: 'same-origin' }).catch(() => {});
-  });
+  if (deck) setInterval(() => { drafts.keepLocal(); drafts.save(); }, 15000);  // playback progress survives a reload
+  drafts.wire();
+  window.addEventListener('pagehide', () => beat(true));
   form.addEventListener('submit', (e) => {
     update();
     if (deck && progressField) progressField.value = JSON.stringify(deck.positions());  // the last heartbeat
-    submitting = !submit.disabled;
     if (submit.disabled) { e.preventDefault(); $('.rule-checklist', form).focus(); return; }
+    submitting = true;
+    drafts.stop();
     submit.disabled = true;  // one click, one post (the idempotency key covers retries)
     submit.textContent = 'Submitting…';
   });
 
-  // -- keyboard ------------------------------------------------------------------------------
-  const pick = (name, value) => {
-    const input = $(`input[name="${name}"][value="${value}"]`, form);
-    if (input && !input.disabled) { input.checked = true; input.dispatchEvent(new Event('change', { bubbles: true })); input.focus(); }
+  // -- keyboard ---------------------------------------------------------------------------------
+  const ctx = { kind, modality, criteria: groups.filter((g) => g.dataset.criterion && kind === 'pairwise').length,
+                skippable: Boolean($('#skip-dialog')) };
+  const rows = KEYS.filter((row) => offered(row, ctx));
+  renderOverlay($('#shortcuts tbody'), rows);
+  const toggleLink = () => { if (deck) { deck.toggleLink(); linkState(); } };
+  const handlers = {
+    playPause: () => deck.playPause(),
+    shuttleForward: () => deck.shuttle(1),
+    shuttleBack: () => deck.shuttle(-1),
+    stop: () => deck.stop(),
+    slowForward: () => deck.slow(1),
+    slowBack: () => deck.slow(-1),
+    frameBack: () => deck.step(-1),
+    frameForward: () => deck.step(1),
+    secondBack: () => deck.seekBy(-1),
+    secondForward: () => deck.seekBy(1),
+    markIn: () => deck.mark('in'),
+    markOut: () => deck.mark('out'),
+    toStart: () => deck.toStart(),
+    toggleLink,
+    newNote: pinNote,
+    chooseLeft: () => choose('left'),
+    chooseTie: () => choose('tie'),
+    chooseRight: () => choose('right'),
+    strength1: () => strength('1'),
+    strength2: () => strength('2'),
+    strength3: () => strength('3'),
+    score: (e) => score(e.code.slice(-1)),
+    prevGroup: () => setActive(active - 1, document.activeElement && document.activeElement.closest('[data-group]')),
+    nextGroup: () => setActive(active + 1, document.activeElement && document.activeElement.closest('[data-group]')),
+    confidence: () => $('fieldset.confidence', form).focus(),
+    rationale: () => rationale.focus(),
+    submit: () => form.requestSubmit(),
+    skip: () => openDialog($('#skip-dialog')),
+    instructions: () => toggleDialog($('#instructions')),
+    overlay: () => toggleDialog($('#shortcuts')),
   };
-  let criterion = 0;
-  const criteria = $$('[data-criterion]', form);
-  function focusCriterion(k) {
-    if (!criteria.length) return;
-    criterion = (k + criteria.length) % criteria.length;
-    criteria.forEach((c, i) => c.classList.toggle('active', i === criterion));
-    const target = $('input:checked', criteria[criterion]) || $('input', criteria[criterion]);
-    target.focus();
-  }
 
   document.addEventListener('keydown', (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') { e.preventDefault(); form.requestSubmit(); return; }
-    const typing = e.target.matches('textarea, input[type=text], select');
-    // Left / Right arrows choose the side (inside the strength or confidence scale they move it).
-    if (kind === 'pairwise' && !typing && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')
-        && !(e.target.closest && e.target.closest('.strength, .confidence, .criterion')) && !e.altKey && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault(); pick('choice', e.key === 'ArrowLeft' ? 'left' : 'right'); return;
+    if (e.defaultPrevented || e.isComposing) return;
+    const target = e.target;
+    const typing = target.matches && target.matches(TYPING);
+    const row = rowFor(e, rows);
+    if (row && row.action === 'submit') {
+      if (dialogOpen()) return;  // Ctrl+Enter inside a dialog is the dialog's business
+      e.preventDefault(); handlers.submit(); return;
     }
-    if (e.key === 'Escape') { if (typing) e.target.blur(); $('#shortcuts').hidden = true; return; }
-    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-    const key = e.key.toLowerCase();
-    const inGroup = e.target.closest && e.target.closest('[data-criterion], .confidence');
-    const handled = () => e.preventDefault();
-    if (/^[0-9]$/.test(key) && inGroup) {  // a digit sets the focused scale
-      const input = $(`input[value="${key}"]`, inGroup);
-      if (input) { pick(input.name, key); handled(); }
+    if (e.key === 'Escape') {
+      if (dialogOpen()) return;  // the dialog's own cancel closes it and returns focus
+      if (typing || target.closest('fieldset.confidence')) { target.blur(); document.body.focus(); }
       return;
     }
-    switch (key) {
-      case 't': if (kind === 'pairwise') { pick('choice', 'tie'); handled(); } break;
-      case '1': case '2': case '3':
-        if (kind === 'pairwise') pick('strength', key); else pick(`score-${criteria[criterion].dataset.criterion}`, key);
-        handled(); break;
-      case '4': case '5': if (kind === 'rubric') { pick(`score-${criteria[criterion].dataset.criterion}`, key); handled(); } break;
-      case '[': focusCriterion(criterion - 1); handled(); break;
-      case ']': focusCriterion(criterion + 1); handled(); break;
-      case 'c': ($('.confidence input:checked', form) || $('.confidence input', form)).focus(); handled(); break;
-      case 'r': rationale.focus(); handled(); break;
-      case ' ': case 'k': if (deck) { deck.playPause(); handled(); } break;
-      case 'j': if (deck) { deck.seekBy(-2); handled(); } break;
-      case 'l': if (deck) { deck.seekBy(2); handled(); } break;
-      case ',': if (deck) { deck.stepFrame(-1); handled(); } break;
-      case '.': if (deck) { deck.stepFrame(1); handled(); } break;
-      case '0': if (deck) { deck.restart(); handled(); } break;
-      case 'u': if (deck) { const linked = deck.toggleLink(); $('#link-state').textContent = linked ? 'Linked' : 'Unlinked'; $('#link-toggle').setAttribute('aria-pressed', String(linked)); handled(); } break;
-      case 's': { const skip = $('#skip-dialog'); if (skip) { skip.hidden = false; $('textarea', skip).focus(); handled(); } break; }
-      case 'i': { const ins = $('#instructions'); if (ins) { ins.open = !ins.open; handled(); } break; }
-      case '?': $('#shortcuts').hidden = !$('#shortcuts').hidden; handled(); break;
-      default: break;
+    if (typing || dialogOpen()) return;
+    // Space and Enter on a focused button, link or toggle press it: never hijacked.
+    if ((e.key === ' ' || e.key === 'Enter') && target.matches && target.matches(INTERACTIVE)) return;
+    // Arrows on a focused radio move it (the browser's own radio group behaviour).
+    if (e.key.startsWith('Arrow') && target.matches && target.matches('input[type=radio]')) return;
+    // Digits while the confidence scale has focus set it.
+    const conf = target.closest && target.closest('fieldset.confidence');
+    if (conf && /^(Digit|Numpad)[1-5]$/.test(e.code) && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      pick('confidence', e.code.slice(-1)); e.preventDefault(); return;
     }
+    if (!row || !handlers[row.action]) return;
+    if (!deck && row.group === 'Transport') return;
+    e.preventDefault();
+    handlers[row.action](e);
   });
 
   const toggle = $('#link-toggle');
-  if (toggle) toggle.addEventListener('click', () => { const linked = deck.toggleLink(); $('#link-state').textContent = linked ? 'Linked' : 'Unlinked'; toggle.setAttribute('aria-pressed', String(linked)); });
-  for (const btn of $$('[data-close]')) btn.addEventListener('click', () => { $(btn.dataset.close).hidden = true; });
-  for (const btn of $$('[data-open]')) btn.addEventListener('click', () => { $(btn.dataset.open).hidden = false; });
-  if (criteria.length) criteria[0].classList.add('active');
+  if (toggle) toggle.addEventListener('click', toggleLink);
+  wireDialogs(document);
+  for (const btn of $$('[data-toggle-dialog]')) btn.addEventListener('click', () => toggleDialog($(btn.dataset.toggleDialog)));
+  if (groups.length) {
+    const firstOpen = kind === 'pairwise' ? groups.findIndex((g) => !groupDone(g)) : 0;
+    setActive(firstOpen < 0 ? groups.length - 1 : firstOpen);
+  }
+  linkState();
   update();
+  if (transports) transports.repaint();
   const firstError = $('.field-error', form);
-  (firstError ? firstError.closest('.field').querySelector('textarea, input') : null)?.focus();
+  const errorField = firstError && firstError.closest('.field, fieldset');
+  (errorField ? errorField.querySelector('textarea, input') : null)?.focus();
 }
 
 rateSetup();

@@ -25,10 +25,18 @@ bp = Blueprint("tasks_api", __name__, url_prefix=PREFIX)
 CRITERION = {"type": "object", "required": ["key", "label", "min", "max", "levels"], "properties": {
     "key": {"type": "string"}, "label": {"type": "string"}, "min": {"type": "integer"},
     "max": {"type": "integer"}, "levels": {"type": "object", "additionalProperties": {"type": "string"}}}}
+PAIRWISE_CRITERION = {"type": "object", "required": ["key", "name"], "additionalProperties": False, "properties": {
+    "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "name": {"type": "string", "maxLength": 80},
+    "description": {"type": "string", "maxLength": 500}}}
 PROJECT_FIELDS = {
     "name": {"type": "string"}, "kind": {"type": "string", "enum": ["pairwise", "rubric"]},
     "modality": {"type": "string", "enum": ["video", "audio", "script"]},
     "instructions": {"type": "string"}, "rubric": {"type": "array", "items": CRITERION},
+    "pairwise_criteria": {"type": ["array", "null"], "maxItems": 8, "items": PAIRWISE_CRITERION,
+                          "description": "pairwise only: what raters compare one by one (Left / Right / Tie, "
+                                         "strength) before the overall choice"},
+    "require_note": {"type": "boolean", "default": False,
+                     "description": "every judgment must carry at least one time-coded (scripts: line) note"},
     "owner_id": {"type": "integer"},
     **{name: {"type": "integer" if spec[0] is int else "number", "default": spec[1],
               "minimum": spec[2], "maximum": spec[3]} for name, spec in SETTINGS.items()}}
@@ -39,6 +47,7 @@ ASSET_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "sha256": {"type": "string"}, "media_kind": {"type": "string"},
     "mime_type": {"type": "string"}, "size_bytes": {"type": "integer"},
     "duration_s": {"type": ["number", "null"]}, "media_url": {"type": "string"},
+    "frame_rate": {"type": ["number", "null"], "description": "frames a second (video); null for audio, scripts, unknown"},
     **{k: {} for k in asset_ops.PROVENANCE_FIELDS}}}
 ITEM_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "external_id": {"type": "string"}, "prompt": {"type": "string"},
@@ -49,7 +58,9 @@ PAGE = {"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer
 
 def project_json(project) -> dict:
     return {"id": project.id, "name": project.name, "kind": project.kind, "modality": project.modality,
-            "instructions": project.instructions, "rubric": project.rubric, "owner_id": project.owner_id,
+            "instructions": project.instructions, "rubric": project.rubric,
+            "pairwise_criteria": project.pairwise_criteria, "require_note": project.require_note,
+            "owner_id": project.owner_id,
             **{name: getattr(project, name) for name in SETTINGS}, "revision": project.revision,
             "members": sorted(m.user_id for m in project.member_rows)}
 
@@ -57,6 +68,7 @@ def project_json(project) -> dict:
 def asset_json(asset: Asset) -> dict:
     return {"id": asset.id, "sha256": asset.sha256, "media_kind": asset.media_kind,
             "mime_type": asset.mime_type, "size_bytes": asset.size_bytes, "duration_s": asset.duration_s,
+            "frame_rate": asset.frame_rate,
             "media_url": url_for("assets.media", public_id=asset.public_id),
             **{k: getattr(asset, k) for k in asset_ops.PROVENANCE_FIELDS}}
 

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit
+from tasks.catalogue import frame_rate
 from tasks.catalogue.formats import FORMATS
 from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange, ItemOutput
-from tasks.catalogue.store import AssetStore, StoredBytes
+from tasks.catalogue.store import AssetStore, MissingBytes, StoredBytes
 from tasks.rating import routing
 
 PROVENANCE_FIELDS = ("source_model", "model_version", "generation_params", "rights_holder",
@@ -50,6 +51,21 @@ def probe_duration(path: Path, fmt: str) -> tuple[float | None, str | None]:
 def text_duration(text: str) -> float:
     """A reading time for a script: 4 words a second is a brisk, attentive read."""
     return round(max(1.0, len(text.split()) / 4.0), 1)
+
+
+def probe_missing_frame_rates(session: Session, store: AssetStore) -> int:
+    """Read the frame rate of every video asset not probed yet (stored before frame rates were
+    kept); returns how many were probed. Run by ``flask db upgrade`` after migrating."""
+    assets = session.scalars(select(Asset).where(Asset.frame_rate_source.is_(None))).all()
+    for asset in assets:
+        fmt = next((f for f, spec in FORMATS.items() if spec[1] == asset.mime_type), "")
+        try:
+            with store.local_path(asset.sha256) as path:
+                asset.frame_rate, asset.frame_rate_source = frame_rate.probe(path, fmt)
+        except MissingBytes:
+            asset.frame_rate, asset.frame_rate_source = None, "none"
+    session.flush()
+    return len(assets)
 
 
 def clean_provenance(raw) -> tuple[dict, list[str]]:
@@ -86,18 +102,19 @@ def register(session: Session, store: AssetStore, stored: StoredBytes, *, origin
     created = asset is None
     if created:
         kind, mime, _ = FORMATS[stored.fmt]
+        duration, source, rate, rate_source = None, None, None, None
         if text is not None:
             duration, source = text_duration(text), "reading"
-        elif stored.fmt == "text":
-            duration, source = None, None
-        else:
+        elif stored.fmt != "text":
             with store.local_path(stored.sha256) as path:
                 duration, source = probe_duration(path, stored.fmt)
+                rate, rate_source = frame_rate.probe(path, stored.fmt)
         if duration is None and declared_duration:
             duration, source = float(declared_duration), "declared"
         asset = Asset(sha256=stored.sha256, public_id=secrets.token_urlsafe(18), media_kind=kind,
                       mime_type=mime, size_bytes=stored.size, duration_s=duration,
-                      duration_source=source, original_name=original_name[:255], consent="pending",
+                      duration_source=source, frame_rate=rate, frame_rate_source=rate_source,
+                      original_name=original_name[:255], consent="pending",
                       created_by_id=actor.id if actor else None)
         session.add(asset)
         session.flush()

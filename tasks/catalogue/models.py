@@ -56,6 +56,10 @@ class Project(Base):
     min_media_fraction: Mapped[float] = mapped_column(Float, default=0.8)
     # Hours after first submitting during which a rater may revise a judgment (0: never).
     revision_window_h: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # Pairwise criteria judged one by one before the overall choice: [{key, name, description}].
+    pairwise_criteria: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    # Every judgment must carry at least one time-coded (or line) note.
+    require_note: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every change to the project's items or settings (statistics cache key).
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -104,6 +108,7 @@ class Asset(Base):
     __table_args__ = (
         CheckConstraint("media_kind IN ('video','audio','script')", name="media_kind"),
         CheckConstraint("consent IN ('granted','pending','revoked','not_required')", name="consent"),
+        CheckConstraint("frame_rate IS NULL OR (frame_rate > 0 AND frame_rate <= 1000)", name="frame_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +120,10 @@ class Asset(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)
     duration_source: Mapped[str | None] = mapped_column(String(20))  # ffprobe | mutagen | declared
+    # Frames a second of a video (ffprobe's r_frame_rate, else the mp4's own sample table); None
+    # for audio and scripts, or when unknown. ``frame_rate_source`` None: not probed yet.
+    frame_rate: Mapped[float | None] = mapped_column(Float)
+    frame_rate_source: Mapped[str | None] = mapped_column(String(20))  # ffprobe | mp4 | none
     original_name: Mapped[str] = mapped_column(String(255), default="")
     source_model: Mapped[str | None] = mapped_column(String(120))
     model_version: Mapped[str | None] = mapped_column(String(120))

@@ -26,7 +26,9 @@ SETTINGS: dict[str, tuple[type, Any, float, float]] = {
     "min_media_fraction": (float, 0.8, 0.0, 1.0),
     "revision_window_h": (int, 24, 0, 720),
 }
-EDITABLE = ("name", "kind", "modality", "instructions", "rubric", "owner_id", *SETTINGS)
+EDITABLE = ("name", "kind", "modality", "instructions", "rubric", "pairwise_criteria", "require_note", "owner_id",
+            *SETTINGS)
+MAX_PAIRWISE_CRITERIA = 8
 # Settings that decide how many judgments an item needs: changing one recomputes every panel.
 PANEL_SETTINGS = frozenset({"overlap", "max_overlap", "agreement_target", "rubric"})
 # Settings routing's stored counters depend on (target, confidence gate).
@@ -107,12 +109,52 @@ def validate_rubric(rubric: Any, kind: str) -> tuple[list[dict], dict[str, str]]
     return clean, errors
 
 
+def validate_pairwise_criteria(criteria: Any, kind: str) -> tuple[list[dict] | None, dict[str, str]]:
+    """``[{key, name, description}]``: what a pairwise rater compares one by one before the
+    overall choice (None: no criteria). Pairwise projects only."""
+    if criteria in (None, "", []):
+        return None, {}
+    if kind != "pairwise":
+        return None, {"pairwise_criteria": "only pairwise projects compare per criterion"}
+    if not isinstance(criteria, list):
+        return None, {"pairwise_criteria": "must be a list of {key, name, description}"}
+    if len(criteria) > MAX_PAIRWISE_CRITERIA:
+        return None, {"pairwise_criteria": f"at most {MAX_PAIRWISE_CRITERIA} criteria"}
+    errors: dict[str, str] = {}
+    clean, seen = [], set()
+    for i, crit in enumerate(criteria):
+        where = f"pairwise_criteria[{i}]"
+        if not isinstance(crit, dict) or set(crit) - {"key", "name", "description"}:
+            errors[where] = "must be an object with key, name and description"
+            continue
+        key, name, description = (crit.get(f) for f in ("key", "name", "description"))
+        if not isinstance(key, str) or not KEY_RE.match(key.strip()):
+            errors[f"{where}.key"] = "lower-case letters, digits and _ (starting with a letter)"
+        elif key.strip() in seen:
+            errors[f"{where}.key"] = f"“{key.strip()}” is used twice"
+        else:
+            seen.add(key.strip())
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 80:
+            errors[f"{where}.name"] = "required, at most 80 characters"
+        if description is None:
+            description = ""
+        if not isinstance(description, str) or len(description.strip()) > 500:
+            errors[f"{where}.description"] = "text, at most 500 characters"
+        if not any(k.startswith(where) for k in errors):
+            clean.append({"key": key.strip(), "name": name.strip(), "description": description.strip()})
+    for text in (c.get(f) for c in criteria if isinstance(c, dict) for f in ("key", "name", "description")):
+        if isinstance(text, str) and "\x00" in text:
+            errors["pairwise_criteria"] = "must not contain NUL characters"
+    return (None if errors else clean), errors
+
+
 def validate_project(session: Session, data: dict, project: Project | None = None) -> dict:
     """Clean project fields from API JSON or a form; raises ProjectError listing every problem.
     With ``project`` given, absent fields keep their current values."""
     errors: dict[str, str] = {}
     current = {f: getattr(project, f) for f in EDITABLE} if project else {
         "name": None, "kind": None, "modality": None, "instructions": "", "rubric": [], "owner_id": None,
+        "pairwise_criteria": None, "require_note": False,
         **{name: spec[1] for name, spec in SETTINGS.items()}}
     merged = {**current, **{k: v for k, v in data.items() if k in EDITABLE}}
     unknown = sorted(set(data) - set(EDITABLE) - {"members", "id"})
@@ -144,6 +186,14 @@ def validate_project(session: Session, data: dict, project: Project | None = Non
     clean["instructions"] = str(instructions)
     clean["rubric"], rubric_errors = validate_rubric(merged["rubric"], clean["kind"])
     errors.update(rubric_errors)
+    clean["pairwise_criteria"], criteria_errors = validate_pairwise_criteria(merged["pairwise_criteria"], clean["kind"])
+    errors.update(criteria_errors)
+    require_note = merged["require_note"]
+    if require_note in (None, ""):
+        require_note = False
+    if not isinstance(require_note, bool):
+        errors["require_note"] = "true or false"
+    clean["require_note"] = require_note is True
     for field, (kind, _default, low, high) in SETTINGS.items():
         clean[field], err = _number(merged[field], kind, low, high)
         if err:

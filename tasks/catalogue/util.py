@@ -8,6 +8,15 @@ from sqlalchemy import exists, select
 from database import db
 from raters.access import authorize, can
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project, ProjectMember
+from tasks.catalogue.store import MissingBytes, asset_store
+
+
+def script_text(asset: Asset) -> str:
+    """A script asset's text as stored ("" when its bytes are missing)."""
+    try:
+        return asset_store().read_bytes(asset.sha256).decode("utf-8", errors="replace")
+    except MissingBytes:
+        return ""
 
 
 def max_asset_bytes() -> int:

@@ -12,7 +12,7 @@ from tasks.catalogue import importing
 from tasks.rating import judging, overlap, routing
 from tasks.catalogue.models import Item, ItemImport, Project
 from tasks.rating.models import Flag
-from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
+from tasks.catalogue.projects import EDITABLE, SETTINGS, ProjectError, create_project, set_members, update_project
 from tasks.catalogue.store import asset_store
 from tasks.catalogue.util import max_asset_bytes, project_for, visible_projects_query
 
@@ -39,7 +39,21 @@ def project_form_data(form) -> dict:
         rubric.append({"key": key, "label": label, "min": form.get(prefix + "min", "1"),
                        "max": form.get(prefix + "max", "5"), "levels": levels})
     data["rubric"] = rubric
+    data["pairwise_criteria"] = criteria_from_lines(form.get("pairwise_criteria", ""))
+    data["require_note"] = form.get("require_note") in ("on", "1", "true", "yes")
     return data
+
+
+def criteria_from_lines(text: str) -> list[dict]:
+    """Pairwise criteria typed one a line as ``key | Name | description``."""
+    criteria = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, _, rest = line.partition("|")
+        name, _, description = rest.partition("|")
+        criteria.append({"key": key.strip(), "name": name.strip(), "description": description.strip()})
+    return criteria
 
 
 def _render_form(project: Project | None, values: dict, errors: dict, status: int = 200):
@@ -127,8 +141,7 @@ def edit_project(project_id: int):
             return _render_form(project, data, exc.errors, 400)
         flash("Project saved.", "success")
         return redirect(url_for("tasks.project", project_id=project.id))
-    values = {field: getattr(project, field) for field in
-              ("name", "kind", "modality", "instructions", "rubric", "owner_id", *SETTINGS)}
+    values = {field: getattr(project, field) for field in EDITABLE}
     return _render_form(project, values, {})
 
 

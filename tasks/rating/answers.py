@@ -105,17 +105,43 @@ def longest_run(tokens: list[str], max_group: int = 3) -> tuple[int, str]:
     return best, group
 
 
+def explanation(rationale: str, notes: Iterable[str] = (), side_words: Iterable[str] = ()) -> str:
+    """The text the effort rules read: the rationale, then every time-coded note — an editor may
+    explain with two precise notes and a short summary. A note that repeats the rationale or an
+    earlier note (the same words, or ``NEAR_COPY_THRESHOLD`` of them in runs of ``COPY_K``,
+    sides and model names aside) adds nothing and is left out, so pasting one note five times
+    explains no more than writing it once. Notes are kept whole (a note's own words are not
+    compared with each other)."""
+    kept, seen_tokens = [rationale or ""], [normalise(rationale, side_words)]
+    for note in notes:
+        tokens = normalise(note, side_words)
+        if not tokens or any(tokens == other for other in seen_tokens):
+            continue
+        if len(tokens) >= COPY_K and any(
+                coverage(tokens, word_shingles(other, COPY_K)) >= NEAR_COPY_THRESHOLD for other in seen_tokens):
+            continue
+        kept.append(note)
+        seen_tokens.append(tokens)
+    return "\n".join(t for t in kept if t)
+
+
 def rationale_problem(rationale: str, *, min_words: int, brief: str, earlier: Iterable[str],
                       others: Iterable[str] = (), levels: Iterable[str] = (),
-                      side_words: Iterable[str] = ()) -> str | None:
-    """Why this rationale is refused (the rule, then why), or None.
+                      side_words: Iterable[str] = (), notes: Iterable[str] = ()) -> str | None:
+    """Why this rationale (with its notes) is refused (the rule, then why), or None.
 
-    ``earlier``: the rater's own recent rationales; ``others``: other raters' rationales on the
-    same item; ``levels``: the rubric's level descriptions; ``side_words``: the item's model
-    names. Thresholds and their tuning are documented beside the constants above."""
+    ``earlier``: the rater's own recent explanations; ``others``: other raters' explanations on
+    the same item (each the ``explanation`` of a judgment); ``levels``: the rubric's level
+    descriptions; ``side_words``: the item's model names; ``notes``: the texts of this
+    judgment's time-coded notes, read with the rationale (``explanation``). Thresholds and their
+    tuning are documented beside the constants above."""
+    notes = list(notes)
+    if notes:
+        rationale = explanation(rationale, notes, side_words)
     n = count_words(rationale)
     if n < min_words:
-        return f"Too short: write at least {min_words} words explaining your judgment ({n} so far)."
+        together = ", rationale and notes together; a repeated note counts once" if notes else ""
+        return f"Too short: write at least {min_words} words explaining your judgment ({n} so far{together})."
     tokens = normalise(rationale, side_words)
     if not tokens:
         return None  # an empty rationale, allowed only when the project asks for no words

@@ -19,24 +19,63 @@ from sqlalchemy.exc import IntegrityError
 from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, overlap, presentation, routing
+from tasks.rating import flags, judging, notes, overlap, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
-from tasks.catalogue.store import MissingBytes, asset_store
-from tasks.catalogue.util import project_for
+from tasks.catalogue.util import project_for, script_text
 
 bp = Blueprint("rating_api", __name__, url_prefix=PREFIX)
 
 SIDE = {"type": "object", "properties": {
     "media_url": {"type": "string"}, "mime_type": {"type": "string"},
-    "duration_s": {"type": ["number", "null"]}, "text": {"type": "string"}}}
+    "duration_s": {"type": ["number", "null"]},
+    "frame_rate": {"type": ["number", "null"], "description": "video: frames a second (ffprobe at upload); "
+                   "null for audio or when unknown; absent for scripts"},
+    "text": {"type": "string"}}}
+SIDE_NAME = {"type": "string", "enum": ["left", "right", "output"],
+             "description": "the output as shown on the rater's screen (output: rubric)"}
+NOTE_BODY = {"type": "object", "required": ["side", "text"], "additionalProperties": False,
+             "description": "a time-coded note: video/audio use t_in/t_out, scripts line_in/line_out "
+                            "(and optional char offsets and quote). label, frame_* and timecode_* may be "
+                            "echoed from a read note and are ignored: the server derives them.", "properties": {
+    "side": SIDE_NAME,
+    "t_in": {"type": "number", "minimum": 0, "description": "seconds, finite, at most the side's duration + 0.5"},
+    "t_out": {"type": ["number", "null"], "minimum": 0, "description": "null for a point note; ≥ t_in"},
+    "line_in": {"type": "integer", "minimum": 1, "description": "scripts: 1-based line of that side's text"},
+    "line_out": {"type": ["integer", "null"], "minimum": 1, "description": "scripts: ≥ line_in, within the text"},
+    "char_in": {"type": ["integer", "null"], "minimum": 0}, "char_out": {"type": ["integer", "null"], "minimum": 0},
+    "quote": {"type": ["string", "null"], "maxLength": 500},
+    "text": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "no control characters but newline and tab"},
+    "label": {}, "frame_in": {}, "frame_out": {}, "timecode_in": {}, "timecode_out": {}}}
+NOTE_READ = {"type": "object", "description": "a note as stored, with the side its author saw it on "
+             "(null for imported judgments) and timecodes (HH:MM:SS:FF at the frame rate; HH:MM:SS.mmm without one)",
+             "properties": {
+    "side": {"type": ["string", "null"]}, "label": {"type": "string", "enum": ["a", "b"]},
+    "t_in": {"type": "number"}, "t_out": {"type": ["number", "null"]},
+    "frame_in": {"type": ["integer", "null"]}, "frame_out": {"type": ["integer", "null"]},
+    "timecode_in": {"type": "string"}, "timecode_out": {"type": ["string", "null"]},
+    "line_in": {"type": "integer"}, "line_out": {"type": ["integer", "null"]}, "char_in": {"type": ["integer", "null"]},
+    "char_out": {"type": ["integer", "null"]}, "quote": {"type": ["string", "null"]}, "text": {"type": "string"}}}
+CRITERION_ANSWER = {"type": "object", "required": ["choice"], "additionalProperties": False, "properties": {
+    "choice": {"type": "string", "enum": ["left", "right", "tie"]},
+    "strength": {"type": ["integer", "null"], "minimum": 1, "maximum": 3, "description": "required for left/right; "
+                 "ignored for tie"}}}
+CRITERIA_BODY = {"type": ["object", "null"], "additionalProperties": CRITERION_ANSWER,
+                 "description": "pairwise projects with criteria: every criterion key of the assignment's "
+                                "`criteria`, each {choice, strength}; other projects: absent, null or {}"}
 ASSIGNMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "project_id": {"type": "integer"},
     "kind": {"type": "string", "enum": ["pairwise", "rubric"]}, "modality": {"type": "string"},
     "status": {"type": "string", "enum": ["open", "submitted", "skipped", "expired"]},
     "served_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"},
     "item": {"type": "object", "properties": {"prompt": {"type": "string"}, "left": SIDE, "right": SIDE, "output": SIDE}},
-    "rubric": {"type": "array"}, "rules": {"type": "object"}, "draft": {"type": ["object", "null"]},
+    "rubric": {"type": "array"},
+    "criteria": {"type": "array", "description": "pairwise per-criterion comparisons to answer: [{key, name, description}]",
+                 "items": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"},
+                                                            "description": {"type": "string"}}}},
+    "rules": {"type": "object", "description": "the rules in screen terms, including require_note, max_notes, "
+              "max_note_chars"}, "draft": {"type": ["object", "null"]},
+    "draft_saved_at": {"type": ["string", "null"], "format": "date-time", "description": "server clock"},
     "judgment": {"type": ["object", "null"]}, "revisable_until": {"type": ["string", "null"]}}}
 ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "rationale"], "properties": {
     "choice": {"type": "string", "enum": ["left", "right", "tie"], "description": "pairwise"},
@@ -45,12 +84,18 @@ ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "ration
     "confidence": {"type": "integer", "minimum": 1, "maximum": 5}, "rationale": {"type": "string"},
     "playback": {"type": "object", "description": "seconds played: {left, right} or {output}",
                  "additionalProperties": {"type": "number"}},
-    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0}}})
+    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0},
+    "notes": {"type": ["array", "null"], "maxItems": 50, "items": NOTE_BODY,
+              "description": "time-coded notes; their text counts toward the rationale rules (a repeated note once)"},
+    "criteria": CRITERIA_BODY}})
 JUDGMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "choice": {"type": "string"},
     "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"}, "confidence": {"type": "integer"},
     "rationale": {"type": "string"}, "playback": {"type": ["object", "null"]},
     "time_on_task_ms": {"type": "integer"}, "supersedes_id": {"type": ["integer", "null"]},
+    "notes": {"type": "array", "items": NOTE_READ},
+    "criteria": {"type": ["object", "null"], "description": "pairwise: {key: {choice: left|right|tie, strength}} "
+                 "in the rater's screen terms"},
     "presented": {"type": "object", "description": "what was shown on each side: "
                   "{left: {label, model}, right: {label, model}} (model names only for staff and researchers)"},
     "created_at": {"type": "string", "format": "date-time"}}}
@@ -100,10 +145,9 @@ def _output_json(output) -> dict:
     data = {"media_url": url_for("assets.media", public_id=asset.public_id), "mime_type": asset.mime_type,
             "duration_s": asset.duration_s}
     if asset.media_kind == "script":
-        try:
-            data["text"] = asset_store().read_bytes(asset.sha256).decode("utf-8", errors="replace")
-        except MissingBytes:
-            data["text"] = ""
+        data["text"] = script_text(asset)
+    else:
+        data["frame_rate"] = asset.frame_rate
     return data
 
 
@@ -125,7 +169,9 @@ def assignment_json(assignment: Assignment, now=None) -> dict:
         "id": assignment.id, "project_id": project.id, "kind": project.kind, "modality": project.modality,
         "status": "expired" if judging.is_expired(assignment, now) else assignment.status,
         "served_at": _iso(assignment.served_at), "expires_at": _iso(assignment.expires_at),
-        "item": shown, "rubric": project.rubric or [], "rules": judging.rules_for(assignment),
+        "item": shown, "rubric": project.rubric or [],
+        "criteria": (project.pairwise_criteria or []) if project.kind == "pairwise" else [],
+        "rules": judging.rules_for(assignment),
         "draft": assignment.draft.answer if assignment.draft else None,
         "draft_saved_at": _iso(assignment.draft.updated_at) if assignment.draft else None,
         "skip_reason": assignment.skip_reason,
@@ -143,12 +189,22 @@ def judgment_json(judgment: Judgment, assignment: Assignment) -> dict:
             "playback": {assignment.side_of(k): v for k, v in (judgment.playback or {}).items()} or None,
             "paste_count": judgment.paste_count, "keystrokes": judgment.keystrokes,
             "supersedes_id": judgment.supersedes_id, "created_at": _iso(judgment.created_at)}
+    data["notes"] = notes_json(judgment, assignment)
     if assignment.project.kind == "pairwise":
         data["choice"] = "tie" if judgment.choice == "tie" else assignment.side_of(judgment.choice)
         data["strength"] = judgment.strength
+        data["criteria"] = notes.criteria_json(judgment.criteria, assignment.side_of)
     else:
         data["scores"] = judgment.scores
     return data
+
+
+def notes_json(judgment: Judgment, assignment: Assignment | None) -> list[dict]:
+    """A judgment's notes with the side its author saw them on (None for an imported judgment)
+    and their timecodes at each output's frame rate."""
+    rates = {o.label: o.asset.frame_rate for o in judgment.item.outputs}
+    side_of = assignment.side_of if assignment is not None else None
+    return [notes.note_json(n, side_of, rates) for n in judgment.notes or []]
 
 
 def flag_json(flag: Flag) -> dict:
@@ -176,6 +232,7 @@ def queue_item_json(item: Item) -> dict:
     def one(j: Judgment) -> dict:
         shown = presentation.presented(j.assignment, models=staff)
         data = {"id": j.id, "choice": j.choice, "strength": j.strength, "scores": j.scores,
+                "criteria": j.criteria, "notes": notes_json(j, j.assignment),
                 "confidence": j.confidence, "rationale": j.rationale, "presented": shown,
                 "presented_note": presentation.note(shown), "source": j.source, "created_at": _iso(j.created_at)}
         if staff:

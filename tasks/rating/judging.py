@@ -42,20 +42,22 @@ from sqlalchemy.orm import Session
 
 from ops.tracing import current_request_id
 from raters.models import User
+from tasks.rating import notes as notes_rules
 from tasks.rating import overlap, playback, routing
 from tasks.rating.answers import (
-    BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
+    BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, explanation, is_whole,
     rationale_problem, scores_problems,
 )
 from tasks.catalogue.models import Item, Project
 from tasks.catalogue.projects import SETTINGS
+from tasks.catalogue.util import script_text
 from tasks.rating.models import (
     AnswerInvalid, Assignment, Draft, Judgment, JudgmentRefused, NotFound, RatingError,
 )
 
 ANSWER_FIELDS = {"choice", "strength", "scores", "confidence", "rationale", "playback", "paste_count",
-                 "keystrokes"}
-MAX_DRAFT_BYTES = 32 * 1024
+                 "keystrokes", "notes", "criteria"}
+MAX_DRAFT_BYTES = 128 * 1024  # room for 50 notes of 1000 characters and their quotes
 MAX_KEY_LENGTH = 100
 MAX_REASON_CHARS = 2000
 MAX_REVISION_WINDOW_H = int(SETTINGS["revision_window_h"][3])
@@ -72,6 +74,8 @@ class Answer:
     playback: dict | None  # {label: seconds}
     paste_count: int
     keystrokes: int | None
+    notes: list | None = None  # tasks.rating.notes, stored shape
+    criteria: dict | None = None  # {key: {choice: a|b|tie, strength}}
 
 
 # -- look-ups -------------------------------------------------------------------------------
@@ -134,6 +138,9 @@ def rules_for(assignment: Assignment) -> dict:
         "earliest_submit_s": round(dwell, 3),
         "earliest_submit_at": (assignment.served_at + timedelta(seconds=dwell)).isoformat(),
         "min_playback_s": {assignment.side_of(label): round(s, 3) for label, s in sorted(playback.items())},
+        "require_note": project.require_note,
+        "max_notes": notes_rules.MAX_NOTES,
+        "max_note_chars": notes_rules.MAX_NOTE_CHARS,
         "near_copy_threshold": NEAR_COPY_THRESHOLD,
         "brief_copy_threshold": BRIEF_COPY_THRESHOLD,
         "recent_rationales_compared": RECENT_RATIONALES,
@@ -179,6 +186,15 @@ def parse_answer(assignment: Assignment, data) -> Answer:
     elif len(rationale) > MAX_RATIONALE_CHARS:
         problems["rationale"] = f"at most {MAX_RATIONALE_CHARS} characters"
     playback = _playback_labels(assignment, data.get("playback"), problems)
+    notes = None
+    if data.get("notes") not in (None, []):  # the sides (a script's lines) are read only for notes
+        try:
+            notes = notes_rules.parse_notes(data["notes"], note_sides(assignment), project.modality) or None
+        except notes_rules.NoteError as exc:
+            problems["notes"] = str(exc)
+    criteria, criteria_problems = notes_rules.parse_criteria(
+        data.get("criteria"), project.pairwise_criteria if project.kind == "pairwise" else [], assignment.label_of)
+    problems.update(criteria_problems)
     counters = {}
     for name in ("paste_count", "keystrokes"):
         value = data.get(name)
@@ -188,7 +204,27 @@ def parse_answer(assignment: Assignment, data) -> Answer:
     if problems:
         raise AnswerInvalid("The answer is incomplete or malformed.", problems)
     return Answer(choice, strength, scores, confidence, rationale.strip(), playback,
-                  counters["paste_count"] or 0, counters["keystrokes"])
+                  counters["paste_count"] or 0, counters["keystrokes"], notes, criteria)
+
+
+def output_sides(item: Item) -> dict[str, notes_rules.Side]:
+    """An item's outputs by label as the note rules need them (duration, frame rate, and a
+    script's number of lines)."""
+    sides = {}
+    for output in item.outputs:
+        asset = output.asset
+        if asset.media_kind == "script":
+            sides[output.label] = notes_rules.Side(output.label, n_lines=max(1, len(script_text(asset).splitlines())))
+        else:
+            sides[output.label] = notes_rules.Side(output.label, asset.duration_s, asset.frame_rate)
+    return sides
+
+
+def note_sides(assignment: Assignment) -> dict[str, notes_rules.Side]:
+    """The outputs by the side the rater sees them on."""
+    by_label = output_sides(assignment.item)
+    sides = ("left", "right") if assignment.project.kind == "pairwise" else ("output",)
+    return {side: by_label[assignment.label_of(side)] for side in sides}
 
 
 def _playback_labels(assignment: Assignment, playback, problems: dict) -> dict | None:
@@ -206,19 +242,28 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
                   revising: Judgment | None = None) -> dict[str, str]:
     """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``)."""
     project, problems = assignment.project, {}
-    earlier = session.scalars(
-        select(Judgment.rationale).where(Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
-                                         Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
-        .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES)).all()
-    others = session.scalars(select(Judgment.rationale).where(
+    side_words = [o.model for o in assignment.item.outputs]
+
+    def explanations(query) -> list[str]:
+        return [explanation(rationale, notes_rules.note_texts(notes), side_words)
+                for rationale, notes in session.execute(query).all()]
+    earlier = explanations(
+        select(Judgment.rationale, Judgment.notes).where(
+            Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
+            Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
+        .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES))
+    others = explanations(select(Judgment.rationale, Judgment.notes).where(
         Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
-        Judgment.superseded_at.is_(None))).all()
+        Judgment.superseded_at.is_(None)))
     levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
                                 brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
-                                side_words=[o.model for o in assignment.item.outputs])
+                                side_words=side_words, notes=notes_rules.note_texts(answer.notes))
     if message:
         problems["rationale"] = message
+    if project.require_note and not answer.notes:
+        anchor = "line note (select a line of a script)" if project.modality == "script" else "time-coded note"
+        problems["notes"] = f"This project asks for at least one {anchor} with every judgment."
     if revising is not None:
         return problems
     by_label = durations(assignment)
@@ -386,7 +431,7 @@ def _write(session: Session, assignment: Assignment, answer: Answer, key: str, f
     judgment = Judgment(
         assignment_id=assignment.id, project_id=assignment.project_id, item_id=assignment.item_id,
         rater_id=assignment.rater_id, choice=answer.choice, strength=answer.strength, scores=answer.scores,
-        rationale=answer.rationale, confidence=answer.confidence,
+        rationale=answer.rationale, notes=answer.notes, criteria=answer.criteria, confidence=answer.confidence,
         time_on_task_ms=max(0, int((now - assignment.served_at).total_seconds() * 1000)),
         playback=answer.playback, paste_count=answer.paste_count, keystrokes=answer.keystrokes,
         idempotency_key=key, request_sha256=fingerprint, supersedes_id=supersedes.id if supersedes else None,
@@ -430,10 +475,24 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     return assignment
 
 
-def judged_count(session: Session, project_id: int, rater_id: int) -> int:
-    """How many items the rater has a current judgment on in the project."""
-    return session.scalar(select(func.count()).select_from(Judgment).where(
-        Judgment.project_id == project_id, Judgment.rater_id == rater_id, Judgment.superseded_at.is_(None)))
+def judged_since(session: Session, project_id: int, rater_id: int, since: datetime) -> int:
+    """How many of the rater's assignments in the project were judged at or after ``since``."""
+    return session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.project_id == project_id, Assignment.rater_id == rater_id, Assignment.status == "submitted",
+        Assignment.submitted_at >= since))
+
+
+def previous_revisable(session: Session, project: Project, rater: User, now: datetime) -> tuple[Assignment, datetime] | None:
+    """The rater's latest judged assignment in the project while its revision window is open
+    (with the moment it closes), or None."""
+    if not project.revision_window_h:
+        return None
+    latest = session.scalar(
+        select(Assignment).where(Assignment.project_id == project.id, Assignment.rater_id == rater.id,
+                                 Assignment.status == "submitted", Assignment.submitted_at.is_not(None))
+        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc()).limit(1))
+    until = revisable_until(latest) if latest else None
+    return (latest, until) if until and until > now else None
 
 
 def revisable_assignments(session: Session, rater: User, now: datetime, *, limit: int = 20) -> list[tuple[Assignment, datetime]]:

@@ -8,7 +8,17 @@ A row (design.md, "Judgment import")::
      "rationale": "…", "confidence": 4, "created_at": "2026-06-30T10:00:00Z"}
 
 with ``scores`` (every rubric criterion, a whole number on its scale) instead of ``choice`` and
-``strength`` for rubric projects. ``choice`` is in the item's labels; ``strength`` (1–3) is
+``strength`` for rubric projects. Optional, both in item labels (CSV: JSON text in the column):
+
+- ``criteria`` — absent (judged elsewhere without them), or, in a pairwise project with criteria,
+  every one of them:
+  ``{"motion": {"choice": "a", "strength": 2}, "fidelity": {"choice": "tie"}}`` (strength
+  optional for ``a``/``b``, absent on a tie, as for the overall choice);
+- ``notes`` — time-coded notes, ``[{"label": "b", "t_in": 1.5, "t_out": 2.0, "text": "…"}]``
+  (scripts: ``{"label", "line_in", "line_out", "char_in", "char_out", "quote", "text"}``), under the
+  bounds of live notes (``tasks.rating.notes``); frames are computed from the asset's frame rate.
+  A project that requires a note does not require one of imported judgments.
+ ``choice`` is in the item's labels; ``strength`` (1–3) is
 optional for ``a``/``b`` and absent for a tie. ``rationale`` and ``confidence`` (1–5) are
 required; the rationale rules of live rating (minimum words, near-copies) and the dwell-time and
 playback rules do not apply: the judgment was made elsewhere, under other rules. ``created_at``
@@ -37,13 +47,16 @@ from sqlalchemy.orm import Session
 
 from raters.models import User
 from raters.services import audit, create_placeholder_rater, placeholder_email
+from tasks.rating import notes as notes_rules
 from tasks.rating import overlap, routing
+from tasks.rating.judging import output_sides
 from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
 from tasks.catalogue.importing import ImportRejected, in_line_order, read_rows
 from tasks.catalogue.models import Item, Project
 from tasks.rating.models import Assignment, Judgment
 
-ROW_FIELDS = {"external_id", "rater", "choice", "strength", "scores", "rationale", "confidence", "created_at"}
+ROW_FIELDS = {"external_id", "rater", "choice", "strength", "scores", "rationale", "confidence", "created_at",
+              "criteria", "notes"}
 INT_COLUMNS = ("strength", "confidence")
 MAX_REF_CHARS = 200
 CLOCK_SKEW = timedelta(minutes=5)
@@ -64,6 +77,8 @@ class CheckedJudgment:
     rationale: str
     confidence: int
     created_at: datetime | None
+    criteria: dict | None = None
+    notes: list | None = None
     email: str = ""  # the account e-mail standing for rater_ref
 
     def __post_init__(self):
@@ -83,7 +98,7 @@ class JudgmentImport:
 
 def parse_rows(data: bytes, filename: str) -> tuple[list[tuple[int, object]], list[str]]:
     """The rows of a judgment file (JSONL, or CSV with ``scores`` as JSON text)."""
-    return read_rows(data, filename, json_columns=("scores",), converters=dict.fromkeys(INT_COLUMNS, int),
+    return read_rows(data, filename, json_columns=("scores", "criteria", "notes"), converters=dict.fromkeys(INT_COLUMNS, int),
                      what="judgments")
 
 
@@ -106,7 +121,9 @@ def _timestamp(value, where: str, now: datetime, errors: list[str]) -> datetime 
 
 
 def check_row(project: Project, items: dict[str, int], line: int, row, now: datetime,
-              errors: list[str]) -> CheckedJudgment | None:
+              errors: list[str], note_sides=None) -> CheckedJudgment | None:
+    """One row checked (every problem appended to ``errors``); ``note_sides(item_id)``: the
+    item's outputs by label as the note rules need them (``tasks.rating.notes.Side``)."""
     where = f"line {line}"
     before = len(errors)
     if not isinstance(row, dict):
@@ -164,10 +181,25 @@ def check_row(project: Project, items: dict[str, int], line: int, row, now: date
     elif not is_whole(confidence, 1, 5):
         errors.append(f"{where}: confidence must be a whole number from 1 to 5")
     created_at = _timestamp(row.get("created_at"), where, now, errors)
+    criteria = _criteria(project, row.get("criteria"), where, errors)
+    notes = None
+    if row.get("notes") not in (None, []) and item_id is not None and note_sides is not None:
+        try:
+            notes = notes_rules.parse_notes(row["notes"], note_sides(item_id), project.modality, anchor="label") or None
+        except notes_rules.NoteError as exc:
+            errors.append(f"{where}: notes: {exc}")
     if len(errors) > before:
         return None
     return CheckedJudgment(line, item_id, rater.strip(), choice, strength, scores, rationale.strip(),
-                           confidence, created_at)
+                           confidence, created_at, criteria, notes)
+
+
+def _criteria(project: Project, raw, where: str, errors: list[str]) -> dict | None:
+    defined = project.pairwise_criteria if project.kind == "pairwise" else []
+    stored, problems = notes_rules.parse_criteria(raw, defined, None, imported=True)
+    for field, problem in problems.items():
+        errors.append(f"{where}: {field}: {problem}")
+    return stored
 
 
 def _chunks(values: list, size: int = CHUNK):
@@ -225,7 +257,14 @@ def import_judgments(session: Session, project: Project, data: bytes, filename: 
     """Check every row of the file, then write them all; raise ImportRejected otherwise."""
     rows, errors = parse_rows(data, filename)
     items = _item_ids(session, project, rows)
-    checked = [c for line, row in rows if (c := check_row(project, items, line, row, now, errors)) is not None]
+    sides: dict[int, dict] = {}
+
+    def note_sides(item_id: int) -> dict:
+        if item_id not in sides:
+            sides[item_id] = output_sides(session.get(Item, item_id))
+        return sides[item_id]
+    checked = [c for line, row in rows
+               if (c := check_row(project, items, line, row, now, errors, note_sides)) is not None]
     users = _check_raters(session, checked, errors) if checked else {}
     if errors:
         raise ImportRejected(in_line_order(errors))
@@ -246,6 +285,7 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     records = ({"project_id": project.id, "item_id": row.item_id, "rater_id": rater_ids[row.email],
                 "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
                 "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,
+                "criteria": row.criteria, "notes": row.notes,
                 "paste_count": 0, "source": "imported", "created_at": row.created_at or now} for row in rows)
     insert_rows(session, Judgment.__table__, records)
     overlap.refresh_panels(session, project, item_ids, now=now)

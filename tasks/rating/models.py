@@ -114,6 +114,11 @@ class Judgment(Base):
     strength: Mapped[int | None] = mapped_column(Integer)
     scores: Mapped[dict | None] = mapped_column(NullableJSON)
     rationale: Mapped[str] = mapped_column(Text)
+    # Time-coded notes in item labels (``tasks.rating.notes``: [{label, t_in, t_out, frame_in,
+    # frame_out, text}] or, for scripts, line ranges); None when there are none.
+    notes: Mapped[list | None] = mapped_column(NullableJSON)
+    # Per-criterion choices of a pairwise project with criteria: {key: {choice: a|b|tie, strength}}.
+    criteria: Mapped[dict | None] = mapped_column(NullableJSON)
     confidence: Mapped[int] = mapped_column(Integer)
     time_on_task_ms: Mapped[int | None] = mapped_column(BigInteger)  # server clock: now − served_at
     playback: Mapped[dict | None] = mapped_column(NullableJSON)  # {label: seconds played}, client-reported

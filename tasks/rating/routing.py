@@ -346,13 +346,18 @@ def _pick(session: Session, query, *, wait: bool) -> Item | None:
 AVAILABLE_CAP = 1000  # the home page counts waiting items up to this ("1,000+")
 
 
+def available_count(session: Session, project: Project, rater: User) -> int:
+    """How many items still wait for the rater in the project, counted up to ``AVAILABLE_CAP``."""
+    return session.scalar(select(func.count()).select_from(
+        candidates_query(project, rater).with_only_columns(Item.id).order_by(None).limit(AVAILABLE_CAP).subquery()))
+
+
 def progress(session: Session, project: Project, rater: User, now: datetime) -> dict:
     """What the rater's home shows per project: done, skipped, open, work still available (counted
     up to ``AVAILABLE_CAP``), and when nothing waits, why (``why_nothing``)."""
     counts = dict(session.execute(select(Assignment.status, func.count()).where(
         Assignment.project_id == project.id, Assignment.rater_id == rater.id).group_by(Assignment.status)).all())
-    available = session.scalar(select(func.count()).select_from(
-        candidates_query(project, rater).with_only_columns(Item.id).order_by(None).limit(AVAILABLE_CAP).subquery()))
+    available = available_count(session, project, rater)
     current = open_assignment(session, project, rater, now)
     idle = current is None and not available
     return {"judged": counts.get("submitted", 0), "skipped": counts.get("skipped", 0),

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, overlap, playback, presentation, routing
+from tasks.rating import flags, judging, notes, overlap, playback, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.api import assignment_json, flag_json, judgment_json, queue_item_json
 from tasks.rating.models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
@@ -62,8 +62,10 @@ def _go_next(project, message: str | None = None, category: str = "success"):
     return redirect(url_for("rating.task", assignment_id=assignment.id))
 
 
-def form_answer(form, kind: str, rubric: list[dict]) -> dict:
-    """The page's form as an answer in the API's screen terms (numbers as numbers)."""
+def form_answer(form, kind: str, rubric: list[dict], criteria: list[dict] | None = None) -> dict:
+    """The page's form as an answer in the API's screen terms (numbers as numbers): notes from
+    the hidden ``notes_json`` (a JSON array), per-criterion choices from ``crit-<key>-choice`` and
+    ``crit-<key>-strength`` (/work/briefs/notes_contract.md)."""
     def number(value):
         try:
             return int(value)
@@ -76,9 +78,21 @@ def form_answer(form, kind: str, rubric: list[dict]) -> dict:
     data = {"confidence": number(form.get("confidence")), "rationale": form.get("rationale", ""),
             "playback": playback or None, "paste_count": number(form.get("paste_count")) or 0,
             "keystrokes": number(form.get("keystrokes"))}
+    raw_notes = form.get("notes_json") or "[]"
+    try:
+        data["notes"] = json.loads(raw_notes)
+    except (json.JSONDecodeError, RecursionError):
+        data["notes"] = raw_notes[:200]  # kept as text: parse_answer refuses it with its reason
     if kind == "pairwise":
         data["choice"] = form.get("choice")
         data["strength"] = None if data["choice"] == "tie" else number(form.get("strength"))
+        if criteria:
+            data["criteria"] = {}
+            for crit in criteria:
+                choice = form.get(f"crit-{crit['key']}-choice") or None
+                if choice is not None:
+                    strength = None if choice == "tie" else number(form.get(f"crit-{crit['key']}-strength"))
+                    data["criteria"][crit["key"]] = {"choice": choice, "strength": strength}
     else:
         data["scores"] = {c["key"]: number(form.get(f"score-{c['key']}")) for c in rubric}
     return data
@@ -91,17 +105,38 @@ def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 20
     sides = ("left", "right") if project.kind == "pairwise" else ("output",)
     durations = {side: payload["item"][side]["duration_s"] for side in sides}
     submit_after = assignment.served_at + timedelta(seconds=0 if revising else rules["earliest_submit_s"])
+    now = utcnow()
     return render_template(
         "tasks/rate.html", project=project, assignment=payload, answer=answer or {}, errors=errors or {},
         durations=durations, revising=revising,
+        criteria=payload["criteria"], require_note=project.require_note,
+        frame_rates={side: payload["item"][side].get("frame_rate") for side in sides},
+        note_limits={"max_notes": notes.MAX_NOTES, "max_text_chars": notes.MAX_NOTE_CHARS,
+                     "max_quote_chars": notes.MAX_QUOTE_CHARS},
         submit_after_ms=int(submit_after.timestamp() * 1000), server_now_ms=int(utcnow().timestamp() * 1000),
         idempotency_key=str(uuid.uuid4()), draft_saved_at=assignment.draft.updated_at if assignment.draft else None,
-        progress={"done": judging.judged_count(db.session, project.id, current_user.id)},
+        progress=_queue_line(project, now), previous=_previous(project, assignment, now),
         urls={"submit": url_for("rating.task", assignment_id=assignment.id),
               "draft": url_for("rating.draft", assignment_id=assignment.id),
               "progress": url_for("rating.progress", assignment_id=assignment.id),
               "skip": url_for("rating.skip", assignment_id=assignment.id),
               "flag": url_for("rating.flag", assignment_id=assignment.id)}), status
+
+
+def _queue_line(project, now) -> dict:
+    """The rating page's progress line: judged today (UTC), items still waiting for this rater."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    left = routing.available_count(db.session, project, current_user)
+    return {"today": judging.judged_since(db.session, project.id, current_user.id, midnight),
+            "left": left, "left_capped": left >= routing.AVAILABLE_CAP}
+
+
+def _previous(project, assignment: Assignment, now) -> dict | None:
+    """The way back to the rater's previous judgment in this project while it may be revised."""
+    found = judging.previous_revisable(db.session, project, current_user, now)
+    if not found or found[0].id == assignment.id:
+        return None
+    return {"id": found[0].id, "until": found[1]}
 
 
 @bp.post("/projects/<int:project_id>/next")
@@ -134,7 +169,8 @@ def task(assignment_id: int):
         answer = judgment_json(current, assignment) if revising and current else (
             assignment.draft.answer if assignment.draft else {})
         return _render(assignment, answer, {}, revising=revising)
-    data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [])
+    data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [],
+                       assignment.project.pairwise_criteria)
     _last_heartbeat(assignment, request.form.get("progress"), now)
     key = request.form.get("idempotency_key", "")
     action = judging.revise_judgment if revising else judging.submit_judgment
@@ -243,7 +279,8 @@ def adjudication(project_id: int):
 def _adjudication_page(project, errors: dict | None = None, form=None, status: int = 200):
     items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
     return render_template("tasks/adjudication.html", project=project, queue=[queue_item_json(i) for i in items],
-                           errors=errors or {}, form=form or {}, choice_words=presentation.choice_words), status
+                           errors=errors or {}, form=form or {}, choice_words=presentation.choice_words,
+                           desk_side=presentation.DESK_SIDE), status
 
 
 @bp.post("/items/<int:item_id>/adjudication")

@@ -33,7 +33,7 @@ def test_manager_adjudicates_a_split_item_and_resolves_a_report(page, live_serve
         or "imported" in section.locator(".presented").first.inner_text()
     screenshot(page, "adjudication")
     section.click(position={"x": 5, "y": 5})
-    page.keyboard.press("ArrowLeft")  # the rating page's shortcuts
+    page.keyboard.press("z")  # the rating page's keys
     page.keyboard.press("1")
     page.keyboard.press("r")
     page.keyboard.type("Too short.")

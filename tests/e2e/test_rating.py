@@ -16,6 +16,25 @@ def start_rating(page, base, project_name):
     page.wait_for_url(re.compile(r".*/assignments/\d+$"))
 
 
+def answer_criteria(page, picks=(("z", "2"), ("c", "1"), ("x",))):
+    """Answer each per-criterion group by keyboard (a complete answer moves to the next group),
+    leaving the Overall group active."""
+    for n in range(page.locator("[data-group][data-criterion]").count()):
+        for key in picks[n % len(picks)]:
+            page.keyboard.press(key)
+
+
+SCRIPT_RATIONALE = ("The scene keeps its geography clear but the dialogue states every feeling outright "
+                    "and the final beat lands only because the lift doors close on cue")
+
+
+def score_script(page):
+    """Score the three criteria of the demo's script rubric, set confidence and write the rationale."""
+    for key in ("4", "]", "3", "]", "5", "v", "3", "r"):  # score, next criterion, score, …
+        page.keyboard.press(key)
+    page.keyboard.type(SCRIPT_RATIONALE)
+
+
 def rule_ok(page, rule):
     return page.locator(f'[data-rule="{rule}"].ok')
 
@@ -26,11 +45,12 @@ def test_pairwise_video_with_the_keyboard_alone(page, live_server):
     wait_until(page, "document.querySelectorAll('video[data-side]').length === 2 && "
                            "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)")
     assert page.locator("#judgment-form button[type=submit]").is_disabled()
-    page.keyboard.press("k")  # both players start together
+    page.keyboard.press("Space")  # both players start together
     wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused)")
-    page.keyboard.press("ArrowLeft")
+    answer_criteria(page)
+    page.keyboard.press("z")
     page.keyboard.press("2")
-    page.keyboard.press("c")
+    page.keyboard.press("v")
     page.keyboard.press("4")
     page.keyboard.press("r")
     page.keyboard.type(RATIONALE)
@@ -50,13 +70,7 @@ def test_rubric_script_with_the_keyboard_alone(page, live_server):
     sign_in(page, live_server, "writer@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Short scene scripts")
     assert page.locator("pre.script").count() == 1
-    for digit in ("4", "]", "3", "]", "5"):  # score, next criterion, score, …
-        page.keyboard.press(digit)
-    page.keyboard.press("c")
-    page.keyboard.press("3")
-    page.keyboard.press("r")
-    page.keyboard.type("The scene keeps its geography clear but the dialogue states every feeling outright "
-                       "and the final beat lands only because the lift doors close on cue")
+    score_script(page)
     screenshot(page, "rate-script-1440")
     page.set_viewport_size({"width": 1024, "height": 768})
     screenshot(page, "rate-script-1024")
@@ -73,10 +87,10 @@ def test_pairwise_audio_with_the_keyboard_alone(page, live_server):
     start_rating(page, live_server, "Narration takes")
     page.wait_for_selector(".waveform[data-side=left] >> css=div", state="attached")
     wait_until(page, "[...document.querySelectorAll('audio[data-side]')].every(a => a.readyState >= 2)")
-    page.keyboard.press("k")
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("1")
+    page.keyboard.press("Space")
     page.keyboard.press("c")
+    page.keyboard.press("1")
+    page.keyboard.press("v")
     page.keyboard.press("5")
     page.keyboard.press("r")
     page.keyboard.type("On the right the narrator leaves real air before the last word and the hum stays under "
@@ -93,9 +107,10 @@ def test_pairwise_audio_with_the_keyboard_alone(page, live_server):
 def test_refusals_are_shown_beside_the_fields_and_the_draft_is_kept(page, live_server):
     sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Neon alley chase")
-    page.keyboard.press("ArrowLeft")
+    answer_criteria(page)
+    page.keyboard.press("z")
     page.keyboard.press("1")
-    page.keyboard.press("c")
+    page.keyboard.press("v")
     page.keyboard.press("2")
     page.keyboard.press("r")
     page.keyboard.type("Too short to count")
@@ -121,9 +136,10 @@ def test_a_page_claiming_playback_its_players_never_reported_is_refused(page, li
     playback field claims both clips were played — but the players never ran."""
     sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Neon alley chase")
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("3")
+    answer_criteria(page)
     page.keyboard.press("c")
+    page.keyboard.press("3")
+    page.keyboard.press("v")
     page.keyboard.press("5")
     page.keyboard.press("r")
     page.keyboard.type(RATIONALE)
@@ -146,7 +162,7 @@ def test_a_reload_resumes_the_autosaved_draft(page, live_server):
     sign_in(page, live_server, "sound@dailies.example", "demo-rater-pass")
     start_rating(page, live_server, "Narration takes")
     url = page.url
-    page.keyboard.press("t")
+    page.keyboard.press("x")
     page.keyboard.press("r")
     page.keyboard.type("Half a thought about the room tone")
     wait_until(page, "document.getElementById('draft-status').textContent.startsWith('Draft saved')")

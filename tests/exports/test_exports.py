@@ -74,10 +74,14 @@ def test_parquet_schema_is_stable_and_typed(build, scripts):
     _export, folder = build(proj.id, kind="preferences", mode="judgments")
     table = pq.read_table(next((folder / "data" / "preferences").glob("*.parquet")))
     schema = table.schema
-    assert str(schema.field("notes").type) == "list<element: struct<author: string, text: string, created_at: string>>"
+    assert str(schema.field("notes").type) == (
+        "list<element: struct<author: string, label: string, model: string, t_in: double, t_out: double, "
+        "frame_in: int64, frame_out: int64, timecode_in: string, timecode_out: string, line_in: int64, "
+        "line_out: int64, char_in: int64, char_out: int64, quote: string, text: string, created_at: string>>")
     assert str(schema.field("presented").type) == ("struct<left: struct<label: string, model: string>, "
                                                    "right: struct<label: string, model: string>>")
-    assert "criteria" not in schema.names  # pairwise projects have no criteria yet
+    assert str(schema.field("criteria").type) == ("list<element: struct<key: string, winner: string, "
+                                                  "winner_model: string, share: double, n_judgments: int64>>")
     rows = table.to_pylist()
     assert len(rows) == 8  # every current judgment of the exportable, non-gold items
     first = next(r for r in rows if r["item_id"] == "win")

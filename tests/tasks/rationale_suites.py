@@ -71,3 +71,31 @@ RUBBER_STAMPS = [
      [], ["take B keeps the light source in one place while take A lets the neon flicker between frames"]),
     ("another rater's rationale with a prefix", "Agreed, basically: " + HONEST[0][2], [], [HONEST[0][2]]),
 ]
+
+# Editors who explain with time-coded notes and a short summary (issue 10): (rater, external id,
+# summary, note texts). Each must pass: the notes count as rationale text.
+HONEST_WITH_NOTES = [
+    ("editor", "alley-002", "Left delivers the push-in.",
+     ["Sign's tubes resolve into letters here, no hitch in the move.",
+      "Right jolts on this frame and the lettering stays mushy."]),
+    ("editor", "alley-005", "Right for the comp plate.",
+     ["Left rain starts drifting sideways from here.", "Blue shifts to teal on the left through this stretch."]),
+    ("colourist", "alley-008", "Left matches scene four.",
+     ["Warm lanterns hold their amber.", "Right pushes cyan into the stalls right at the cut point."]),
+    ("sound", "narr-01", "Right lands the menace.",
+     ["Pause after 'sleeps' lets the line breathe.", "Left rushes 'tonight', bright and thin."]),
+    ("sound", "narr-06", "Right, for the silence.",
+     ["Held beat before the key word, the suspense builds.", "Left voice never stops for air at this point."]),
+    ("writer", "script-07", "Continuity break decides it.",
+     ["She sets a cup down on the console in zero gravity.", "The message to her son lands, but this pulled me out."]),
+]
+
+# Notes that pretend to explain (each must be refused): (name, summary, note texts).
+NOTE_STAMPS = [
+    ("one note pasted five times", "Right is better.", ["Bad motion here on the left side."] * 5),
+    ("pasted with sides swapped", "Left wins.", ["The right one stutters badly here.", "The left one stutters badly here.",
+                                                "The right one stutters badly here."]),
+    ("one-word notes", "Left.", ["bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad"]),
+    ("filler notes", "ok", ["good good good", "good", "fine fine"]),
+    ("the brief as notes", "Right.", [BRIEF]),
+]

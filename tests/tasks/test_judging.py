@@ -348,7 +348,7 @@ def test_a_draft_save_renews_the_hold_and_needs_an_open_assignment(setup, wsessi
     judging.save_draft(wsession, assignment, {"choice": "right"}, now=T0 + timedelta(minutes=26), ttl=timedelta(minutes=30))
     assert assignment.draft.answer == {"choice": "right"}
     with pytest.raises(AnswerInvalid):
-        judging.save_draft(wsession, assignment, {"blob": "x" * 40_000}, now=T0, ttl=timedelta(minutes=30))
+        judging.save_draft(wsession, assignment, {"blob": "x" * (judging.MAX_DRAFT_BYTES + 1)}, now=T0, ttl=timedelta(minutes=30))
     submit(wsession, assignment, answer(assignment))
     assert assignment.draft is None  # a judged assignment keeps no draft
     with pytest.raises(RatingError) as closed:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tasks.rating import answers
-from tests.tasks.rationale_suites import BRIEF, HONEST, RUBBER_STAMPS
+from tests.tasks.rationale_suites import BRIEF, HONEST, HONEST_WITH_NOTES, NOTE_STAMPS, RUBBER_STAMPS
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 
@@ -29,10 +29,10 @@ def rubric_levels() -> list[str]:
     return [text for p in projects for c in p["rubric"] for text in c["levels"].values()]
 
 
-def check(text, item, *, earlier=(), others=()):
+def check(text, item, *, earlier=(), others=(), notes=()):
     levels = rubric_levels() if item["external_id"].startswith("script") else ()
     return answers.rationale_problem(text, min_words=12, brief=item["prompt"], earlier=earlier, others=others,
-                                     levels=levels, side_words=[o["model"] for o in item["outputs"]])
+                                     levels=levels, side_words=[o["model"] for o in item["outputs"]], notes=notes)
 
 
 def honest_refusals() -> list[tuple]:
@@ -69,6 +69,35 @@ def test_every_rubber_stamp_is_refused_naming_its_rule(name, text, earlier, othe
     assert problem, name
     rule = problem.split(":")[0]
     assert rule in {"Too short", "Filler", "Mostly the brief", "Mostly the rubric", "Near-copy", "Copy"}
+
+
+def test_a_short_summary_with_precise_notes_is_accepted():
+    """Each rater's notes-based judgments checked against their earlier explanations (both suites)."""
+    items, by_rater = demo_items(), collections.defaultdict(list)
+    for rater, ext, text in HONEST:
+        by_rater[rater].append(text)
+    refused = []
+    for rater, ext, summary, notes in HONEST_WITH_NOTES:
+        assert answers.count_words(summary) < 12  # the summary alone would be too short
+        problem = check(summary, items[ext], earlier=by_rater[rater], notes=notes)
+        if problem:
+            refused.append((ext, problem))
+        by_rater[rater].append(answers.explanation(summary, notes))
+    assert refused == []
+
+
+@pytest.mark.parametrize("name, summary, notes", NOTE_STAMPS, ids=[r[0] for r in NOTE_STAMPS])
+def test_notes_that_only_pretend_to_explain_are_refused(name, summary, notes):
+    problem = answers.rationale_problem(summary, min_words=12, brief=BRIEF, earlier=[], notes=notes,
+                                        side_words=["gen-a", "gen-b"])
+    assert problem and problem.split(":")[0] in {"Too short", "Filler", "Mostly the brief"}, name
+
+
+def test_a_repeated_note_counts_once_and_the_others_are_read_with_the_rationale():
+    pasted = answers.explanation("Right.", ["Bad motion on the left.", "bad motion on the LEFT", "A new point."])
+    assert pasted == "Right.\nBad motion on the left.\nA new point."
+    swapped = answers.explanation("", ["the right one stutters", "the left one stutters"], ["gen-a"])
+    assert swapped == "the right one stutters"
 
 
 def test_refusals_say_which_rule_and_why():
