@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from scoring.reports import frames as fr
 from scoring.reports.models import ConsensusRow, StatsSnapshot
@@ -50,13 +51,19 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
     return Fingerprint(key, total - superseded)
 
 
+def counted_judgments(project: Project) -> list:
+    """THE selection of the judgments the statistics count (every query below uses it): the
+    project's current judgments, less those of items whose consent was withdrawn."""
+    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
+            Judgment.id.not_in(excluded_judgment_ids_sql(project.id))]
+
+
 def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     """The project's current judgments, read straight into columns (``pandas.read_sql`` on the
     session's connection, inside its transaction)."""
     query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
                     Judgment.strength, Judgment.scores)
-             .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
-                    Judgment.id.not_in(excluded_judgment_ids_sql(project.id)))
+             .where(*counted_judgments(project))
              .order_by(Judgment.id))
     frame = pd.read_sql(query, session.connection(), coerce_float=False)
     if frame.empty:
@@ -106,8 +113,48 @@ def adjudications(session: Session, project: Project) -> dict:
 
 
 def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
+    """The project's frames as the statistics report takes them: the judgments' values read as
+    small columns (rubric scores extracted by the database, never parsed row by row here) and
+    the pairwise comparisons counted by the database per (model_a, model_b, winner). Equal to
+    :func:`project_frames_from_rows` (tested)."""
+    rubric = project.rubric or []
+    columns = [Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
+               Judgment.strength]
+    columns += [Judgment.scores[c["key"]].as_float().label(fr.VALUE_PREFIX + c["key"]) for c in rubric]
+    frame = pd.read_sql(select(*columns).where(*counted_judgments(project)).order_by(Judgment.id),
+                        session.connection(), coerce_float=False)
+    frame.columns = ["judgment_id", "item", "rater", "source", "choice", "strength",
+                     *(fr.VALUE_PREFIX + c["key"] for c in rubric)]
+    for column in ("choice", "strength"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    frames = fr.build(project.kind, rubric, frame, items_frame(session, project), adjudications(session, project))
+    if project.kind == "pairwise":
+        frames.comparisons, frames.same_model = comparison_counts(session, project)
+    return frames
+
+
+def project_frames_from_rows(session: Session, project: Project) -> fr.ProjectFrames:
+    """The same frames from every judgment's raw row (each value taken from its row in Python)."""
     return fr.build(project.kind, project.rubric or [], judgments_frame(session, project),
                     items_frame(session, project), adjudications(session, project))
+
+
+def comparison_counts(session: Session, project: Project) -> tuple[pd.DataFrame, int]:
+    """``(model_a, model_b, winner, count)`` of the counted judgments on non-gold items whose two
+    outputs come from different models, counted by the database (Bradley-Terry and its bootstrap
+    take these counts); and how many judgments were left out as same-model."""
+    out_a, out_b = aliased(ItemOutput), aliased(ItemOutput)
+    query = (select(out_a.model, out_b.model, Judgment.choice, func.count())
+             .join(Item, Item.id == Judgment.item_id)
+             .join(out_a, (out_a.item_id == Judgment.item_id) & (out_a.label == "a"))
+             .join(out_b, (out_b.item_id == Judgment.item_id) & (out_b.label == "b"))
+             .where(*counted_judgments(project), ~is_gold_sql(), Judgment.choice.in_(fr.CHOICES))
+             .group_by(out_a.model, out_b.model, Judgment.choice))
+    rows = session.execute(query).all()
+    same = sum(n for a, b, _, n in rows if a == b)
+    kept = sorted((a, b, w, n) for a, b, w, n in rows if a != b)
+    return pd.DataFrame(kept or None, columns=["model_a", "model_b", "winner", "count"]).astype(
+        {"model_a": object, "model_b": object, "winner": object, "count": np.int64}), int(same)
 
 
 # -- cached snapshots (scoring.reports.snapshots decides when; these read and write the rows) ---------
