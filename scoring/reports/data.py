@@ -10,6 +10,7 @@ consent change bumps the project's revision, so the cache key changes with it.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -219,9 +220,23 @@ def _store_consensus_rows(session: Session, snapshot: StatsSnapshot, consensus: 
                        "any_tied": any(bool(row[i]) for i in tied), "min_share": min(shares) if shares else None,
                        "adjudicated": bool(row[columns["adjudicated"]]),
                        "n_imported": int(row[columns["n_imported"]] or 0), "row": row})
-    if values:
+    if values and session.get_bind().dialect.name == "postgresql":
+        _copy_rows(session, values)
+    elif values:
         session.execute(insert(ConsensusRow), values)
     return {**consensus, "rows": [], "n_rows": len(values)}
+
+
+_COPIED = ("snapshot_id", "position", "item_id", "any_tied", "min_share", "adjudicated", "n_imported", "row")
+
+
+def _copy_rows(session: Session, values: list[dict]) -> None:
+    """PostgreSQL: the rows by ``COPY`` on the session's own connection (inside its transaction):
+    a large project's tens of thousands of rows in one stream, not one statement each."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY stats_consensus_rows ({', '.join(_COPIED)}) FROM STDIN") as copy:
+        for value in values:
+            copy.write_row([json.dumps(value["row"]) if name == "row" else value[name] for name in _COPIED])
 
 
 def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:

@@ -254,8 +254,10 @@ def _plain_column(column: pd.Series) -> list:
         return values.tolist()
     if values.dtype.kind == "f":
         return [None if not math.isfinite(v) else v for v in values.tolist()]
-    return [clean(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else None
-            for v in values.tolist()]
+    return [v if type(v) in _PLAIN else None if v is None or v != v else clean(v) for v in values.tolist()]
+
+
+_PLAIN = (str, int, bool)  # JSON values as they are (a float may be NaN or inf: ``clean`` decides)
 
 
 def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):

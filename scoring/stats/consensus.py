@@ -269,9 +269,21 @@ def _e_step(coded: CodedLabels, log_prior, log_conf, incidence):
     n_classes = coded.shape[2]
     flat = log_conf.transpose(1, 0, 2).reshape(n_classes, -1)  # [t, rater * K + given]
     log_post = np.asarray(incidence @ flat.T) + log_prior
-    top = log_post.max(axis=1, keepdims=True)
-    log_norm = top[:, 0] + np.log(np.exp(log_post - top).sum(axis=1))
-    return np.exp(log_post - log_norm[:, None]), float(log_norm.sum())
+    log_norm = _row_logsumexp(log_post)
+    log_post -= log_norm[:, None]
+    return np.exp(log_post, out=log_post), float(log_norm.sum())
+
+
+def _row_logsumexp(x: np.ndarray) -> np.ndarray:
+    """``log(sum(exp(x), axis=1))`` of a tall, narrow array, a column at a time (numpy's row
+    reductions over a handful of columns are several times slower)."""
+    top = x[:, 0].copy()
+    for t in range(1, x.shape[1]):
+        np.maximum(top, x[:, t], out=top)
+    total = np.zeros_like(top)
+    for t in range(x.shape[1]):
+        total += np.exp(x[:, t] - top)
+    return top + np.log(total)
 
 
 def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik, final_change=float("nan")):
