@@ -42,6 +42,7 @@ bench: dev
 	$(PY) bench/run.py
 	$(PY) bench/load.py $(BENCH_ARGS)
 	$(PY) bench/exports.py
+	$(PY) bench/report_scale.py  # the statistics report at 200k (SQLite) or 200k, 1M, 10M (BENCH_DATABASE_URL, wiped)
 	$(PY) bench/app_bench.py --explain bench/plans/after  # routing and imports; PostgreSQL: BENCH_DATABASE_URL (wiped)
 
 media:
