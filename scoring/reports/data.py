@@ -25,7 +25,7 @@ from scoring.reports.models import ConsensusRow, StatsSnapshot
 from scoring.reports.report import CONSENSUS_FILTERS, REPORT_VERSION, select_rows
 from tasks.catalogue.models import Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Judgment
-from tasks.rating.consent import excluded_judgment_ids_sql
+from tasks.rating.consent import excluded_judgment_ids_sql, unusable_output_sql
 from tasks.rating.routing import is_gold_sql
 
 
@@ -54,9 +54,11 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
 
 def counted_judgments(project: Project) -> list:
     """THE selection of the judgments the statistics count (every query below uses it): the
-    project's current judgments, less those of items whose consent was withdrawn."""
-    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
-            Judgment.id.not_in(excluded_judgment_ids_sql(project.id))]
+    project's current judgments, less those of items whose consent was withdrawn (excluded by
+    item: a small list the database hashes once, where ``NOT IN`` over judgment ids made
+    PostgreSQL re-scan the judgments per row once that list outgrew its work memory)."""
+    withdrawn = select(Item.id).where(Item.project_id == project.id, unusable_output_sql())
+    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None), Judgment.item_id.not_in(withdrawn)]
 
 
 def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
