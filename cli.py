@@ -208,11 +208,17 @@ def export_command(project, kind, file_format, mode, ties, media, min_agreement,
                                    project_kind=target.kind, criteria_keys=target.criteria_keys)
     except export_options.OptionsInvalid as exc:
         raise click.ClickException(str(exc)) from None
-    export, created = export_services.request_export(db.session, target, req, actor, enqueue=False)
-    if created or export.state in ("queued", "failed"):
-        export.state = "building"
-        export_services.build(db.session, export)
+    export, _created = export_services.request_export(db.session, target, req, actor, enqueue=False)
+    if export.state == "failed":
+        export.state, export.error = "queued", None
     _commit()
+    if export.state == "building":
+        raise click.ClickException(f"A worker is building export {export.id} now; run this again when it is done.")
+    if export.state == "queued":  # built here, under a lease, exactly as the job builds it
+        export_services.build_export(export.id)
+        db.session.refresh(export)
+        if not export.ready:
+            raise click.ClickException(f"Export {export.id} failed: {export.error}")
     if out.suffix == ".tar":
         shutil.copyfile(export_services.archive_of(export), out)
     else:

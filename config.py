@@ -98,4 +98,7 @@ def load(instance_path: str) -> dict:
         "STATS_RESAMPLES": int(os.environ.get("STATS_RESAMPLES", "1000")),
         # A queued computation not finished after this long is queued again.
         "STATS_JOB_TIMEOUT_S": int(os.environ.get("STATS_JOB_TIMEOUT_S", "1800")),
+        # An export build whose worker sent no heartbeat (one per chunk of items) for this long
+        # is taken for dead: failed with that error, retryable.
+        "EXPORT_HEARTBEAT_TIMEOUT_S": int(os.environ.get("EXPORT_HEARTBEAT_TIMEOUT_S", "600")),
     }

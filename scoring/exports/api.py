@@ -103,6 +103,7 @@ def create(project_id: int):
 def index(project_id: int):
     """The project's exports, newest first, with row-count changes since each one's previous version."""
     project = project_for(project_id, "exports.view")
+    services.reap_abandoned(db.session)
     rows = db.session.scalars(select(Export).where(Export.project_id == project.id)
                               .order_by(Export.created_at.desc(), Export.id.desc())).all()
     return {"items": [serialise(e) for e in rows]}

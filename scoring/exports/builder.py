@@ -92,6 +92,8 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
     if needs_consensus:
         ctx.consensus = source.consensus_by_item(session, project, keep_judgment=lambda rater, created: (
             tables.judgment_refusal(rater, active.get(rater, False), created, options) is None))
+        if progress:
+            progress(0.0)  # a heartbeat: the consensus can take a while on a large project
     extension = EXTENSIONS[export.file_format]
     writers = {name: TableWriter(root / "data" / name / f"train-00000.{extension}",
                                  schema_for(name, project, options, criteria), export.file_format)

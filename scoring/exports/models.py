@@ -8,6 +8,11 @@ an export contains is kept in ``export_assets`` so a consent revocation finds it
 States: ``queued`` → ``building`` → ``draft`` (release gate on) or ``released``; a crashed
 build is ``failed`` with its error and can be queued again; ``draft`` → ``released`` by the
 project's owner (or an admin) with a note.
+
+A build holds a *lease* (``lease``, a token of the worker building it) renewed by a heartbeat
+(``heartbeat_at``) at every progress step. A build whose worker died (killed, out of memory, machine
+lost) sends no more heartbeats: after the timeout it is failed with that error and can be retried
+(``scoring.exports.services.reap_abandoned``); a worker that lost its lease stops and writes nothing.
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ class Export(Base):
         CheckConstraint("version >= 1", name="version"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
         CheckConstraint("(state = 'released') = (released_at IS NOT NULL)", name="released_has_time"),
+        CheckConstraint("(state = 'building') = (lease IS NOT NULL)", name="building_has_lease"),
         Index("ix_exports_project_created", "project_id", "created_at"),
     )
 
@@ -62,6 +68,8 @@ class Export(Base):
     state: Mapped[str] = mapped_column(String(10), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text)
+    lease: Mapped[str | None] = mapped_column(String(32))  # the building worker's token
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last sign of life of that worker
     manifest: Mapped[dict | None] = mapped_column(NullableJSON)
     row_counts: Mapped[dict | None] = mapped_column(NullableJSON)
     archive_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -9,10 +9,11 @@ import hmac
 import logging
 import secrets
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 import jobs
@@ -80,6 +81,7 @@ def request_export(session: Session, project: Project, req: ExportRequest, actor
     """Queue an export (built after commit, unless ``enqueue`` is False: the caller builds it);
     (export, created). The same request on unchanged data returns the existing version instead
     of building an identical one."""
+    reap_abandoned(session)
     key = data_key(session, project)
     same = session.scalar(select(Export).where(
         Export.project_id == project.id, Export.series_key == req.series_key, Export.data_key == key,
@@ -196,19 +198,23 @@ def archive_name(export: Export) -> str:
     return f"dailies-project{export.project_id}-{export.kind}-v{export.version}"
 
 
-def build(session: Session, export: Export, *, progress=None) -> None:
-    """Build ``export``'s files into a fresh folder, then move it in place (never half-written)."""
+def build(session: Session, export: Export, *, progress=None, lease: str | None = None) -> None:
+    """Build ``export``'s files into a fresh folder, then move it in place (never half-written).
+    Under a ``lease`` (the job's), the files are moved in place only while the lease is still
+    held: a build taken for dead meanwhile raises :class:`LeaseLost` and leaves nothing."""
     project = export.project
     settings = settings_for(session, project)
     root = export_root()
-    work = root / f".building-{export.id}-{secrets.token_hex(4)}"
+    work = root / f"{BUILDING_PREFIX}{export.id}-{secrets.token_hex(4)}"
     try:
         result = build_files(session, project, export, work, pseudonym=pseudonymiser(settings.pseudonym_key),
                              progress=progress)
+        built_at, state = utcnow(), "draft" if settings.release_gate else "released"
+        if lease is not None:
+            _end_lease(session, export, lease, state, built_at)
         creator = session.get(User, export.created_by_id) if export.created_by_id else None
-        export.built_at = utcnow()
+        export.built_at, export.state = built_at, state
         export.row_counts = result.row_counts
-        export.state = "draft" if settings.release_gate else "released"
         if export.state == "released":
             export.released_at = export.built_at
         before = previous_version(session, export)
@@ -242,30 +248,118 @@ def _repack(export: Export) -> None:
                                                                    archive_name(export))
 
 
+class LeaseLost(Exception):
+    """The build's lease was taken (its worker was taken for dead): stop, write nothing."""
+
+
+BUILDING_PREFIX = ".building-"  # the work folder of a build in progress, never offered
+
+
+def heartbeat_timeout() -> timedelta:
+    return timedelta(seconds=current_app.config["EXPORT_HEARTBEAT_TIMEOUT_S"])
+
+
+def take_lease(session: Session, export_id: int, now: datetime | None = None) -> str | None:
+    """Claim a queued export for this worker (``queued`` → ``building`` with a fresh lease and
+    heartbeat); None when it is not queued any more (another worker took it, or it was cancelled)."""
+    lease = secrets.token_hex(16)
+    taken = session.execute(update(Export).where(Export.id == export_id, Export.state == "queued").values(
+        state="building", lease=lease, heartbeat_at=now or utcnow(), error=None)).rowcount
+    return lease if taken == 1 else None
+
+
+def heartbeat(session: Session, export_id: int, lease: str, progress: float, now: datetime | None = None) -> None:
+    """Renew the lease with the build's progress; :class:`LeaseLost` when it is no longer ours."""
+    renewed = session.execute(update(Export).where(Export.id == export_id, Export.lease == lease).values(
+        heartbeat_at=now or utcnow(), progress=round(min(max(progress, 0.0), 0.99), 3))).rowcount
+    if renewed != 1:
+        raise LeaseLost(f"export {export_id}: the build's lease was taken")
+
+
+def _end_lease(session: Session, export: Export, lease: str, state: str, built_at: datetime) -> None:
+    """Give the lease up as the build finishes, in the transaction that records it: one statement
+    moves ``building`` → ``state`` only if the lease is still ours, and keeps the row locked until
+    commit, so no reaper can fail it in between; :class:`LeaseLost` when it was taken."""
+    ended = session.execute(update(Export).where(
+        Export.id == export.id, Export.lease == lease, Export.state == "building").values(
+        lease=None, state=state, built_at=built_at,
+        released_at=built_at if state == "released" else None)).rowcount
+    if ended != 1:
+        raise LeaseLost(f"export {export.id}: the build's lease was taken")
+    session.expire(export, ["lease"])
+
+
+def reap_abandoned(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Fail every build whose worker sent no heartbeat within the timeout (killed, out of memory,
+    machine lost), with that error, and remove its half-written work folders; returns their ids.
+    A failed build can be retried. Cheap when there is none (one indexed-by-state query)."""
+    now = now or utcnow()
+    cutoff = now - heartbeat_timeout()
+    stale = session.scalars(select(Export.id).where(
+        Export.state == "building", or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < cutoff))).all()
+    reaped = []
+    for export_id in stale:
+        last = session.scalar(select(Export.heartbeat_at).where(Export.id == export_id))
+        error = (f"build abandoned: its worker sent no heartbeat for {heartbeat_timeout().total_seconds():.0f} s "
+                 f"(last at {last.isoformat() if last else 'never'}); nothing of it is offered — retry it")
+        failed = session.execute(update(Export).where(
+            Export.id == export_id, Export.state == "building",
+            or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < cutoff)).values(
+            state="failed", lease=None, error=error)).rowcount
+        if failed != 1:  # it beat its heartbeat, or finished, meanwhile
+            continue
+        project_id = session.scalar(select(Export.project_id).where(Export.id == export_id))
+        audit(session, None, "export.failed", f"export:{export_id}", error[:200], project_id=project_id)
+        reaped.append(export_id)
+    if reaped:
+        session.expire_all()
+        session.flush()
+        for export_id in reaped:
+            remove_work_folders(export_id)
+    return reaped
+
+
+def remove_work_folders(export_id: int) -> None:
+    """Whatever a dead build of ``export_id`` left on disk: its work folders and, if it got that far
+    before dying uncommitted, its moved folder and archive (a failed export offers neither)."""
+    root = export_root()
+    for folder in [*root.glob(f"{BUILDING_PREFIX}{export_id}-*"), root / str(export_id)]:
+        shutil.rmtree(folder, ignore_errors=True)
+    (root / f"{export_id}.tar").unlink(missing_ok=True)
+
+
 @jobs.job
 def build_export(export_id: int) -> str | None:
-    """Background job: build one export (its own transaction; a crash marks it failed)."""
+    """Background job: build one export under a lease (its own transaction; a crash marks it
+    failed; a worker that dies outright is failed by :func:`reap_abandoned` after the timeout)."""
     session = db.session
-    export = session.get(Export, export_id)
-    if export is None or export.state != "queued":
-        return None
-    export.state = "building"
+    reap_abandoned(session)
+    lease = take_lease(session, export_id)
     session.commit()
+    if lease is None:
+        return None
+    export = session.get(Export, export_id)
 
     def progress(fraction: float) -> None:
-        export.progress = round(min(max(fraction, 0.0), 0.99), 3)
+        heartbeat(session, export_id, lease, fraction)
         session.commit()
 
     try:
-        build(session, export, progress=progress)
+        build(session, export, progress=progress, lease=lease)
         session.commit()
         return export.state
+    except LeaseLost:
+        session.rollback()
+        log.warning("export %s: lease lost, build abandoned", export_id)
+        return "abandoned"
     except Exception as exc:
         session.rollback()
         log.exception("export %s failed", export_id)
-        export = session.get(Export, export_id)
-        export.state, export.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        audit(session, None, "export.failed", f"export:{export_id}", export.error[:200],
-              project_id=export.project_id)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        failed = session.execute(update(Export).where(Export.id == export_id, Export.lease == lease).values(
+            state="failed", lease=None, error=error)).rowcount
+        if failed == 1:
+            project_id = session.scalar(select(Export.project_id).where(Export.id == export_id))
+            audit(session, None, "export.failed", f"export:{export_id}", error[:200], project_id=project_id)
         session.commit()
         return "failed"

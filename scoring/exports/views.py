@@ -16,6 +16,7 @@ bp = Blueprint("exports", __name__)
 
 
 def export_for(export_id: int, action: str) -> Export:
+    services.reap_abandoned(db.session)  # a dead worker's build is shown failed, not "building" forever
     export = db.session.get(Export, export_id)
     if export is None:
         abort(404, f"There is no export {export_id}.")
@@ -36,6 +37,7 @@ def may_download(user, export: Export) -> bool:
 def versions(project_id: int) -> list[tuple[Export, dict | None]]:
     """The project's exports, newest first, each with its row-count changes since its previous
     version (None for a first version or one not built yet)."""
+    services.reap_abandoned(db.session)
     rows = db.session.scalars(select(Export).where(Export.project_id == project_id)
                               .order_by(Export.created_at.desc(), Export.id.desc())).all()
     out = []

@@ -172,8 +172,9 @@ def leaderboard(project_id: int):
 @requires("stats.view")
 @documented(response={"type": "object", "properties": {
     **META, "criteria": {"type": "array", "items": {"type": "string"}},
-    "dawid_skene": {"type": ["object", "null"], "description": "per criterion: n_iter, converged, max_iter, "
-                    "tol, log_likelihood -- the convergence test, reported"},
+    "dawid_skene": {"type": ["object", "null"], "description": "per criterion: n_iter, converged, final_change "
+                    "(the largest probability change of the last iteration), max_iter, tol, log_likelihood -- the "
+                    "convergence test, reported"},
     "items": {"type": "array", "items": CONSENSUS_ITEM}, "page": {"type": "integer"},
     "per_page": {"type": "integer"}, "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}},
     query={"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},

@@ -10,20 +10,22 @@ consent change bumps the project's revision, so the cache key changes with it.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from scoring.reports import frames as fr
 from scoring.reports.models import ConsensusRow, StatsSnapshot
 from scoring.reports.report import CONSENSUS_FILTERS, REPORT_VERSION, select_rows
 from tasks.catalogue.models import Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Judgment
-from tasks.rating.consent import excluded_judgment_ids_sql
+from tasks.rating.consent import excluded_judgment_ids_sql, unusable_output_sql
 from tasks.rating.routing import is_gold_sql
 
 
@@ -50,13 +52,21 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
     return Fingerprint(key, total - superseded)
 
 
+def counted_judgments(project: Project) -> list:
+    """THE selection of the judgments the statistics count (every query below uses it): the
+    project's current judgments, less those of items whose consent was withdrawn (excluded by
+    item: a small list the database hashes once, where ``NOT IN`` over judgment ids made
+    PostgreSQL re-scan the judgments per row once that list outgrew its work memory)."""
+    withdrawn = select(Item.id).where(Item.project_id == project.id, unusable_output_sql())
+    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None), Judgment.item_id.not_in(withdrawn)]
+
+
 def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
     """The project's current judgments, read straight into columns (``pandas.read_sql`` on the
     session's connection, inside its transaction)."""
     query = (select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
                     Judgment.strength, Judgment.scores, Judgment.criteria)
-             .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
-                    Judgment.id.not_in(excluded_judgment_ids_sql(project.id)))
+             .where(*counted_judgments(project))
              .order_by(Judgment.id))
     frame = pd.read_sql(query, session.connection(), coerce_float=False)
     if frame.empty:
@@ -106,8 +116,52 @@ def adjudications(session: Session, project: Project) -> dict:
 
 
 def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
+    """The project's frames as the statistics report takes them: the judgments' values read as
+    small columns (rubric scores extracted by the database, never parsed row by row here) and
+    the pairwise comparisons counted by the database per (model_a, model_b, winner). Equal to
+    :func:`project_frames_from_rows` (tested)."""
+    rubric = project.rubric or []
+    columns = [Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
+               Judgment.strength]
+    columns += [Judgment.scores[c["key"]].as_float().label(fr.VALUE_PREFIX + c["key"]) for c in rubric]
+    pairwise_criteria = project.pairwise_criteria if project.kind == "pairwise" else []
+    if pairwise_criteria:  # per-criterion choices: one small JSON object a judgment
+        columns.append(Judgment.criteria)
+    frame = pd.read_sql(select(*columns).where(*counted_judgments(project)).order_by(Judgment.id),
+                        session.connection(), coerce_float=False)
+    frame.columns = ["judgment_id", "item", "rater", "source", "choice", "strength",
+                     *(fr.VALUE_PREFIX + c["key"] for c in rubric), *(["criteria"] if pairwise_criteria else [])]
+    for column in ("choice", "strength"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    frames = fr.build(project.kind, rubric, frame, items_frame(session, project), adjudications(session, project),
+                      pairwise_criteria)
+    if project.kind == "pairwise":
+        frames.comparisons, frames.same_model = comparison_counts(session, project)
+    return frames
+
+
+def project_frames_from_rows(session: Session, project: Project) -> fr.ProjectFrames:
+    """The same frames from every judgment's raw row (each value taken from its row in Python)."""
     return fr.build(project.kind, project.rubric or [], judgments_frame(session, project),
                     items_frame(session, project), adjudications(session, project), project.pairwise_criteria)
+
+
+def comparison_counts(session: Session, project: Project) -> tuple[pd.DataFrame, int]:
+    """``(model_a, model_b, winner, count)`` of the counted judgments on non-gold items whose two
+    outputs come from different models, counted by the database (Bradley-Terry and its bootstrap
+    take these counts); and how many judgments were left out as same-model."""
+    out_a, out_b = aliased(ItemOutput), aliased(ItemOutput)
+    query = (select(out_a.model, out_b.model, Judgment.choice, func.count())
+             .join(Item, Item.id == Judgment.item_id)
+             .join(out_a, (out_a.item_id == Judgment.item_id) & (out_a.label == "a"))
+             .join(out_b, (out_b.item_id == Judgment.item_id) & (out_b.label == "b"))
+             .where(*counted_judgments(project), ~is_gold_sql(), Judgment.choice.in_(fr.CHOICES))
+             .group_by(out_a.model, out_b.model, Judgment.choice))
+    rows = session.execute(query).all()
+    same = sum(n for a, b, _, n in rows if a == b)
+    kept = sorted((a, b, w, n) for a, b, w, n in rows if a != b)
+    return pd.DataFrame(kept or None, columns=["model_a", "model_b", "winner", "count"]).astype(
+        {"model_a": object, "model_b": object, "winner": object, "count": np.int64}), int(same)
 
 
 # -- cached snapshots (scoring.reports.snapshots decides when; these read and write the rows) ---------
@@ -172,9 +226,23 @@ def _store_consensus_rows(session: Session, snapshot: StatsSnapshot, consensus: 
                        "any_tied": any(bool(row[i]) for i in tied), "min_share": min(shares) if shares else None,
                        "adjudicated": bool(row[columns["adjudicated"]]),
                        "n_imported": int(row[columns["n_imported"]] or 0), "row": row})
-    if values:
+    if values and session.get_bind().dialect.name == "postgresql":
+        _copy_rows(session, values)
+    elif values:
         session.execute(insert(ConsensusRow), values)
     return {**consensus, "rows": [], "n_rows": len(values)}
+
+
+_COPIED = ("snapshot_id", "position", "item_id", "any_tied", "min_share", "adjudicated", "n_imported", "row")
+
+
+def _copy_rows(session: Session, values: list[dict]) -> None:
+    """PostgreSQL: the rows by ``COPY`` on the session's own connection (inside its transaction):
+    a large project's tens of thousands of rows in one stream, not one statement each."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY stats_consensus_rows ({', '.join(_COPIED)}) FROM STDIN") as copy:
+        for value in values:
+            copy.write_row([json.dumps(value["row"]) if name == "row" else value[name] for name in _COPIED])
 
 
 def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:

@@ -27,12 +27,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scoring.stats.agreement import unit_value_counts
+from scoring.stats._reliability import ValueCounts, count_values
+
 CHOICES = ("a", "b", "tie")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 JUDGMENT_COLUMNS = ("judgment_id", "item", "rater", "source", "choice", "strength", "scores", "criteria")
 # Per-criterion choices of a pairwise project with criteria are criteria of their own, keyed
 # ``criteria.<key>`` (nominal a/b/tie, like the overall choice).
 CRITERION_PREFIX = "criteria."
+VALUE_PREFIX = "value:"  # a judgments column carrying one rubric criterion's values, extracted already
 ITEM_COLUMNS = ("item", "external_id", "model_a", "model_b", "is_gold")
 
 
@@ -70,6 +74,10 @@ class ProjectFrames:
     adjudications: dict = field(default_factory=dict)
     n_gold_judgments: int = 0
     criterion_descriptions: dict = field(default_factory=dict)  # pairwise criteria: key -> description
+    # Pairwise comparisons already counted per (model_a, model_b, winner) (a ``count`` column, e.g.
+    # by the database's GROUP BY) and the judgments left out as same-model; None: from ``judgments``.
+    comparisons: pd.DataFrame | None = None
+    same_model: int = 0
 
 
 def empty_judgments() -> pd.DataFrame:
@@ -87,6 +95,16 @@ def signed_strength(choice, strength):
     if choice in ("a", "b") and strength is not None and not pd.isna(strength):
         return int(strength) if choice == "a" else -int(strength)
     return None
+
+
+def signed_strengths(choice: pd.Series, strength: pd.Series) -> pd.Series:
+    """:func:`signed_strength` of whole columns (vectorised)."""
+    level = pd.to_numeric(strength, errors="coerce").to_numpy(dtype=np.float64)
+    picked = choice.to_numpy(dtype=object)
+    signed = np.where(picked == "a", level, np.where(picked == "b", -level, np.nan))
+    signed = np.where(picked == "tie", 0.0, signed)
+    out = pd.Series(signed, index=choice.index).astype(object)
+    return out.where(~np.isnan(signed), None).map(lambda v: v if v is None else int(v))
 
 
 def criteria_for(kind: str, rubric: list[dict], judgments: pd.DataFrame,
@@ -125,13 +143,18 @@ def build(kind: str, rubric: list[dict], judgments: pd.DataFrame, items: pd.Data
 
 
 def values(frames: ProjectFrames, criterion: Criterion) -> pd.Series:
-    """Each judgment's value on ``criterion`` (None where it gives none)."""
+    """Each judgment's value on ``criterion`` (None where it gives none). A judgments frame may
+    carry the values already, in a column ``value:<criterion key>`` (as ``scoring.reports.data``
+    reads them, extracted by the database)."""
     j = frames.judgments
     if criterion.key == "choice":
         return j["choice"].where(j["choice"].isin(CHOICES), None)
+    if VALUE_PREFIX + criterion.key in j.columns:
+        column = j[VALUE_PREFIX + criterion.key]
+        known = column.isin(criterion.categories)
+        return column.where(known).astype("Int64").astype(object).where(known, None)
     if criterion.key == "preference" and frames.kind == "pairwise":
-        return pd.Series([signed_strength(c, s) for c, s in zip(j["choice"], j["strength"])],
-                         index=j.index, dtype=object)
+        return signed_strengths(j["choice"], j["strength"])
     if criterion.key.startswith(CRITERION_PREFIX):
         return criterion_choices(j, criterion.key[len(CRITERION_PREFIX):])
     key = criterion.key
@@ -187,6 +210,51 @@ def reliability(frames: ProjectFrames, criterion: Criterion) -> pd.DataFrame:
         return pd.DataFrame(np.zeros((0, 0)))
     matrix = coded.pivot(index="rater", columns="item", values="value")
     return matrix.astype(np.float64).sort_index().sort_index(axis=1)
+
+
+@dataclass(frozen=True)
+class AgreementData:
+    """What the agreement statistics of one criterion take: per-unit value counts of its pairable
+    units (``counts``, see ``scoring.stats.agreement.unit_value_counts``), the same as a units x
+    categories table (``table``, for the chance-corrected coefficients), how many raters gave
+    them, and -- with exactly two raters -- their two rows of values (for Cohen's kappa)."""
+
+    counts: ValueCounts
+    table: np.ndarray  # pairable units x categories (in the criterion's category order)
+    n_raters: int
+    pair: np.ndarray | None = None  # (2, units) coded values, NaN missing, raters in sorted order
+
+    @property
+    def n_units(self) -> int:
+        return int(self.table.shape[0])
+
+
+def agreement_data(frames: ProjectFrames, criterion: Criterion) -> AgreementData:
+    """The criterion's :class:`AgreementData` from its long labels: a count per (pairable item,
+    category), never the raters x items matrix -- unless the values span more categories than a
+    dense count holds, where the matrix is counted instead. Equal to counting
+    :func:`reliability` (same profiles, in the same order)."""
+    long = labels(frames, criterion).drop_duplicates(["item", "rater"], keep="last")
+    codes = np.array([criterion.code(c) for c in criterion.categories], dtype=np.float64)
+    category = pd.Index(list(criterion.categories)).get_indexer(long["label"].to_numpy(dtype=object))
+    item_codes, items = pd.factorize(long["item"], sort=True)
+    per_item = np.bincount(item_codes, minlength=len(items))
+    pairable = per_item[item_codes] >= 2
+    unit, unit_items = pd.factorize(item_codes[pairable], sort=True)
+    table = np.zeros((len(unit_items), len(codes)), dtype=np.int64)
+    np.add.at(table, (unit, category[pairable]), 1)
+    raters = np.unique(long["rater"].to_numpy()[pairable]) if pairable.any() else np.array([])
+    try:
+        counts = unit_value_counts(table, codes, len(raters))
+    except ValueError:  # a domain wider than a dense count: count the matrix itself
+        counts = count_values(reliability(frames, criterion).to_numpy(dtype=np.float64))
+    pair = None
+    if len(raters) == 2:
+        kept = long[pairable]
+        matrix = pd.DataFrame({"rater": kept["rater"].to_numpy(), "unit": unit,
+                               "value": codes[category[pairable]]}).pivot(index="rater", columns="unit", values="value")
+        pair = matrix.sort_index().to_numpy(dtype=np.float64)
+    return AgreementData(counts=counts, table=table, n_raters=len(raters), pair=pair)
 
 
 def comparisons(frames: ProjectFrames, criterion: str | None = None) -> tuple[pd.DataFrame, int]:

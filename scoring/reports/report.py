@@ -37,7 +37,8 @@ from scoring.reports import frames as fr
 from scoring.reports.comparison import model_comparison
 from scoring.reports.criteria import criteria_section
 from scoring.stats.agreement import (
-    NO_PAIRABLE_UNITS, alpha_details, bootstrap_ci, krippendorff_bootstrap, percent_agreement,
+    alpha_details_from_counts, bootstrap_ci_from_counts, krippendorff_bootstrap_from_counts,
+    percent_agreement_from_counts,
 )
 from scoring.stats.chance import chance_corrected
 from scoring.stats._kappa import cohen_kappa_details
@@ -46,7 +47,7 @@ from scoring.stats.preferences import bootstrap_leaderboard
 from scoring.stats.robustness import top_rank_robustness
 from scoring.stats import _bt
 
-REPORT_VERSION = 3  # 3: per-criterion comparisons (``criteria``)
+REPORT_VERSION = 4  # 3: Dawid-Skene reports its final change; 4: per-criterion comparisons (``criteria``)
 DS_MAX_ITER = 5000  # Dawid-Skene runs to convergence (tolerance DS_TOL); not converging is reported
 DS_TOL = 1e-6
 BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")
@@ -56,12 +57,13 @@ CRITERION_COLUMNS = ("label", "source", "posterior", "majority", "share", "tied"
 
 def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidence: float = 0.95,
                  seed: int = 0) -> dict:
-    comparisons, same_model = fr.comparisons(frames)
+    comparisons, same_model = (frames.comparisons, frames.same_model) if frames.comparisons is not None \
+        else fr.comparisons(frames)
     board = leaderboard(comparisons, n_resamples=n_resamples, confidence=confidence, seed=seed)
     section = consensus(frames)
     if frames.kind != "pairwise":
         board["undefined_reason"] = "a rubric project rates one output per item: there are no comparisons"
-    agreement = [agreement_row(c, fr.reliability(frames, c), n_resamples=n_resamples,
+    agreement = [agreement_row(c, fr.agreement_data(frames, c), n_resamples=n_resamples,
                                confidence=confidence, seed=seed) for c in frames.criteria]
     report = {
         "version": REPORT_VERSION,
@@ -75,14 +77,16 @@ def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidenc
             descriptions=frames.criterion_descriptions),
         "win_rates": win_rates(comparisons, [m["model"] for m in board["models"]]),
         "models": model_comparison(frames, n_resamples=n_resamples, confidence=confidence, seed=seed),
-        "consensus": section,
+        "consensus": {**section, "rows": []},
         "dawid_skene": {key: {k: v for k, v in summary.items() if k != "raters"}
                         for key, summary in section["dawid_skene"].items()},
         "rules": {"min_units": explain.MIN_UNITS, "edge_share": explain.EDGE_SHARE,
                   "min_comparisons": explain.MIN_COMPARISONS, "min_items": explain.MIN_ITEMS,
                   "min_prompts": explain.MIN_PROMPTS, "methods": explain.METHODS},
     }
-    return clean(report)
+    report = clean(report)
+    report["consensus"]["rows"] = section["rows"]  # plain already (``_plain_column``), one per item
+    return report
 
 
 def counts(frames: fr.ProjectFrames, same_model: int) -> dict:
@@ -105,36 +109,35 @@ def _raters_on_shared_items(j: pd.DataFrame) -> int:
 
 # -- agreement --------------------------------------------------------------------------------
 
-def agreement_row(criterion: fr.Criterion, data: pd.DataFrame, *, n_resamples: int = 1000,
+def agreement_row(criterion: fr.Criterion, data: fr.AgreementData, *, n_resamples: int = 1000,
                   confidence: float = 0.95, seed: int = 0) -> dict:
-    """Every agreement statistic of one criterion's reliability data (raters x units), each with
-    its sample size, its method and, where the documented rules say so, a warning."""
-    details = alpha_details(data, criterion.level)
+    """Every agreement statistic of one criterion (from its per-unit value counts), each with its
+    sample size, its method and, where the documented rules say so, a warning."""
+    details = alpha_details_from_counts(data.counts, criterion.level)
     ci, ci_note, pairs_ci = (None, None), None, (None, None)
     if details.reason is None:
-        low, high = bootstrap_ci(data, f"alpha_{criterion.level}", n_resamples=n_resamples,
-                                 confidence=confidence, seed=seed)
+        low, high = bootstrap_ci_from_counts(data.counts, f"alpha_{criterion.level}", n_resamples=n_resamples,
+                                             confidence=confidence, seed=seed)
         if math.isnan(low):
             ci_note = "too few resamples where alpha is defined (too few units to resample)"
         else:
             ci = (low, high)
-        pairs_ci = krippendorff_bootstrap(data, criterion.level, n_resamples=n_resamples,
-                                          confidence=confidence, seed=seed)
-    raters = data.index[data.notna().any(axis=1)] if data.size else []
-    table = fleiss_counts(criterion, data) if data.size else np.zeros((0, len(criterion.categories)))
+        pairs_ci = krippendorff_bootstrap_from_counts(data.counts, criterion.level, n_resamples=n_resamples,
+                                                      confidence=confidence, seed=seed)
+    table = data.table.astype(np.float64) if data.n_units else np.zeros((0, len(criterion.categories)))
     coefficients = {method: _coefficient(table, criterion, method, confidence)
                     for method in ("fleiss", "gwet", "brennan_prediger")}
     fleiss = coefficients["fleiss"]
-    cohen, weights, cohen_note = _cohen(criterion, data, len(raters), confidence)
+    cohen, weights, cohen_note = _cohen(criterion, data.pair, data.n_raters, confidence)
     row = {
         "criterion": criterion.key, "label": criterion.label, "level": criterion.level,
         "alpha": details.alpha, "alpha_ci": list(ci), "alpha_ci_note": ci_note,
         "alpha_ci_method": "units", "alpha_ci_pairs": list(pairs_ci),
         "undefined_reason": details.reason,
-        "n_units": details.n_units, "n_pairable_values": details.n_pairable_values, "n_raters": len(raters),
+        "n_units": details.n_units, "n_pairable_values": details.n_pairable_values, "n_raters": data.n_raters,
         "observed_disagreement": details.observed_disagreement,
         "expected_disagreement": details.expected_disagreement,
-        "percent_agreement": percent_agreement(data) if data.size else math.nan,
+        "percent_agreement": percent_agreement_from_counts(data.counts) if data.n_units else math.nan,
         "fleiss_kappa": fleiss["value"], "fleiss_note": fleiss["note"],
         "cohen_kappa": cohen["value"] if cohen else None, "cohen_weights": weights, "cohen_note": cohen_note,
         "cohen": cohen, "coefficients": coefficients,
@@ -163,22 +166,14 @@ def category_codes(criterion: fr.Criterion) -> list[float]:
     return [criterion.code(c) for c in criterion.categories]
 
 
-def fleiss_counts(criterion: fr.Criterion, data: pd.DataFrame) -> np.ndarray:
-    """Units x categories counts of the criterion's pairable units."""
-    x = data.to_numpy(dtype=np.float64)
-    table = np.stack([(x == code).sum(axis=0) for code in category_codes(criterion)], axis=1)
-    return table[table.sum(axis=1) >= 2]
-
-
-def _cohen(criterion: fr.Criterion, data: pd.DataFrame, n_raters: int, confidence: float):
+def _cohen(criterion: fr.Criterion, pair: np.ndarray | None, n_raters: int, confidence: float):
     weights = None if criterion.level == "nominal" else "quadratic"
-    if n_raters != 2:
+    if n_raters != 2 or pair is None:
         return None, weights, f"needs exactly two raters (there are {n_raters})"
-    rows = data[data.notna().any(axis=1)].to_numpy(dtype=np.float64)
-    both = ~np.isnan(rows).any(axis=0)
+    both = ~np.isnan(pair).any(axis=0)
     if not both.any():
         return None, weights, "the two raters share no unit"
-    result = cohen_kappa_details(rows[0, both], rows[1, both], weights=weights,
+    result = cohen_kappa_details(pair[0, both], pair[1, both], weights=weights,
                                  labels=category_codes(criterion), confidence=confidence)
     if math.isnan(result.kappa):
         return None, weights, "undefined: both raters used one and the same category"
@@ -191,7 +186,8 @@ def _cohen(criterion: fr.Criterion, data: pd.DataFrame, n_raters: int, confidenc
 def leaderboard(comparisons: pd.DataFrame, *, n_resamples: int = 1000, confidence: float = 0.95,
                 seed: int = 0) -> dict:
     """Bradley-Terry scores (Elo-like scale, mean 1000) with percentile bootstrap intervals."""
-    base = {"models": [], "n_comparisons": len(comparisons), "ties": "half", "n_resamples": n_resamples,
+    n_comparisons = int(comparisons["count"].sum()) if "count" in comparisons else len(comparisons)
+    base = {"models": [], "n_comparisons": n_comparisons, "ties": "half", "n_resamples": n_resamples,
             "confidence": confidence, "warnings": [], "undefined_reason": None}
     if comparisons.empty:
         return {**base, "undefined_reason": "no pairwise judgments of two different models yet"}
@@ -253,15 +249,29 @@ def consensus(frames: fr.ProjectFrames) -> dict:
             table[f"{criterion.key}.{name}"] = block[name].to_numpy(dtype=object)
             columns.append(f"{criterion.key}.{name}")
         summaries[criterion.key] = summary
-    rows = table[columns].astype(object).where(table[columns].notna(), None).to_numpy().tolist()
+    rows = [list(row) for row in zip(*(_plain_column(table[name]) for name in columns))]
     return {"criteria": [c.key for c in criteria], "columns": columns, "rows": rows, "dawid_skene": summaries}
+
+
+def _plain_column(column: pd.Series) -> list:
+    """A column as plain JSON values (what :func:`clean` makes of each), a column at a time."""
+    values = column.to_numpy()
+    if values.dtype.kind in "biu":
+        return values.tolist()
+    if values.dtype.kind == "f":
+        return [None if not math.isfinite(v) else v for v in values.tolist()]
+    return [v if type(v) in _PLAIN else None if v is None or v != v else clean(v) for v in values.tolist()]
+
+
+_PLAIN = (str, int, bool)  # JSON values as they are (a float may be NaN or inf: ``clean`` decides)
 
 
 def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     long = fr.labels(frames, criterion)
     empty = pd.DataFrame(columns=list(CRITERION_COLUMNS), dtype=object)
     if long.empty:
-        return empty, {"n_iter": 0, "converged": True, "raters": [], "max_iter": DS_MAX_ITER, "tol": DS_TOL}
+        return empty, {"n_iter": 0, "converged": True, "final_change": None, "raters": [], "max_iter": DS_MAX_ITER,
+                       "tol": DS_TOL}
     classes = [c for c in criterion.categories if c in set(long["label"])]
     votes = majority_vote(long, classes=classes).set_index("item")
     ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL, accelerate=True)
@@ -289,7 +299,7 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     block["posterior"] = values
     raters = [{"rater": _plain(r.rater), "n_labels": int(r.n_labels), "accuracy": float(r.accuracy)}
               for r in ds.raters.itertuples()]
-    return block, {"n_iter": ds.n_iter, "converged": ds.converged, "raters": raters,
+    return block, {"n_iter": ds.n_iter, "converged": ds.converged, "final_change": ds.final_change, "raters": raters,
                    "log_likelihood": ds.log_likelihood, "max_iter": DS_MAX_ITER, "tol": DS_TOL}
 
 

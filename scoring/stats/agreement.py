@@ -30,13 +30,18 @@ from . import _bootstrap
 from ._alpha import check_level, coordinates as _coordinates, disagreement, distance_matrix as _pair_distance
 from ._alpha import profile_coincidences, unit_weights
 from ._kappa import cohen_kappa, fleiss_kappa
-from ._reliability import ValueCounts, count_values, reliability_matrix
+from ._reliability import SMALL_DOMAIN, ValueCounts, _count_dtype, _profile_counts, count_values, reliability_matrix
 
 __all__ = [
     "FAST_STATISTICS",
     "AlphaDetails",
     "alpha_details",
+    "alpha_details_from_counts",
     "alpha_from_counts",
+    "bootstrap_ci_from_counts",
+    "krippendorff_bootstrap_from_counts",
+    "percent_agreement_from_counts",
+    "unit_value_counts",
     "krippendorff_bootstrap",
     "bootstrap_ci",
     "cohen_kappa",
@@ -74,7 +79,38 @@ def alpha_details(reliability_data, level: str = "nominal") -> AlphaDetails:
     """Krippendorff's alpha and its parts; see :func:`krippendorff_alpha`."""
     check_level(level)
     x = reliability_matrix(reliability_data, allow_labels=level == "nominal")
-    return _details(disagreement(count_values(x), level), level)
+    return alpha_details_from_counts(count_values(x), level)
+
+
+def alpha_details_from_counts(counts: ValueCounts, level: str = "nominal") -> AlphaDetails:
+    """:func:`alpha_details` from per-unit value counts (``count_values`` of the data, or
+    :func:`unit_value_counts` of a units x values table): the cost follows the distinct unit
+    profiles, not the judgments."""
+    check_level(level)
+    return _details(disagreement(counts, level), level)
+
+
+def unit_value_counts(table, values, n_raters: int) -> ValueCounts:
+    """Per-unit value counts from a **units x values** count table (``table[u, v]`` raters who gave
+    ``values[v]`` to unit ``u``; ``values`` ascending integers spanning fewer than
+    ``SMALL_DOMAIN``), as :func:`count_values` makes them from the raters x units data with
+    ``n_raters`` rows: the same profiles in the same order, so every statistic and bootstrap
+    draw from them equals the one from the data."""
+    table = np.asarray(table)
+    values = np.asarray(values, dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] != values.shape[0]:
+        raise ValueError(f"table must be units x values ({values.shape[0]} values), got shape {table.shape}")
+    if table.shape[0] == 0 or not table.any():
+        return count_values(np.zeros((n_raters, 0)))
+    used = np.flatnonzero(table.any(axis=0))
+    lo, hi = values[used[0]], values[used[-1]]
+    if lo != np.floor(lo) or hi - lo >= SMALL_DOMAIN or np.any(np.diff(values) <= 0):
+        raise ValueError("unit_value_counts takes ascending integer values spanning fewer than "
+                         f"{SMALL_DOMAIN}; use count_values on the data")
+    candidates = lo + np.arange(int(hi - lo) + 1, dtype=np.float64)
+    dense = np.zeros((candidates.shape[0], table.shape[0]), dtype=_count_dtype(n_raters))
+    dense[np.searchsorted(candidates, values[used])] = table[:, used].T
+    return _profile_counts(candidates, dense, n_raters)
 
 
 def krippendorff_alpha(reliability_data, level: str = "nominal") -> float:
@@ -107,7 +143,12 @@ def percent_agreement(reliability_data) -> float:
     agreeing rater pairs.  NaN (no warning) when there is no pairable unit.
     """
     x = reliability_matrix(reliability_data, allow_labels=True)
-    parts = disagreement(count_values(x), "nominal")
+    return percent_agreement_from_counts(count_values(x))
+
+
+def percent_agreement_from_counts(counts: ValueCounts) -> float:
+    """:func:`percent_agreement` from per-unit value counts."""
+    parts = disagreement(counts, "nominal")
     if parts.n_values == 0:
         return math.nan
     return 1.0 - parts.observed / parts.n_values
@@ -197,6 +238,27 @@ def _resample_values(data, statistic, n_resamples, rng) -> np.ndarray:
     return _bootstrap.resample(plan, n_resamples, rng)
 
 
+def bootstrap_ci_from_counts(counts: ValueCounts, statistic: str = "alpha_nominal", n_resamples: int = 1000,
+                             confidence: float = 0.95, seed: int | None = 0,
+                             min_valid_fraction: float = 0.5) -> tuple[float, float]:
+    """:func:`bootstrap_ci` of a named statistic from per-unit value counts (units resampled as
+    multinomial counts over their distinct profiles: the same draws as from the data)."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
+    if statistic not in FAST_STATISTICS:
+        raise ValueError(f"unknown statistic {statistic!r}; use one of {sorted(FAST_STATISTICS)}")
+    rng = np.random.default_rng(seed)
+    plan = FAST_STATISTICS[statistic].plan(counts) if counts.n_units else None
+    if plan is None:
+        if counts.n_units:
+            raise ValueError(f"{statistic} has no count-based bootstrap for these values; use bootstrap_ci")
+        return _percentile_interval(np.zeros(0), confidence, n_resamples, min_valid_fraction)
+    values = _bootstrap.resample(plan, n_resamples, rng)
+    return _percentile_interval(values, confidence, n_resamples, min_valid_fraction)
+
+
 def _resample_direct(x: np.ndarray, statistic: Callable, n_resamples: int, rng) -> np.ndarray:
     n_units = x.shape[1]
     if n_units == 0:
@@ -272,10 +334,16 @@ def krippendorff_bootstrap(reliability_data, level: str = "nominal", n_resamples
     (Gwet 2015 criticises it for that); the page names which one it shows.
     """
     check_level(level)
+    x = reliability_matrix(reliability_data, allow_labels=level == "nominal")
+    return krippendorff_bootstrap_from_counts(count_values(x), level, n_resamples, confidence, seed)
+
+
+def krippendorff_bootstrap_from_counts(counts: ValueCounts, level: str = "nominal", n_resamples: int = 1000,
+                                       confidence: float = 0.95, seed: int | None = 0) -> tuple[float, float]:
+    """:func:`krippendorff_bootstrap` from per-unit value counts (its coincidence matrix)."""
+    check_level(level)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    x = reliability_matrix(reliability_data, allow_labels=level == "nominal")
-    counts = count_values(x)
     parts = disagreement(counts, level)
     if parts.n_values == 0 or parts.expected <= 0:
         return (math.nan, math.nan)

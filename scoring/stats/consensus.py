@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ._labels import CodedLabels, code_labels
 
@@ -59,7 +60,9 @@ class DawidSkeneResult:
     * ``confusion``: array ``(raters, classes, classes)``, ``confusion[j, t, l]`` =
       P(rater j says l | true class t); see :meth:`confusion_frame`;
     * ``class_priors``: Series of estimated class prevalences;
-    * ``n_iter``, ``converged``, ``log_likelihood`` (of the final estimates).
+    * ``n_iter``, ``converged``, ``log_likelihood`` (of the final estimates);
+    * ``final_change``: the largest change of a posterior probability in the last plain EM step
+      (the quantity the convergence test compares with ``tol``; NaN when no step ran).
     """
 
     items: pd.DataFrame
@@ -70,6 +73,7 @@ class DawidSkeneResult:
     n_iter: int
     converged: bool
     log_likelihood: float
+    final_change: float = float("nan")
 
     def confusion_frame(self, rater) -> pd.DataFrame:
         """Confusion matrix of one rater: rows true class, columns given label."""
@@ -101,8 +105,8 @@ def dawid_skene(
     (``converged=True``; ``tol=0`` runs exactly ``n_iter`` iterations) or after
     ``n_iter`` iterations (``converged=False`` -- reported, never silent: the
     caller shows it).  A rater's repeated labels of an item count as
-    independent judgments.  Vectorised: a few ``bincount`` passes over the
-    labels per iteration.
+    independent judgments.  Vectorised: each iteration is two sparse products
+    with the (item, rater x label) count matrix.
 
     ``smoothing`` must be > 0: with 0 a class no rater used for some true
     class gives log(0) and NaN posteriors, so ``ValueError`` is raised.
@@ -137,7 +141,7 @@ def dawid_skene(
     posterior = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1.0)
     clamp = _gold_clamp(coded, gold)
     posterior = clamp(posterior)
-    cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
+    cell = _incidence(coded)
     if n_items == 0:
         empty = np.zeros(0)
         return _result(coded, votes, empty, np.zeros((0, 0, 0)), 0, True, 0.0)
@@ -150,19 +154,20 @@ def dawid_skene(
         new, log_lik = _e_step(coded, log_prior, log_conf, cell)
         return clamp(new), log_lik + smoothing * _log_prior_density(model, log_prior, log_conf)
 
-    done, converged = 0, False
+    done, converged, step_max, change = 0, False, 1.0, float("nan")
     while not converged and done < n_iter:
         new, log_lik = em_step(posterior)
         done += 1
-        converged = bool(np.max(np.abs(new - posterior)) < tol)
+        change = float(np.max(np.abs(new - posterior)))
+        converged = change < tol
         if converged or not accelerate or done + 2 > n_iter:
             posterior = new
             continue
-        posterior, steps = _squarem(em_step, posterior, new, log_lik, clamp)
+        posterior, steps, step_max = _squarem(em_step, posterior, new, log_lik, clamp, step_max)
         done += steps
     log_prior, log_conf = m_step(coded, posterior, cell, smoothing)
     _, log_lik = _e_step(coded, log_prior, log_conf, cell)
-    return _result(coded, posterior, log_prior, log_conf, done, converged, log_lik)
+    return _result(coded, posterior, log_prior, log_conf, done, converged, log_lik, change)
 
 
 def _log_prior_density(model: str, log_prior, log_conf) -> float:
@@ -174,22 +179,28 @@ def _log_prior_density(model: str, log_prior, log_conf) -> float:
     return float(log_conf.sum() + log_prior.sum())
 
 
-def _squarem(em_step, start, first, start_log_lik, clamp):
-    """One SQUAREM S3 cycle from ``start`` (whose EM step gave ``first``): ``(posteriors, EM steps)``."""
+def _squarem(em_step, start, first, start_log_lik, clamp, step_max):
+    """One SQUAREM S3 cycle from ``start`` (whose EM step gave ``first``), with the adaptive step
+    bound of Varadhan & Roland's ``squarem`` (the step may grow fourfold past a bound it reached,
+    and shrinks back after a rejected jump): ``(posteriors, EM steps, next step bound)``."""
     second, _ = em_step(first)
     r = first - start
     v = second - first - r
     norm_v = float(np.sqrt((v * v).sum()))
     if norm_v == 0.0:
-        return second, 1
-    alpha = min(-float(np.sqrt((r * r).sum())) / norm_v, -1.0)
-    jump = np.clip(start - 2.0 * alpha * r + alpha * alpha * v, 0.0, None)
+        return second, 1, step_max
+    step = min(float(np.sqrt((r * r).sum())) / norm_v, step_max)
+    step = max(step, 1.0)
+    jump = np.clip(start + 2.0 * step * r + step * step * v, 0.0, None)
     total = jump.sum(axis=1, keepdims=True)
     jump = np.where(total > 0, jump / np.where(total > 0, total, 1.0), second)
     stabilised, log_lik = em_step(clamp(jump))
     if np.isfinite(log_lik) and log_lik >= start_log_lik:
-        return stabilised, 2
-    return second, 1
+        return stabilised, 2, step_max * _STEP_FACTOR if step == step_max else step_max
+    return second, 1, max(1.0, step_max / _STEP_FACTOR) if step == step_max else step_max
+
+
+_STEP_FACTOR = 4.0
 
 
 def _gold_clamp(coded: CodedLabels, gold):
@@ -215,27 +226,35 @@ def _gold_clamp(coded: CodedLabels, gold):
     return clamp
 
 
-def _m_step(coded: CodedLabels, posterior, cell, smoothing):
+def _incidence(coded: CodedLabels) -> sparse.csr_matrix:
+    """``(items, raters x classes)``: how many labels of each (rater, given class) cell each item
+    has. EM's steps are two sparse products with it, so an iteration costs the distinct
+    (item, rater, label) rows, once, in compiled code."""
+    n_items, n_raters, n_classes = coded.shape
+    cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
+    matrix = sparse.csr_matrix((coded.weights, (coded.item, cell)), shape=(n_items, n_raters * n_classes))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _m_step(coded: CodedLabels, posterior, incidence, smoothing):
     _, n_raters, n_classes = coded.shape
     prior = posterior.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
-    at_label = posterior[coded.item] * coded.weights[:, None]  # (N, K) posterior of each label's item
-    counts = np.empty((n_raters, n_classes, n_classes))
-    for t in range(n_classes):
-        counts[:, t, :] = np.bincount(cell, weights=at_label[:, t],
-                                      minlength=n_raters * n_classes).reshape(n_raters, n_classes)
-    counts += smoothing
+    # [rater * K + given, true]: expected labels of each (rater, given) cell per true class
+    expected = np.asarray(incidence.T @ posterior)
+    counts = expected.reshape(n_raters, n_classes, n_classes).transpose(0, 2, 1) + smoothing
     return log_prior, np.log(counts / counts.sum(axis=2, keepdims=True))
 
 
-def _m_step_one_coin(coded: CodedLabels, posterior, cell, smoothing):
+def _m_step_one_coin(coded: CodedLabels, posterior, incidence, smoothing):
     """One accuracy per rater: P(says l | true t) = p_j if l == t else (1 - p_j) / (K - 1)."""
     _, n_raters, n_classes = coded.shape
     prior = posterior.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
-    w = coded.weights
-    correct = np.bincount(coded.rater, weights=posterior[coded.item, coded.label] * w, minlength=n_raters)
-    given = np.bincount(coded.rater, weights=w, minlength=n_raters)
+    expected = np.asarray(incidence.T @ posterior).reshape(n_raters, n_classes, n_classes)  # [rater, given, true]
+    correct = np.trace(expected, axis1=1, axis2=2)
+    given = expected.sum(axis=(1, 2))
     accuracy = (correct + smoothing) / (given + 2.0 * smoothing)
     wrong = (1.0 - accuracy) / max(n_classes - 1, 1)
     conf = np.repeat(wrong[:, None, None], n_classes, axis=1).repeat(n_classes, axis=2)
@@ -246,19 +265,28 @@ def _m_step_one_coin(coded: CodedLabels, posterior, cell, smoothing):
 M_STEPS = {"full": _m_step, "one_coin": _m_step_one_coin}
 
 
-def _e_step(coded: CodedLabels, log_prior, log_conf, cell):
-    n_items, _, n_classes = coded.shape
+def _e_step(coded: CodedLabels, log_prior, log_conf, incidence):
+    n_classes = coded.shape[2]
     flat = log_conf.transpose(1, 0, 2).reshape(n_classes, -1)  # [t, rater * K + given]
-    log_post = np.empty((n_items, n_classes))
-    for t in range(n_classes):
-        log_post[:, t] = np.bincount(coded.item, weights=flat[t, cell] * coded.weights, minlength=n_items)
-    log_post += log_prior
-    top = log_post.max(axis=1, keepdims=True)
-    log_norm = top[:, 0] + np.log(np.exp(log_post - top).sum(axis=1))
-    return np.exp(log_post - log_norm[:, None]), float(log_norm.sum())
+    log_post = np.asarray(incidence @ flat.T) + log_prior
+    log_norm = _row_logsumexp(log_post)
+    log_post -= log_norm[:, None]
+    return np.exp(log_post, out=log_post), float(log_norm.sum())
 
 
-def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik):
+def _row_logsumexp(x: np.ndarray) -> np.ndarray:
+    """``log(sum(exp(x), axis=1))`` of a tall, narrow array, a column at a time (numpy's row
+    reductions over a handful of columns are several times slower)."""
+    top = x[:, 0].copy()
+    for t in range(1, x.shape[1]):
+        np.maximum(top, x[:, t], out=top)
+    total = np.zeros_like(top)
+    for t in range(x.shape[1]):
+        total += np.exp(x[:, t] - top)
+    return top + np.log(total)
+
+
+def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik, final_change=float("nan")):
     classes = pd.Index(coded.classes, name="label")
     best = posterior.argmax(axis=1) if coded.shape[2] else np.zeros(coded.shape[0], dtype=np.intp)
     items = pd.DataFrame({
@@ -284,4 +312,5 @@ def _result(coded, posterior, log_prior, log_conf, n_iter, converged, log_lik):
         n_iter=n_iter,
         converged=converged,
         log_likelihood=log_lik,
+        final_change=final_change,
     )

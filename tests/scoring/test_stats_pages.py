@@ -274,6 +274,18 @@ def test_dawid_skene_convergence_is_reported_not_capped_silently(login_as, api, 
     page = web.get(f"/projects/{project.id}/statistics").get_data(as_text=True)
     note = re.search(r'id="ds-convergence">(.*?)</p>', page, re.S).group(1)
     assert f"converged in {ds['n_iter']} iteration" in note
+    assert ds["final_change"] < ds["tol"]
+
+
+def test_dawid_skene_stopped_by_its_cap_says_how_far_it_was(login_as, api, project, monkeypatch):
+    monkeypatch.setattr("scoring.reports.report.DS_MAX_ITER", 1)
+    client, _ = api("researcher")
+    ds = client.get(f"/api/v1/projects/{project.id}/consensus").json["dawid_skene"]["choice"]
+    assert not ds["converged"] and ds["n_iter"] == 1 and ds["final_change"] >= ds["tol"]
+    web, _ = login_as("researcher")
+    note = re.search(r'id="ds-convergence">(.*?)</p>', web.get(f"/projects/{project.id}/statistics")
+                     .get_data(as_text=True), re.S).group(1)
+    assert "did not converge within 1 iterations" in note and f"{ds['final_change']:.1e}" in note
 
 
 def test_a_consensus_page_reads_only_its_rows(api, project, app):

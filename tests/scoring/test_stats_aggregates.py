@@ -1,0 +1,153 @@
+"""The statistics report from aggregates equals the report from every judgment's row.
+
+The report now reads small value columns (rubric scores extracted by the database), counts the
+pairwise comparisons in SQL (Bradley-Terry and its bootstrap from those counts) and takes
+agreement from per-unit value counts instead of the raters x items matrix. On random projects
+(several seeds, pairwise with strengths, ties, gold, same-model items, withdrawn consent,
+adjudications; rubric with an ordinal and a nominal criterion, missing scores): the whole report
+equals the one built from the judgments' raw rows, and every agreement number equals the same
+statistic computed from the raters x items matrix, as the report did before."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scoring.reports import data, frames as fr
+from scoring.reports.report import build_report
+from scoring.stats.agreement import (
+    alpha_details, bootstrap_ci, cohen_kappa, krippendorff_bootstrap, percent_agreement,
+)
+from scoring.stats.chance import chance_corrected
+from scoring.stats.consensus import dawid_skene
+from tests.scoring.stats_factories import adjudicate, item, judge, rater, stats_project
+
+RUBRIC = [{"key": "coherence", "label": "Coherence", "min": 1, "max": 5, "levels": {"1": "no", "5": "yes"}},
+          {"key": "genre", "label": "Genre", "min": 0, "max": 3, "level": "nominal", "levels": {"0": "drama", "3": "comedy"}}]
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager")
+
+
+def _pairwise(session, owner_id, rng, n_raters=6):
+    project = stats_project(session, owner_id)
+    raters = [rater(session) for _ in range(n_raters)]
+    models = ["m1", "m2", "m3", "m4"]
+    for k in range(40):
+        pair = tuple(rng.choice(models, 2, replace=False)) if k % 9 else ("m1", "m1")  # some same-model items
+        it = item(session, project, pair, gold={"choice": "a"} if k % 13 == 5 else None)
+        for who in rng.choice(raters, int(rng.integers(1, min(5, n_raters + 1))), replace=False):
+            choice = str(rng.choice(["a", "b", "tie"], p=[0.45, 0.4, 0.15]))
+            judge(session, it, who, choice, None if choice == "tie" else int(rng.integers(1, 4)))
+        if k % 11 == 3:
+            adjudicate(session, it, choice="b")
+        if k == 7:  # consent withdrawn: its judgments are left out
+            it.outputs[0].asset.consent = "revoked"
+    session.commit()
+    return project
+
+
+def _rubric(session, owner_id, rng, n_raters=5):
+    project = stats_project(session, owner_id, kind="rubric", rubric=RUBRIC)
+    raters = [rater(session) for _ in range(n_raters)]
+    for k in range(40):
+        it = item(session, project, (str(rng.choice(["m1", "m2", "m3"])),))
+        for who in rng.choice(raters, int(rng.integers(1, 5)), replace=False):
+            scores = {"coherence": int(rng.integers(1, 6)), "genre": int(rng.integers(0, 4))}
+            if rng.random() < 0.15:
+                del scores["genre"]
+            judge(session, it, who, scores=scores)
+        if k % 10 == 4:
+            adjudicate(session, it, scores={"coherence": 3, "genre": 1})
+    session.commit()
+    return project
+
+
+def _close(a, b, path="report"):
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), (path, sorted(set(a) ^ set(b)))
+        for k in a:
+            _close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+def _same(x, y):
+    return (math.isnan(x) and math.isnan(y)) or math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["pairwise", "rubric"])
+def test_report_from_aggregates_equals_the_report_from_rows(session, manager, kind, seed):
+    rng = np.random.default_rng(seed)
+    project = (_pairwise if kind == "pairwise" else _rubric)(session, manager.id, rng)
+    aggregated = data.project_frames(session, project)
+    rows = data.project_frames_from_rows(session, project)
+    if kind == "pairwise":
+        assert aggregated.comparisons is not None and rows.comparisons is None
+        assert aggregated.same_model > 0
+    _close(build_report(aggregated, n_resamples=200, seed=seed), build_report(rows, n_resamples=200, seed=seed))
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize("kind", ["pairwise", "rubric"])
+def test_agreement_from_value_counts_equals_the_statistics_of_the_matrix(session, manager, kind, seed):
+    rng = np.random.default_rng(seed)
+    project = (_pairwise if kind == "pairwise" else _rubric)(session, manager.id, rng)
+    frames = data.project_frames(session, project)
+    report = build_report(frames, n_resamples=300, seed=seed)
+    for criterion, row in zip(frames.criteria, report["agreement"]):
+        matrix = fr.reliability(frames, criterion)
+        level = criterion.level
+        details = alpha_details(matrix, level)
+        assert _same(row["alpha"] if row["alpha"] is not None else math.nan, details.alpha)
+        assert (row["n_units"], row["n_pairable_values"]) == (details.n_units, details.n_pairable_values)
+        assert row["n_raters"] == int(matrix.notna().any(axis=1).sum())
+        assert _same(row["percent_agreement"], percent_agreement(matrix))
+        low, high = bootstrap_ci(matrix, f"alpha_{level}", n_resamples=300, seed=seed)
+        assert row["alpha_ci"] == [low, high]
+        assert row["alpha_ci_pairs"] == list(krippendorff_bootstrap(matrix, level, n_resamples=300, seed=seed))
+        x = matrix.to_numpy(dtype=np.float64)
+        codes = [criterion.code(c) for c in criterion.categories]
+        table = np.stack([(x == code).sum(axis=0) for code in codes], axis=1)
+        table = table[table.sum(axis=1) >= 2]
+        np.testing.assert_array_equal(fr.agreement_data(frames, criterion).table, table)
+        fleiss = chance_corrected(table, "fleiss", "identity" if level == "nominal" else "quadratic", codes)
+        assert row["coefficients"]["fleiss"]["n_units"] == fleiss.n_pairable_units
+
+
+def test_cohen_from_the_two_raters_rows_equals_cohen_of_the_matrix(session, manager):
+    project = _pairwise(session, manager.id, np.random.default_rng(7), n_raters=2)
+    frames = data.project_frames(session, project)
+    row = build_report(frames, n_resamples=50)["agreement"][0]
+    matrix = fr.reliability(frames, frames.criteria[0]).to_numpy(dtype=np.float64)
+    both = ~np.isnan(matrix).any(axis=0)
+    assert row["cohen_kappa"] == pytest.approx(cohen_kappa(matrix[0, both], matrix[1, both], labels=[0.0, 1.0, 2.0]))
+
+
+def test_comparisons_counted_in_sql_equal_the_rows_counted(session, manager):
+    project = _pairwise(session, manager.id, np.random.default_rng(11))
+    counted, same = data.comparison_counts(session, project)
+    per_row, same_rows = fr.comparisons(data.project_frames_from_rows(session, project))
+    expected = per_row.value_counts(["model_a", "model_b", "winner"]).sort_index()
+    got = counted.set_index(["model_a", "model_b", "winner"])["count"].sort_index()
+    assert same == same_rows and got.to_dict() == expected.to_dict()
+
+
+def test_dawid_skene_reports_its_convergence_test(session, manager):
+    project = _pairwise(session, manager.id, np.random.default_rng(3))
+    report = build_report(data.project_frames(session, project), n_resamples=20)
+    summary = report["dawid_skene"]["choice"]
+    assert summary["converged"] is True and summary["final_change"] < summary["tol"] and summary["n_iter"] >= 1
+    capped = dawid_skene(fr.labels(data.project_frames(session, project), fr.Criterion(
+        "choice", "Choice", "nominal", fr.CHOICES)), n_iter=1, tol=0.0)
+    assert capped.converged is False and capped.n_iter == 1 and capped.final_change > 0
