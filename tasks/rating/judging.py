@@ -350,9 +350,19 @@ def _require_open(assignment: Assignment, now: datetime) -> None:
         raise RatingError(reason or "This assignment expired; ask for the next one.", code="assignment_expired")
 
 
+def _draft_size(data) -> int | None:
+    """The draft's size as stored JSON, or None when JSON cannot store it (NaN, Infinity:
+    PostgreSQL's JSON refuses them)."""
+    try:
+        return len(json.dumps(data, default=str, allow_nan=False))
+    except ValueError:
+        return None
+
+
 def _refuse(session: Session, assignment: Assignment, data, error: RatingError, now: datetime) -> RatingError:
     """Keep the refused answer as the draft (when it fits) and mark the error accordingly."""
-    if isinstance(data, dict) and len(json.dumps(data, default=str)) <= MAX_DRAFT_BYTES:
+    size = _draft_size(data)
+    if isinstance(data, dict) and size is not None and size <= MAX_DRAFT_BYTES:
         _put_draft(session, assignment, data, now)
         error.draft_saved = True
     return error
@@ -455,7 +465,11 @@ def save_draft(session: Session, assignment: Assignment, data, *, now: datetime,
     also renews the assignment's hold to ``now + ttl`` (an active rater never loses it)."""
     if not isinstance(data, dict):
         raise AnswerInvalid("The draft must be a JSON object.", {"draft": "must be an object"})
-    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+    size = _draft_size(data)
+    if size is None:
+        raise AnswerInvalid("The draft holds a number JSON cannot store (NaN or Infinity).",
+                            {"draft": "finite numbers only"})
+    if size > MAX_DRAFT_BYTES:
         raise AnswerInvalid("The draft is too large.", {"draft": f"at most {MAX_DRAFT_BYTES // 1024} KB"})
     session.refresh(assignment, with_for_update=True)
     _require_open(assignment, now)

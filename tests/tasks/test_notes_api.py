@@ -154,6 +154,16 @@ def test_a_revision_carries_its_own_notes_and_the_old_judgment_keeps_its_own(wor
     assert len(old.notes) == 2 and old.superseded_at is not None and len(new.notes) == 1
 
 
+def test_a_draft_with_nan_or_infinity_is_a_clear_422(world, session):
+    payload = serve(world, session)
+    for raw in ('{"notes": [{"side": "left", "t_in": NaN, "text": "x"}]}', '{"confidence": Infinity}'):
+        refused = world["rater"].put(f"/api/v1/assignments/{payload['id']}/draft", data=raw,
+                                     content_type="application/json")
+        assert refused.status_code == 422 and refused.json["error"]["details"] == {"draft": "finite numbers only"}
+    session.expire_all()
+    assert session.get(Assignment, payload["id"]).draft is None
+
+
 def test_a_draft_keeps_notes_and_criteria_and_answers_the_server_time(world, session):
     payload = serve(world, session)
     draft = {"choice": "left", "notes": good_answer()["notes"], "criteria": {"motion": {"choice": "right", "strength": 1}},
