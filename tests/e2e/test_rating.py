@@ -3,21 +3,8 @@ shown beside their fields with the draft kept, and a reload resuming the draft."
 import re
 
 import pytest
-from sqlalchemy import update
 
-from database import db
-from tasks.catalogue.models import Project
 from tests.e2e.conftest import screenshot, sign_in, wait_until
-
-@pytest.fixture(autouse=True)
-def _no_criteria_widgets_on_this_branch(live_server, app):
-    """The demo's video project compares three criteria (issue 10); the rating page's criteria
-    widgets come from the front-end branch (``desk``). Until it is merged these tests rate the
-    project without them. Remove this fixture when the page sends ``crit-<key>-*``."""
-    with app.app_context():
-        db.session.execute(update(Project).values(pairwise_criteria=None))
-        db.session.commit()
-
 
 RATIONALE = ("The left take holds the neon reflections steady through the whole push while the right "
              "one smears the puddle highlights and loses the runner at frame forty")
