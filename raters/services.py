@@ -15,7 +15,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from database import utcnow
 from ops.tracing import current_request_id
@@ -286,7 +286,9 @@ def user_for_token(session: Session, secret: str) -> User | None:
     """The active user owning an unrevoked token with this secret."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    # One read: the token with its user (every API request starts here).
+    token = session.scalar(select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+                           .where(ApiToken.token_hash == _token_hash(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from ops.tracing import current_request_id
 from raters.models import User
@@ -47,7 +47,7 @@ from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
 )
-from tasks.catalogue.models import Item, Project
+from tasks.catalogue.models import Item, Project, is_member_sql
 from tasks.catalogue.projects import SETTINGS
 from tasks.rating.models import (
     AnswerInvalid, Assignment, Draft, Judgment, JudgmentRefused, NotFound, RatingError,
@@ -78,9 +78,15 @@ class Answer:
 
 def assignment_for(session: Session, assignment_id: int, rater: User) -> Assignment:
     """The rater's own assignment; anyone else's is NotFound (its existence is not revealed)."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.rater_id != rater.id:
+    # One read: the assignment, its project, and whether the rater is still one of its members
+    # (kept on the project for the access check that follows).
+    row = session.execute(select(Assignment, is_member_sql(Assignment.project_id, rater.id))
+                          .join(Assignment.project).options(contains_eager(Assignment.project))
+                          .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id)).first()
+    if row is None:
         raise NotFound(f"There is no assignment {assignment_id}.")
+    assignment, member = row
+    assignment.project.remember_membership(rater.id, member)
     return assignment
 
 

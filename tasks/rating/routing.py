@@ -51,8 +51,9 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Text, and_, case, cast, exists, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from database import IMMEDIATE_OPTION
 from raters.models import User, UserExpertise
@@ -240,8 +241,8 @@ def explain_query(project: Project, rater: User, now: datetime | None = None):
 
 # -- the pick -------------------------------------------------------------------------------
 
-# What serving the item reads next (its outputs and their assets), loaded in two reads.
-SERVED_WITH = selectinload(Item.outputs).selectinload(ItemOutput.asset)
+# What serving the item reads next (its outputs and their assets), loaded with it in one read.
+SERVED_WITH = joinedload(Item.outputs).joinedload(ItemOutput.asset)
 LOCK_WAIT_S = 10.0  # how long a pick waits for other picks' locks before answering 503
 POLL_S = (0.002, 0.02)  # sleep between tries while every candidate is locked
 
@@ -292,6 +293,22 @@ def expire_overdue(session: Session, project: Project, now: datetime, *,
     return running
 
 
+def _start(session: Session, project: Project, rater: User, now: datetime) -> tuple[int, bool]:
+    """The pick's first statement: lock the rater's membership row (one pick per rater at a
+    time) and read, with it, how many assignments the rater has had in the project (the gold
+    draw's N) and whether any open assignment of the project is overdue (the expiry sweep runs
+    only then). Both are hints read beside the lock: the rater's own open assignment is read
+    after it, in a statement of its own, so a pick of another tab that just committed is seen."""
+    served = (select(func.count()).select_from(Assignment)
+              .where(Assignment.project_id == project.id, Assignment.rater_id == rater.id).scalar_subquery())
+    overdue = exists().where(Assignment.project_id == project.id, Assignment.status == "open",
+                             Assignment.expires_at <= now)
+    row = session.execute(select(ProjectMember.user_id, served, overdue).where(
+        ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id)
+        .with_for_update(of=ProjectMember)).first()
+    return (row[1], bool(row[2])) if row else (0, True)
+
+
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
                     ttl: timedelta = DEFAULT_TTL) -> Assignment | None:
     """The rater's open assignment in the project (resumed), else a new one, else None (nothing
@@ -299,47 +316,91 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     candidate out of reach for ``LOCK_WAIT_S``.
 
     The caller has checked that ``rater`` may rate in ``project`` (a member with consent) and
-    that the project is not archived. A resumed assignment keeps its ``served_at``."""
+    that the project is not archived. A resumed assignment keeps its ``served_at``.
+
+    Round trips of a new pick on PostgreSQL: the lock (``_start``), the rater's open assignment,
+    one statement picking, holding and serving the item (``_serve``), and the served item's
+    outputs; the expiry sweep and the gold pick only when they can find something."""
     require_serialised(session)
-    session.scalar(select(ProjectMember.user_id).where(
-        ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id).with_for_update())
-    resumed = expire_overdue(session, project, now, rater=rater)
+    n_served, overdue = _start(session, project, rater, now)
+    resumed = expire_overdue(session, project, now, rater=rater) if overdue else \
+        open_assignment(session, project, rater, now)
     if resumed is not None:
         return resumed
-    item = None
-    if project.gold_rate > 0 and wants_gold(project, rater.id, session.scalar(
-            select(func.count()).select_from(Assignment).where(Assignment.project_id == project.id,
-                                                               Assignment.rater_id == rater.id))):
-        item = _pick(session, gold_query(project, rater), wait=False)
-    if item is None:
-        item = _pick(session, candidates_query(project, rater), wait=True)
-    if item is None:
+    assignment = None
+    if project.gold_rate > 0 and wants_gold(project, rater.id, n_served):
+        assignment = _pick(session, gold_query(project, rater), project, rater, now, ttl, wait=False)
+    if assignment is None:
+        assignment = _pick(session, candidates_query(project, rater), project, rater, now, ttl, wait=True)
+    if assignment is None:
         return None
-    assignment = Assignment(
-        project_id=project.id, item_id=item.id, rater_id=rater.id, served_at=now, expires_at=now + ttl,
-        left_label=_sides.choice("ab") if project.kind == "pairwise" else "a", status="open",
-        is_audit=not item.is_gold and item.model_confidence is not None
-        and item.model_confidence >= project.confidence_threshold, draft=None)
-    session.add(assignment)
-    session.flush()
-    _update(session, project, Item.id == item.id)  # the pick holds the item's lock
+    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(SERVED_WITH)
+                           .execution_options(populate_existing=True)).unique().one()
+    set_committed_value(assignment, "item", item)
+    set_committed_value(assignment, "draft", None)  # a new assignment has none: no read to learn it
     return assignment
 
 
-def _pick(session: Session, query, *, wait: bool) -> Item | None:
-    """Lock the first row of ``query`` nobody else holds. With ``wait``, when every matching row
-    is locked, poll until a lock clears (then re-read: the holder may have filled the item)."""
+def _pick(session: Session, query, project: Project, rater: User, now: datetime, ttl: timedelta, *,
+          wait: bool) -> Assignment | None:
+    """Serve the first row of ``query`` nobody else holds. With ``wait``, when every matching
+    row is locked, poll until a lock clears (then re-read: the holder may have filled the item)."""
     first = query.limit(1)
     deadline = time.monotonic() + LOCK_WAIT_S
+    postgresql = session.get_bind().dialect.name == "postgresql"
     while True:
-        item = session.scalar(first.with_for_update(of=Item, skip_locked=True).options(SERVED_WITH))
-        if item is not None or not wait or session.get_bind().dialect.name != "postgresql":
-            return item
+        assignment = _serve(session, first, project, rater, now, ttl) if postgresql else \
+            _serve_serialised(session, first, project, rater, now, ttl)
+        if assignment is not None or not wait or not postgresql:
+            return assignment
         if session.scalar(first.with_only_columns(Item.id)) is None:
             return None  # nothing servable, locked or not
         if time.monotonic() > deadline:
             raise RoutingBusy("Other raters are being served the last items right now; ask again in a moment.")
         time.sleep(random.uniform(*POLL_S))
+
+
+def _assignment_values(project: Project, now: datetime, ttl: timedelta) -> dict:
+    return {"project_id": project.id, "served_at": now, "expires_at": now + ttl, "status": "open",
+            "left_label": _sides.choice("ab") if project.kind == "pairwise" else "a"}
+
+
+def _is_audit(project: Project, confidence, hold):
+    """An assignment of a confident (not gold) item: a check of the confidence gate."""
+    return and_(hold.op("&")(HOLD_GOLD) == 0, confidence.isnot(None),
+                confidence >= literal(project.confidence_threshold))
+
+
+def _serve(session: Session, first, project: Project, rater: User, now: datetime,
+           ttl: timedelta) -> Assignment | None:
+    """PostgreSQL: one statement locks the first free candidate (``SKIP LOCKED``), counts the new
+    hold on it (``n_held + 1``: exactly the recount, one more open assignment) and inserts the
+    assignment. The item's lock lasts until the caller commits, right after."""
+    picked = first.with_only_columns(Item.id).with_for_update(of=Item, skip_locked=True).cte("picked")
+    held = (update(Item).where(Item.id == picked.c.id).values(n_held=Item.n_held + 1)
+            .returning(Item.id, Item.model_confidence, Item.hold).cte("held"))
+    values = _assignment_values(project, now, ttl)
+    serve = (insert(Assignment).from_select(
+        [*values, "item_id", "rater_id", "is_audit"],
+        select(*(literal(v, type_=Assignment.__table__.c[k].type) for k, v in values.items()), held.c.id,
+               literal(rater.id), _is_audit(project, held.c.model_confidence, held.c.hold)))
+        .returning(Assignment))
+    return session.scalar(select(Assignment).from_statement(serve))
+
+
+def _serve_serialised(session: Session, first, project: Project, rater: User, now: datetime,
+                      ttl: timedelta) -> Assignment | None:
+    """SQLite (one writer at a time): read the first candidate, insert the assignment, recount."""
+    item = session.scalar(first)
+    if item is None:
+        return None
+    assignment = Assignment(item_id=item.id, rater_id=rater.id, is_audit=not item.is_gold and item.model_confidence
+                            is not None and item.model_confidence >= project.confidence_threshold,
+                            **_assignment_values(project, now, ttl))
+    session.add(assignment)
+    session.flush()
+    _update(session, project, Item.id == item.id)
+    return assignment
 
 
 
