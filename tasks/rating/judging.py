@@ -37,8 +37,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import func, literal, select, true, union_all
+from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ops.tracing import current_request_id
 from raters.models import User
@@ -208,17 +209,28 @@ def _playback_labels(assignment: Assignment, playback, problems: dict) -> dict |
     return {assignment.label_of(side): float(value) for side, value in playback.items()} or None
 
 
-def rule_problems(session: Session, assignment: Assignment, answer: Answer, now: datetime, *,
-                  revising: Judgment | None = None) -> dict[str, str]:
-    """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``)."""
-    project, problems = assignment.project, {}
-    earlier = session.scalars(
-        select(Judgment.rationale).where(Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
-                                         Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
-        .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES)).all()
-    others = session.scalars(select(Judgment.rationale).where(
+def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> tuple[list[str], list[str]]:
+    """What a new rationale is compared with, in one read through two bounded index scans: the
+    rater's own last ``RECENT_RATIONALES`` in the project (``ix_judgments_project_rater_id``;
+    not the judgment's own earlier versions when revising) and other raters' current ones on the
+    item (``ix_judgments_item_id``: a panel's worth)."""
+    own = (select(literal("own").label("whose"), Judgment.rationale)
+           .where(Judgment.project_id == assignment.project_id, Judgment.rater_id == assignment.rater_id,
+                  Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
+           .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
+    others = select(literal("other").label("whose"), Judgment.rationale).where(
         Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
-        Judgment.superseded_at.is_(None))).all()
+        Judgment.superseded_at.is_(None))
+    rows = session.execute(union_all(select(own.c.whose, own.c.rationale), others)).all()
+    return [r for w, r in rows if w == "own"], [r for w, r in rows if w == "other"]
+
+
+def rule_problems(session: Session, assignment: Assignment, answer: Answer, now: datetime, *,
+                  revising: Judgment | None = None, seen: dict[str, float] | None = None) -> dict[str, str]:
+    """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``).
+    ``seen``: the observed playback when the caller has read it already."""
+    project, problems = assignment.project, {}
+    earlier, others = compared_rationales(session, assignment, revising=revising is not None)
     levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
                                 brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
@@ -233,7 +245,9 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
     if elapsed < dwell:
         problems["timing"] = (f"Submitted {elapsed:.0f} s after the task opened; the media needs at least "
                               f"{dwell:.0f} s ({project.min_media_fraction:.0%} of its length). Keep watching.")
-    message = playback_problem(assignment, answer, playback.observed(session, assignment, now), elapsed)
+    if seen is None:
+        seen = playback.observed(session, assignment, now)
+    message = playback_problem(assignment, answer, seen, elapsed)
     if message:
         problems["playback"] = message
     return problems
@@ -285,9 +299,15 @@ def _check_key(key) -> str:
 
 
 def _lock(session: Session, assignment: Assignment) -> None:
-    """Lock the assignment and then its item (every writer of an item's panel does the same)."""
-    session.refresh(assignment, with_for_update=True)
-    session.scalar(select(Item.id).where(Item.id == assignment.item_id).with_for_update())
+    """Lock the assignment and then its item (every writer of an item's panel does the same),
+    re-reading both under their locks: the assignment with its draft and project, the item with
+    its outputs and their assets (what the rules read next) — two statements."""
+    session.scalars(select(Assignment).where(Assignment.id == assignment.id)
+                    .options(joinedload(Assignment.project), joinedload(Assignment.draft))
+                    .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
+    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(routing.SERVED_WITH)
+                           .with_for_update(of=Item).execution_options(populate_existing=True)).unique().one()
+    set_committed_value(assignment, "item", item)
 
 
 def _replay(session: Session, assignment: Assignment, key: str, fingerprint: str) -> Judgment | None:
@@ -344,18 +364,20 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
         answer = parse_answer(assignment, data)
     except AnswerInvalid as exc:
         raise _refuse(session, assignment, data, exc, now) from None
-    problems = rule_problems(session, assignment, answer, now)
+    seen = playback.observed(session, assignment, now) if assignment.project.modality != "script" else {}
+    problems = rule_problems(session, assignment, answer, now, seen=seen)
     if problems:
         raise _refuse(session, assignment, data, JudgmentRefused(
             "The judgment was refused: " + " ".join(problems.values()), problems), now)
     if assignment.project.modality != "script":  # what the server saw, not what was claimed
-        answer.playback = {k: v for k, v in playback.observed(session, assignment, now).items() if v} or None
+        answer.playback = {k: v for k, v in seen.items() if v} or None
     judgment = _write(session, assignment, answer, key, fingerprint, now)
     assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
     session.flush()
-    overlap.refresh_panel(session, assignment.item)
-    routing.refresh_items(session, [assignment.item_id])
+    panel = overlap.refresh_panel(session, assignment.item)
+    routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
+                             closed_assignment=True)
     return judgment, True
 
 
@@ -382,8 +404,9 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     current.superseded_at = now
     session.flush()  # the old row leaves the "current" unique index before the new one enters
     judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
-    overlap.refresh_panel(session, assignment.item)
-    routing.refresh_items(session, [assignment.item_id])
+    panel = overlap.refresh_panel(session, assignment.item)
+    routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
+                             closed_assignment=False)
     return judgment, True
 
 
@@ -418,7 +441,7 @@ def save_draft(session: Session, assignment: Assignment, data, *, now: datetime,
         raise AnswerInvalid("The draft must be a JSON object.", {"draft": "must be an object"})
     if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
         raise AnswerInvalid("The draft is too large.", {"draft": f"at most {MAX_DRAFT_BYTES // 1024} KB"})
-    session.refresh(assignment, with_for_update=True)
+    session.refresh(assignment, with_for_update={"of": Assignment})  # OF: it may carry eager joins
     _require_open(assignment, now)
     assignment.expires_at = max(assignment.expires_at, now + ttl)
     return _put_draft(session, assignment, data, now)
@@ -428,7 +451,7 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     """Give an open assignment back with a reason; the item never returns to this rater."""
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
         raise AnswerInvalid("Say why you skip this item.", {"reason": f"required, at most {MAX_REASON_CHARS} characters"})
-    session.refresh(assignment, with_for_update=True)
+    session.refresh(assignment, with_for_update={"of": Assignment})  # OF: it may carry eager joins
     _require_open(assignment, now)
     assignment.status, assignment.skip_reason, assignment.closed_at = "skipped", reason.strip(), now
     session.flush()

@@ -197,6 +197,25 @@ def _update(session: Session, project: Project, where) -> None:
                     .execution_options(synchronize_session="fetch"))
 
 
+def target_for(project: Project, stored: int | None) -> int:
+    """``_recount``'s target in Python: the panel's stored target kept within the project's
+    ``overlap`` … ``max_overlap`` (``overlap`` without a panel)."""
+    return project.overlap if stored is None else min(max(stored, project.overlap), project.max_overlap)
+
+
+def judgment_written(session: Session, project: Project, item_id: int, panel_target: int | None, *,
+                     closed_assignment: bool) -> None:
+    """The counters after a live judgment, as one UPDATE of the item row the caller holds
+    locked (no recount): a submit closes its open assignment (``n_held − 1``) and adds a current
+    judgment (``n_judged + 1``); a revision replaces one (counts unchanged). The target follows
+    the item's new panel. Exactly what ``refresh_items`` would store (the property test checks)."""
+    values = {"target": target_for(project, panel_target)}
+    if closed_assignment:
+        values.update(n_judged=Item.n_judged + 1, n_held=Item.n_held - 1)
+    session.execute(update(Item).where(Item.id == item_id).values(**values)
+                    .execution_options(synchronize_session="evaluate"))
+
+
 COUNTERS = ("n_judged", "n_held", "target", "hold")
 
 
