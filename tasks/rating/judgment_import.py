@@ -16,8 +16,8 @@ playback rules do not apply: the judgment was made elsewhere, under other rules.
 
 ``rater`` is an e-mail or an external rater id. An e-mail of an existing account must belong to
 a rater; anyone else gets an inactive placeholder rater account (no password: it can never sign
-in; ``raters.services.create_placeholder_rater``), so the same id in a later file is the same
-rater. A rater may not judge an item twice: not twice in the file, not when they already have a
+in; ``raters.services.create_placeholder_raters``: one INSERT for all of a file's), so the same
+id in a later file is the same rater. A rater may not judge an item twice: not twice in the file, not when they already have a
 current judgment on it, and not while they hold an open assignment of it.
 
 Stored with ``source='imported'``, no assignment, no time on task or playback. Written set-based:
@@ -36,7 +36,7 @@ from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
-from raters.services import audit, create_placeholder_rater, placeholder_email
+from raters.services import audit, create_placeholder_raters, placeholder_email
 from tasks.rating import overlap, routing
 from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
 from tasks.catalogue.importing import ImportRejected, in_line_order, read_rows
@@ -234,15 +234,13 @@ def import_judgments(session: Session, project: Project, data: bytes, filename: 
 
 def _write(session: Session, project: Project, rows: list[CheckedJudgment], users: dict[str, User],
            filename: str, file_sha: str, actor: User | None, now: datetime) -> JudgmentImport:
-    new_raters = []
-    for row in rows:
-        if row.email not in users:
-            users[row.email] = create_placeholder_rater(session, row.rater_ref, actor)
-            new_raters.append(row.email)
+    rater_ids = {email: user.id for email, user in users.items()}
+    made = create_placeholder_raters(session, [row.rater_ref for row in rows if row.email not in rater_ids], actor)
+    rater_ids.update(made)
+    new_raters = list(made)
     item_ids = sorted({row.item_id for row in rows})
     for chunk in _chunks(item_ids, WRITE_BATCH):  # lock the items (in id order) before their panels change
         session.scalars(select(Item.id).where(Item.id.in_(chunk)).order_by(Item.id).with_for_update()).all()
-    rater_ids = {email: user.id for email, user in users.items()}
     records = ({"project_id": project.id, "item_id": row.item_id, "rater_id": rater_ids[row.email],
                 "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
                 "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,

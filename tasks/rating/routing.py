@@ -280,10 +280,12 @@ def require_serialised(session: Session) -> None:
 
 
 def open_assignment(session: Session, project: Project, rater: User, now: datetime) -> Assignment | None:
-    """The rater's open, unexpired assignment in the project, if any."""
+    """The rater's open, unexpired assignment in the project, if any, read with what serving it
+    again shows (its item's outputs and their assets, its draft)."""
     return session.scalar(select(Assignment).where(
         Assignment.project_id == project.id, Assignment.rater_id == rater.id,
-        Assignment.status == "open", Assignment.expires_at > now))
+        Assignment.status == "open", Assignment.expires_at > now)
+        .options(joinedload(Assignment.item).options(SERVED_WITH), joinedload(Assignment.draft)))
 
 
 def expire_overdue(session: Session, project: Project, now: datetime, *,
@@ -409,7 +411,8 @@ def _serve(session: Session, first, project: Project, rater: User, now: datetime
 
 def _serve_serialised(session: Session, first, project: Project, rater: User, now: datetime,
                       ttl: timedelta) -> Assignment | None:
-    """SQLite (one writer at a time): read the first candidate, insert the assignment, recount."""
+    """SQLite (one writer at a time): read the first candidate, insert the assignment, count the
+    new hold."""
     item = session.scalar(first)
     if item is None:
         return None
@@ -418,7 +421,8 @@ def _serve_serialised(session: Session, first, project: Project, rater: User, no
                             **_assignment_values(project, now, ttl))
     session.add(assignment)
     session.flush()
-    _update(session, project, Item.id == item.id)
+    session.execute(update(Item).where(Item.id == item.id).values(n_held=Item.n_held + 1)
+                    .execution_options(synchronize_session="evaluate"))
     return assignment
 
 
