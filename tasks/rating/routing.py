@@ -254,8 +254,10 @@ def gold_query(project: Project, rater: User):
 
 
 def explain_query(project: Project, rater: User, now: datetime | None = None):
-    """The hot query of a pick, as it runs (for ``EXPLAIN ANALYZE`` in the bench)."""
-    return candidates_query(project, rater).limit(1).with_for_update(of=Item, skip_locked=True)
+    """The hot query of a pick, as it runs on PostgreSQL (for ``EXPLAIN ANALYZE`` in the bench):
+    the statement that picks, holds and serves (``serve_statement``)."""
+    now = now or datetime.now().astimezone()
+    return serve_statement(candidates_query(project, rater).limit(1), project, rater, now, DEFAULT_TTL)
 
 
 # -- the pick -------------------------------------------------------------------------------
@@ -397,16 +399,21 @@ def _serve(session: Session, first, project: Project, rater: User, now: datetime
     """PostgreSQL: one statement locks the first free candidate (``SKIP LOCKED``), counts the new
     hold on it (``n_held + 1``: exactly the recount, one more open assignment) and inserts the
     assignment. The item's lock lasts until the caller commits, right after."""
+    return session.scalar(select(Assignment).from_statement(serve_statement(first, project, rater, now, ttl)))
+
+
+def serve_statement(first, project: Project, rater: User, now: datetime, ttl: timedelta):
+    """``WITH picked AS (… LIMIT 1 FOR UPDATE OF items SKIP LOCKED), held AS (UPDATE items SET
+    n_held = n_held + 1 … RETURNING …) INSERT INTO assignments … SELECT … FROM held RETURNING *``."""
     picked = first.with_only_columns(Item.id).with_for_update(of=Item, skip_locked=True).cte("picked")
     held = (update(Item).where(Item.id == picked.c.id).values(n_held=Item.n_held + 1)
             .returning(Item.id, Item.model_confidence, Item.hold).cte("held"))
     values = _assignment_values(project, now, ttl)
-    serve = (insert(Assignment).from_select(
+    return (insert(Assignment).from_select(
         [*values, "item_id", "rater_id", "is_audit"],
         select(*(literal(v, type_=Assignment.__table__.c[k].type) for k, v in values.items()), held.c.id,
                literal(rater.id), _is_audit(project, held.c.model_confidence, held.c.hold)))
         .returning(Assignment))
-    return session.scalar(select(Assignment).from_statement(serve))
 
 
 def _serve_serialised(session: Session, first, project: Project, rater: User, now: datetime,
