@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
+from database import one_of
 from raters.models import User
 from raters.services import audit, create_placeholder_raters, placeholder_email
 from tasks.rating import overlap, routing
@@ -249,7 +250,7 @@ def _item_ids(session: Session, project: Project, rows) -> dict[str, int]:
     found = {}
     for chunk in _chunks(wanted):
         found.update(session.execute(select(Item.external_id, Item.id).where(
-            Item.project_id == project.id, Item.external_id.in_(chunk))).all())
+            Item.project_id == project.id, one_of(session, Item.external_id, chunk))).all())
     return found
 
 
@@ -260,7 +261,7 @@ def _check_raters(session: Session, checked: list[CheckedJudgment], errors: list
         first.setdefault(row.email, row.line)
     users: dict[str, User] = {}
     for chunk in _chunks(sorted(first)):
-        users.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(chunk)))})
+        users.update({u.email: u for u in session.scalars(select(User).where(one_of(session, User.email, chunk)))})
     for email, user in users.items():
         if user.role != "rater":
             errors.append(f"line {first[email]}: {email} has a {user.role} account here; only raters' "
@@ -278,7 +279,7 @@ def _check_raters(session: Session, checked: list[CheckedJudgment], errors: list
     for chunk in _chunks(items):
         for model, extra in ((Judgment, Judgment.superseded_at.is_(None)), (Assignment, Assignment.status == "open")):
             for item_id, rater_id in session.execute(select(model.item_id, model.rater_id).where(
-                    model.item_id.in_(chunk), model.rater_id.in_(list(by_id) or [-1]), extra)):
+                    one_of(session, model.item_id, chunk), one_of(session, model.rater_id, by_id), extra)):
                 taken.add((item_id, by_id[rater_id], model.__name__))
     for item_id, email, what in sorted(taken):
         line = seen.get((item_id, email))
@@ -308,7 +309,7 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     new_raters = list(made)
     item_ids = sorted({row.item_id for row in rows})
     for chunk in _chunks(item_ids, WRITE_BATCH):  # lock the items (in id order) before their panels change
-        session.scalars(select(Item.id).where(Item.id.in_(chunk)).order_by(Item.id).with_for_update()).all()
+        session.scalars(select(Item.id).where(one_of(session, Item.id, chunk)).order_by(Item.id).with_for_update()).all()
     records = ({"project_id": project.id, "item_id": row.item_id, "rater_id": rater_ids[row.email],
                 "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
                 "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,

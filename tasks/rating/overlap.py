@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from database import utcnow
+from database import one_of, utcnow
 from raters.models import User
 from raters.services import audit
 from tasks.rating import routing
@@ -146,14 +146,14 @@ def refresh_panels(session: Session, project: Project, item_ids, *, now: datetim
     measure = AGREEMENT[project.kind]
     written = 0
     for start in range(0, len(ids), PANEL_BATCH):
-        chunk = session.scalars(select(Item.id).where(Item.id.in_(ids[start:start + PANEL_BATCH]),
+        chunk = session.scalars(select(Item.id).where(one_of(session, Item.id, ids[start:start + PANEL_BATCH]),
                                                       Item.project_id == project.id, ~is_gold_sql())).all()
         if not chunk:
             continue
         answers: dict[int, list[dict]] = {item_id: [] for item_id in chunk}
         for item_id, choice, scores in session.execute(
                 select(Judgment.item_id, Judgment.choice, Judgment.scores)
-                .where(Judgment.item_id.in_(chunk), Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
+                .where(one_of(session, Judgment.item_id, chunk), Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
             answers[item_id].append({"choice": choice, "scores": scores})
         rows = []
         for item_id, given in answers.items():

@@ -55,7 +55,7 @@ from sqlalchemy import Text, and_, case, cast, exists, func, insert, literal, li
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from database import IMMEDIATE_OPTION
+from database import IMMEDIATE_OPTION, one_of
 from raters.models import User, UserExpertise
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
@@ -172,13 +172,13 @@ def refresh_items(session: Session, item_ids) -> int:
     ids = sorted(set(item_ids))
     done = 0
     for start in range(0, len(ids), REFRESH_CHUNK):
-        rows = session.execute(select(Item.id, Item.project_id).where(Item.id.in_(ids[start:start + REFRESH_CHUNK]))
+        rows = session.execute(select(Item.id, Item.project_id).where(one_of(session, Item.id, ids[start:start + REFRESH_CHUNK]))
                                .order_by(Item.id).with_for_update()).all()
         by_project: dict[int, list[int]] = {}
         for item_id, project_id in rows:
             by_project.setdefault(project_id, []).append(item_id)
         for project_id, chunk in by_project.items():
-            _update(session, session.get(Project, project_id), Item.id.in_(chunk))
+            _update(session, session.get(Project, project_id), one_of(session, Item.id, chunk))
         done += len(rows)
     return done
 
