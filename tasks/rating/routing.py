@@ -26,19 +26,23 @@ How it is cheap: every item row carries routing's counters — ``n_judged`` (cur
 ``n_held`` (open assignments), ``target`` (judgments needed) and ``hold`` (a bitmask of why it is
 out of regular routing, ``HOLD_*``; 0 = routable). ``refresh_items`` recounts them, one UPDATE per
 project and batch, under the items' row locks; **every write that changes what they count calls
-it** (serve, submit, revise, skip, expire, flag and its resolution, adjudication, judgment and
-item import, an asset's consent change, a project's settings change). The partial index
-``ix_items_routing`` holds exactly the items that still need work (``hold = 0 AND n_judged +
+it** (skip, expire, flag and its resolution, adjudication, judgment and item import, an asset's
+consent change, a project's settings change) — except the three hot paths, which know exactly
+what changed and write it as one delta UPDATE of the row they hold locked: serving
+(``n_held + 1``, inside the serving statement), submitting and revising (``judgment_written``).
+The property test compares the counters with a recount after random sequences of every path.
+The partial index ``ix_items_routing`` holds exactly the items that still need work (``hold = 0 AND n_judged +
 n_held < target``) in routing's order, so a pick reads the first rows of that index and only
 checks the rater's own history against them — a handful of rows whether the project holds 100 or
-100,000 items. Holds of expired assignments are released by the sweep that starts every pick
-(the rater's own, then up to ``SWEEP_LIMIT`` of others', oldest first).
+100,000 items. Holds of expired assignments are released by a sweep (the rater's own, then up to
+``SWEEP_LIMIT`` of others', oldest first) that a pick runs when the statement taking its lock
+has seen an overdue open assignment in the project (through ``ix_assignments_project_status``).
 
 Concurrency: the caller's transaction serialises the pick. PostgreSQL: the rater's project
 membership row is locked (one pick per rater at a time); the candidate item row is taken with
 ``FOR UPDATE SKIP LOCKED``, its counters re-checked by PostgreSQL under the lock (they are columns
-of the row itself). When every candidate is locked by someone else, the pick is *not* "nothing
-left": it waits for those locks to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait,
+of the row itself), held and served in the same statement (``serve_statement``). When every
+candidate is locked by someone else, the pick is *not* "nothing left": it waits for those locks to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait,
 so no deadlock) and answers None only when, with no lock in the way, no item is servable for the
 rater — else ``RoutingBusy`` (503, retry). The item's lock lasts as long as the pick: the views
 commit right after it. SQLite: the whole transaction is a writer from its start (``BEGIN
