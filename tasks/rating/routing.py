@@ -42,8 +42,8 @@ Concurrency: the caller's transaction serialises the pick. PostgreSQL: the rater
 membership row is locked (one pick per rater at a time); the candidate item row is taken with
 ``FOR UPDATE SKIP LOCKED``, its counters re-checked by PostgreSQL under the lock (they are columns
 of the row itself), held and served in the same statement (``serve_statement``). When every
-candidate is locked by someone else, the pick is *not* "nothing left": it waits for those locks to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait,
-so no deadlock) and answers None only when, with no lock in the way, no item is servable for the
+candidate is locked by someone else, the pick is *not* "nothing left": it waits for those locks
+to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait, so no deadlock) and answers None only when, with no lock in the way, no item is servable for the
 rater — else ``RoutingBusy`` (503, retry). The item's lock lasts as long as the pick: the views
 commit right after it. SQLite: the whole transaction is a writer from its start (``BEGIN
 IMMEDIATE``, ``db.serialise_writes()``); ``next_assignment`` refuses a SQLite session that is not.
