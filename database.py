@@ -23,7 +23,8 @@ import time
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, any_, create_engine, event, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -151,6 +152,16 @@ def make_engine(url: str) -> Engine:
     # pre-ping replaces connections that died while pooled (a restart, pg_terminate_backend);
     # a bounded connect timeout makes an unreachable server a quick 503, not a hung worker.
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def one_of(session: Session, column, values):
+    """``column IN values`` for a batch of values: on PostgreSQL one array parameter
+    (``= ANY(:values)``: one statement text whatever the batch's size, nothing to split or
+    prepare per value), elsewhere an ordinary IN list."""
+    values = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(literal(values, ARRAY(column.type)))
 
 
 class Database:

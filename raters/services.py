@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, contains_eager
 
 from database import utcnow
 from ops.tracing import current_request_id
@@ -111,13 +111,28 @@ def placeholder_email(ref: str) -> str:
 def create_placeholder_rater(session: Session, ref: str, actor: User | None = None) -> User:
     """An inactive rater account for someone who judged outside Dailies: no password, so it can
     never sign in or hold a token; an admin sees it (inactive) among the users."""
-    email = placeholder_email(ref)
-    user = User(email=email, name=f"{ref.strip()[:100]} (imported)", role="rater", password_hash=None,
-                active=False, senior=False, session_version=1)
-    session.add(user)
-    session.flush()
-    audit(session, actor, "user.placeholder", user.email, "rater of imported judgments")
-    return user
+    return session.get(User, create_placeholder_raters(session, [ref], actor)[placeholder_email(ref)])
+
+
+def create_placeholder_raters(session: Session, refs, actor: User | None = None) -> dict[str, int]:
+    """``create_placeholder_rater`` for many refs (distinct e-mails), set-based: one INSERT of
+    the accounts and one of their audit entries. Returns the new ids by e-mail."""
+    first = {}
+    for ref in refs:
+        first.setdefault(placeholder_email(ref), ref.strip())
+    if not first:
+        return {}
+    now = utcnow()
+    rows = session.execute(insert(User).returning(User.id, User.email, sort_by_parameter_order=True), [
+        {"email": email, "name": f"{ref[:100]} (imported)", "role": "rater", "password_hash": None,
+         "active": False, "senior": False, "session_version": 1, "created_at": now}
+        for email, ref in first.items()]).all()
+    request_id = current_request_id()
+    session.execute(insert(AuditEvent), [
+        {"actor_id": actor.id if actor else None, "action": "user.placeholder", "subject": email[:200],
+         "detail": "rater of imported judgments", "project_id": None, "request_id": request_id, "at": now}
+        for _id, email in rows])
+    return {email: user_id for user_id, email in rows}
 
 
 def update_user(session: Session, user: User, *, name: str | None = None, role: str | None = None,
@@ -286,7 +301,9 @@ def user_for_token(session: Session, secret: str) -> User | None:
     """The active user owning an unrevoked token with this secret."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    # One read: the token with its user (every API request starts here).
+    token = session.scalar(select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+                           .where(ApiToken.token_hash == _token_hash(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

@@ -75,11 +75,20 @@ class Project(Base):
         return sorted((m.user for m in self.member_rows), key=lambda u: u.email)
 
     def has_member(self, user) -> bool:
-        """Whether ``user`` is a member: one row read (the loaded member list when it is loaded)."""
+        """Whether ``user`` is a member: one row read (the loaded member list when it is loaded,
+        or nothing when the project was read together with it, see ``remember_membership``)."""
         if "member_rows" in self.__dict__:
             return any(m.user_id == user.id for m in self.member_rows)
-        return bool(object_session(self).scalar(select(exists().where(
-            ProjectMember.project_id == self.id, ProjectMember.user_id == user.id))))
+        known = self.__dict__.get("_membership", {})
+        if user.id in known:
+            return known[user.id]
+        return bool(object_session(self).scalar(select(is_member_sql(Project.id, user.id)).where(
+            Project.id == self.id)))
+
+    def remember_membership(self, user_id: int, member: bool) -> None:
+        """Keep the membership read in the same statement as the project (``is_member_sql``)
+        for this session's checks, so they read no row again."""
+        self.__dict__.setdefault("_membership", {})[user_id] = bool(member)
 
     @property
     def n_outputs(self) -> int:
@@ -88,6 +97,11 @@ class Project(Base):
     @property
     def criteria_keys(self) -> list[str]:
         return [c["key"] for c in self.rubric or []]
+
+
+def is_member_sql(project_id, user_id):
+    """A column: whether the user is a member of the project (one row of the primary key)."""
+    return exists().where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
 
 
 class ProjectMember(Base):

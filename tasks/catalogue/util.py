@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from database import db
-from raters.access import authorize, can
-from tasks.catalogue.models import Asset, Item, ItemOutput, Project, ProjectMember
+from raters.access import MEMBERSHIP_SCOPED, authorize, can
+from tasks.catalogue.models import Asset, Item, ItemOutput, Project, ProjectMember, is_member_sql
 from tasks.catalogue.store import MissingBytes, asset_store
 
 
@@ -32,7 +32,15 @@ def visible_projects_query(user):
 
 def project_for(project_id: int, action: str) -> Project:
     """The project, if it exists and the current user may perform ``action`` on it."""
-    project = db.session.get(Project, project_id)
+    if current_user.is_authenticated and current_user.role in MEMBERSHIP_SCOPED:
+        # The project and whether the user is one of its members, in one read.
+        row = db.session.execute(select(Project, is_member_sql(Project.id, current_user.id))
+                                 .where(Project.id == project_id)).first()
+        project = row[0] if row else None
+        if project is not None:
+            project.remember_membership(current_user.id, row[1])
+    else:
+        project = db.session.get(Project, project_id)
     if project is None:
         abort(404, f"There is no project {project_id}.")
     authorize(action, project)

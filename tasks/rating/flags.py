@@ -41,7 +41,7 @@ def flag_assignment(session: Session, assignment: Assignment, kind, reason, *, n
         problems["side"] = f"which output: {', '.join(sides)} (or both)"
     if problems:
         raise AnswerInvalid("The flag is not valid.", problems)
-    session.refresh(assignment, with_for_update=True)
+    session.refresh(assignment, with_for_update={"of": Assignment})  # OF: it may carry eager joins
     label = assignment.label_of(side) if side in sides else None
     model = next((o.model for o in assignment.item.outputs if o.label == label), None)
     flag = Flag(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,

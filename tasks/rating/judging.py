@@ -37,8 +37,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal, select, true, union_all
+from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ops.tracing import current_request_id
 from raters.models import User
@@ -48,7 +49,7 @@ from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, explanation, is_whole,
     rationale_problem, scores_problems,
 )
-from tasks.catalogue.models import Item, Project
+from tasks.catalogue.models import Item, Project, is_member_sql
 from tasks.catalogue.projects import SETTINGS
 from tasks.catalogue.util import script_text
 from tasks.rating.models import (
@@ -82,9 +83,15 @@ class Answer:
 
 def assignment_for(session: Session, assignment_id: int, rater: User) -> Assignment:
     """The rater's own assignment; anyone else's is NotFound (its existence is not revealed)."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.rater_id != rater.id:
+    # One read: the assignment, its project, and whether the rater is still one of its members
+    # (kept on the project for the access check that follows).
+    row = session.execute(select(Assignment, is_member_sql(Assignment.project_id, rater.id))
+                          .join(Assignment.project).options(contains_eager(Assignment.project))
+                          .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id)).first()
+    if row is None:
         raise NotFound(f"There is no assignment {assignment_id}.")
+    assignment, member = row
+    assignment.project.remember_membership(rater.id, member)
     return assignment
 
 
@@ -238,23 +245,32 @@ def _playback_labels(assignment: Assignment, playback, problems: dict) -> dict |
     return {assignment.label_of(side): float(value) for side, value in playback.items()} or None
 
 
+def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> tuple[list[str], list[str]]:
+    """What a new explanation (rationale with its notes, ``answers.explanation``) is compared with,
+    in one read through two bounded index scans: the rater's own last ``RECENT_RATIONALES`` in the
+    project (``ix_judgments_project_rater_id``; not the judgment's own earlier versions when
+    revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's worth)."""
+    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes)
+           .where(Judgment.project_id == assignment.project_id, Judgment.rater_id == assignment.rater_id,
+                  Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
+           .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
+    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes).where(
+        Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
+        Judgment.superseded_at.is_(None))
+    rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes), others)).all()
+    side_words = [o.model for o in assignment.item.outputs]
+    texts = [(whose, explanation(rationale, notes_rules.note_texts(notes), side_words))
+             for whose, rationale, notes in rows]
+    return [t for w, t in texts if w == "own"], [t for w, t in texts if w == "other"]
+
+
 def rule_problems(session: Session, assignment: Assignment, answer: Answer, now: datetime, *,
-                  revising: Judgment | None = None) -> dict[str, str]:
-    """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``)."""
+                  revising: Judgment | None = None, seen: dict[str, float] | None = None) -> dict[str, str]:
+    """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``,
+    ``notes``). ``seen``: the observed playback when the caller has read it already."""
     project, problems = assignment.project, {}
     side_words = [o.model for o in assignment.item.outputs]
-
-    def explanations(query) -> list[str]:
-        return [explanation(rationale, notes_rules.note_texts(notes), side_words)
-                for rationale, notes in session.execute(query).all()]
-    earlier = explanations(
-        select(Judgment.rationale, Judgment.notes).where(
-            Judgment.project_id == project.id, Judgment.rater_id == assignment.rater_id,
-            Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
-        .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES))
-    others = explanations(select(Judgment.rationale, Judgment.notes).where(
-        Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
-        Judgment.superseded_at.is_(None)))
+    earlier, others = compared_rationales(session, assignment, revising=revising is not None)
     levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
                                 brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
@@ -272,7 +288,9 @@ def rule_problems(session: Session, assignment: Assignment, answer: Answer, now:
     if elapsed < dwell:
         problems["timing"] = (f"Submitted {elapsed:.0f} s after the task opened; the media needs at least "
                               f"{dwell:.0f} s ({project.min_media_fraction:.0%} of its length). Keep watching.")
-    message = playback_problem(assignment, answer, playback.observed(session, assignment, now), elapsed)
+    if seen is None:
+        seen = playback.observed(session, assignment, now)
+    message = playback_problem(assignment, answer, seen, elapsed)
     if message:
         problems["playback"] = message
     return problems
@@ -324,9 +342,15 @@ def _check_key(key) -> str:
 
 
 def _lock(session: Session, assignment: Assignment) -> None:
-    """Lock the assignment and then its item (every writer of an item's panel does the same)."""
-    session.refresh(assignment, with_for_update=True)
-    session.scalar(select(Item.id).where(Item.id == assignment.item_id).with_for_update())
+    """Lock the assignment and then its item (every writer of an item's panel does the same),
+    re-reading both under their locks: the assignment with its draft and project, the item with
+    its outputs and their assets (what the rules read next) — two statements."""
+    session.scalars(select(Assignment).where(Assignment.id == assignment.id)
+                    .options(joinedload(Assignment.project), joinedload(Assignment.draft))
+                    .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
+    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(routing.SERVED_WITH)
+                           .with_for_update(of=Item).execution_options(populate_existing=True)).unique().one()
+    set_committed_value(assignment, "item", item)
 
 
 def _replay(session: Session, assignment: Assignment, key: str, fingerprint: str) -> Judgment | None:
@@ -393,18 +417,20 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
         answer = parse_answer(assignment, data)
     except AnswerInvalid as exc:
         raise _refuse(session, assignment, data, exc, now) from None
-    problems = rule_problems(session, assignment, answer, now)
+    seen = playback.observed(session, assignment, now) if assignment.project.modality != "script" else {}
+    problems = rule_problems(session, assignment, answer, now, seen=seen)
     if problems:
         raise _refuse(session, assignment, data, JudgmentRefused(
             "The judgment was refused: " + " ".join(problems.values()), problems), now)
     if assignment.project.modality != "script":  # what the server saw, not what was claimed
-        answer.playback = {k: v for k, v in playback.observed(session, assignment, now).items() if v} or None
+        answer.playback = {k: v for k, v in seen.items() if v} or None
     judgment = _write(session, assignment, answer, key, fingerprint, now)
     assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
     session.flush()
-    overlap.refresh_panel(session, assignment.item)
-    routing.refresh_items(session, [assignment.item_id])
+    panel = overlap.refresh_panel(session, assignment.item)
+    routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
+                             closed_assignment=True)
     return judgment, True
 
 
@@ -431,8 +457,9 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     current.superseded_at = now
     session.flush()  # the old row leaves the "current" unique index before the new one enters
     judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
-    overlap.refresh_panel(session, assignment.item)
-    routing.refresh_items(session, [assignment.item_id])
+    panel = overlap.refresh_panel(session, assignment.item)
+    routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
+                             closed_assignment=False)
     return judgment, True
 
 
@@ -471,7 +498,7 @@ def save_draft(session: Session, assignment: Assignment, data, *, now: datetime,
                             {"draft": "finite numbers only"})
     if size > MAX_DRAFT_BYTES:
         raise AnswerInvalid("The draft is too large.", {"draft": f"at most {MAX_DRAFT_BYTES // 1024} KB"})
-    session.refresh(assignment, with_for_update=True)
+    session.refresh(assignment, with_for_update={"of": Assignment})  # OF: it may carry eager joins
     _require_open(assignment, now)
     assignment.expires_at = max(assignment.expires_at, now + ttl)
     return _put_draft(session, assignment, data, now)
@@ -481,7 +508,7 @@ def skip_assignment(session: Session, assignment: Assignment, reason, *, now: da
     """Give an open assignment back with a reason; the item never returns to this rater."""
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
         raise AnswerInvalid("Say why you skip this item.", {"reason": f"required, at most {MAX_REASON_CHARS} characters"})
-    session.refresh(assignment, with_for_update=True)
+    session.refresh(assignment, with_for_update={"of": Assignment})  # OF: it may carry eager joins
     _require_open(assignment, now)
     assignment.status, assignment.skip_reason, assignment.closed_at = "skipped", reason.strip(), now
     session.flush()

@@ -26,8 +26,8 @@ playback rules do not apply: the judgment was made elsewhere, under other rules.
 
 ``rater`` is an e-mail or an external rater id. An e-mail of an existing account must belong to
 a rater; anyone else gets an inactive placeholder rater account (no password: it can never sign
-in; ``raters.services.create_placeholder_rater``), so the same id in a later file is the same
-rater. A rater may not judge an item twice: not twice in the file, not when they already have a
+in; ``raters.services.create_placeholder_raters``: one INSERT for all of a file's), so the same
+id in a later file is the same rater. A rater may not judge an item twice: not twice in the file, not when they already have a
 current judgment on it, and not while they hold an open assignment of it.
 
 Stored with ``source='imported'``, no assignment, no time on task or playback. Written set-based:
@@ -45,8 +45,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
+from database import one_of
 from raters.models import User
-from raters.services import audit, create_placeholder_rater, placeholder_email
+from raters.services import audit, create_placeholder_raters, placeholder_email
 from tasks.rating import notes as notes_rules
 from tasks.rating import overlap, routing
 from tasks.rating.judging import output_sides
@@ -66,7 +67,7 @@ WRITE_BATCH = 5000  # rows per COPY/INSERT statement, items per lock statement
 __all__ = ["ImportRejected", "JudgmentImport", "import_judgments", "parse_rows"]
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckedJudgment:
     line: int
     item_id: int
@@ -77,12 +78,9 @@ class CheckedJudgment:
     rationale: str
     confidence: int
     created_at: datetime | None
+    email: str = ""  # the account e-mail standing for rater_ref (``placeholder_email``)
     criteria: dict | None = None
     notes: list | None = None
-    email: str = ""  # the account e-mail standing for rater_ref
-
-    def __post_init__(self):
-        self.email = placeholder_email(self.rater_ref)
 
 
 @dataclass
@@ -191,7 +189,7 @@ def check_row(project: Project, items: dict[str, int], line: int, row, now: date
     if len(errors) > before:
         return None
     return CheckedJudgment(line, item_id, rater.strip(), choice, strength, scores, rationale.strip(),
-                           confidence, created_at, criteria, notes)
+                           confidence, created_at, placeholder_email(rater.strip()), criteria, notes)
 
 
 def _criteria(project: Project, raw, where: str, errors: list[str]) -> dict | None:
@@ -200,6 +198,77 @@ def _criteria(project: Project, raw, where: str, errors: list[str]) -> dict | No
     for field, problem in problems.items():
         errors.append(f"{where}: {field}: {problem}")
     return stored
+
+
+class RowChecker:
+    """``check_row`` for a whole file, fast: a pairwise row of the common valid shape is accepted
+    by a few direct tests (e-mails and timestamps computed once per distinct value); any row that
+    fails one of them — and every rubric row — goes through ``check_row``, which applies every
+    rule and words the errors. The fast tests accept only what ``check_row`` accepts (the suite
+    compares the two on valid and broken rows)."""
+
+    def __init__(self, project: Project, items: dict[str, int], now: datetime, note_sides=None):
+        self.project, self.items, self.now, self.note_sides = project, items, now, note_sides
+        self.emails: dict[str, str] = {}
+        self.times: dict[str, datetime | None] = {}
+        self.latest = now + CLOCK_SKEW
+
+    def check(self, rows, errors: list[str]) -> list[CheckedJudgment]:
+        fast = self._fast if self.project.kind == "pairwise" else None
+        out = []
+        for line, row in rows:
+            checked = fast(line, row) if fast else None
+            if checked is None:
+                checked = check_row(self.project, self.items, line, row, self.now, errors, self.note_sides)
+            if checked is not None:
+                out.append(checked)
+        return out
+
+    def _fast(self, line: int, row) -> CheckedJudgment | None:
+        if type(row) is not dict or not row.keys() <= PAIRWISE_FIELDS:
+            return None
+        external_id, rater, choice = row.get("external_id"), row.get("rater"), row.get("choice")
+        strength, rationale, confidence = row.get("strength"), row.get("rationale"), row.get("confidence")
+        if type(external_id) is int:
+            external_id = str(external_id)
+        if type(rater) is int:
+            rater = str(rater)
+        if type(external_id) is not str or type(rater) is not str or type(rationale) is not str \
+                or type(confidence) is not int or not 1 <= confidence <= 5 or choice not in CHOICES:
+            return None
+        item_id = self.items.get(external_id.strip())
+        rater, text = rater.strip(), rationale.strip()
+        if item_id is None or not rater or len(rater) > MAX_REF_CHARS or not text \
+                or len(rationale) > MAX_RATIONALE_CHARS:
+            return None
+        if strength is not None and (choice == "tie" or type(strength) is not int or not 1 <= strength <= 3):
+            return None
+        created = row.get("created_at")
+        moment = None
+        if created is not None:
+            if type(created) is not str:
+                return None
+            moment = self.times.get(created, False)
+            if moment is False:
+                moment = self.times[created] = self._moment(created)
+            if moment is None:
+                return None
+        email = self.emails.get(rater)
+        if email is None:
+            email = self.emails[rater] = placeholder_email(rater)
+        return CheckedJudgment(line, item_id, rater, choice, strength, None, text, confidence, moment, email)
+
+    def _moment(self, value: str) -> datetime | None:
+        """The time, when ``_timestamp`` would accept it; None sends the row to ``check_row``."""
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None and moment <= self.latest else None
+
+
+PAIRWISE_FIELDS = ROW_FIELDS - {"scores", "criteria", "notes"}  # those rows take check_row
+CHOICES = ("a", "b", "tie")  # a tuple: a row's choice may be unhashable
 
 
 def _chunks(values: list, size: int = CHUNK):
@@ -213,7 +282,7 @@ def _item_ids(session: Session, project: Project, rows) -> dict[str, int]:
     found = {}
     for chunk in _chunks(wanted):
         found.update(session.execute(select(Item.external_id, Item.id).where(
-            Item.project_id == project.id, Item.external_id.in_(chunk))).all())
+            Item.project_id == project.id, one_of(session, Item.external_id, chunk))).all())
     return found
 
 
@@ -224,7 +293,7 @@ def _check_raters(session: Session, checked: list[CheckedJudgment], errors: list
         first.setdefault(row.email, row.line)
     users: dict[str, User] = {}
     for chunk in _chunks(sorted(first)):
-        users.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(chunk)))})
+        users.update({u.email: u for u in session.scalars(select(User).where(one_of(session, User.email, chunk)))})
     for email, user in users.items():
         if user.role != "rater":
             errors.append(f"line {first[email]}: {email} has a {user.role} account here; only raters' "
@@ -242,7 +311,7 @@ def _check_raters(session: Session, checked: list[CheckedJudgment], errors: list
     for chunk in _chunks(items):
         for model, extra in ((Judgment, Judgment.superseded_at.is_(None)), (Assignment, Assignment.status == "open")):
             for item_id, rater_id in session.execute(select(model.item_id, model.rater_id).where(
-                    model.item_id.in_(chunk), model.rater_id.in_(list(by_id) or [-1]), extra)):
+                    one_of(session, model.item_id, chunk), one_of(session, model.rater_id, by_id), extra)):
                 taken.add((item_id, by_id[rater_id], model.__name__))
     for item_id, email, what in sorted(taken):
         line = seen.get((item_id, email))
@@ -263,8 +332,7 @@ def import_judgments(session: Session, project: Project, data: bytes, filename: 
         if item_id not in sides:
             sides[item_id] = output_sides(session.get(Item, item_id))
         return sides[item_id]
-    checked = [c for line, row in rows
-               if (c := check_row(project, items, line, row, now, errors, note_sides)) is not None]
+    checked = RowChecker(project, items, now, note_sides).check(rows, errors)
     users = _check_raters(session, checked, errors) if checked else {}
     if errors:
         raise ImportRejected(in_line_order(errors))
@@ -273,15 +341,13 @@ def import_judgments(session: Session, project: Project, data: bytes, filename: 
 
 def _write(session: Session, project: Project, rows: list[CheckedJudgment], users: dict[str, User],
            filename: str, file_sha: str, actor: User | None, now: datetime) -> JudgmentImport:
-    new_raters = []
-    for row in rows:
-        if row.email not in users:
-            users[row.email] = create_placeholder_rater(session, row.rater_ref, actor)
-            new_raters.append(row.email)
+    rater_ids = {email: user.id for email, user in users.items()}
+    made = create_placeholder_raters(session, [row.rater_ref for row in rows if row.email not in rater_ids], actor)
+    rater_ids.update(made)
+    new_raters = list(made)
     item_ids = sorted({row.item_id for row in rows})
     for chunk in _chunks(item_ids, WRITE_BATCH):  # lock the items (in id order) before their panels change
-        session.scalars(select(Item.id).where(Item.id.in_(chunk)).order_by(Item.id).with_for_update()).all()
-    rater_ids = {email: user.id for email, user in users.items()}
+        session.scalars(select(Item.id).where(one_of(session, Item.id, chunk)).order_by(Item.id).with_for_update()).all()
     records = ({"project_id": project.id, "item_id": row.item_id, "rater_id": rater_ids[row.email],
                 "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
                 "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,

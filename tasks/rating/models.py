@@ -101,7 +101,7 @@ class Judgment(Base):
         CheckConstraint("source IN ('live','imported')", name="source"),
         CheckConstraint("source = 'imported' OR assignment_id IS NOT NULL", name="live_has_assignment"),
         Index("uq_judgments_current", "item_id", "rater_id", unique=True, **_partial("superseded_at IS NULL")),
-        Index("ix_judgments_project_rater", "project_id", "rater_id"),
+        Index("ix_judgments_project_rater_id", "project_id", "rater_id", "id"),  # a rater's latest first
         Index("ix_judgments_item_id", "item_id", "id"),  # an item's judgments in order (exports)
     )
 

@@ -27,7 +27,9 @@ from typing import Callable
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
+from database import one_of, utcnow
 from raters.models import User
 from raters.services import audit
 from tasks.rating import routing
@@ -114,25 +116,26 @@ def current_judgments(session: Session, item_id: int) -> list[Judgment]:
         Judgment.item_id == item_id, Judgment.superseded_at.is_(None)).order_by(Judgment.id)))
 
 
-def refresh_panel(session: Session, item: Item) -> ItemPanel | None:
+def refresh_panel(session: Session, item: Item) -> PanelState | None:
     """Recompute the item's panel from its current judgments (call with the item row locked,
-    after every judgment written, revised or imported). Gold items have none."""
+    after every judgment written, revised or imported): one read and one upsert. Gold items have
+    none (None)."""
     if item.is_gold:
         return None
     project = item.project
-    judgments = current_judgments(session, item.id)
-    answers = [{"choice": j.choice, "scores": j.scores} for j in judgments]
-    state = panel_state(len(judgments), AGREEMENT[project.kind](answers, project.rubric or []),
+    answers = [{"choice": choice, "scores": scores} for choice, scores in session.execute(
+        select(Judgment.choice, Judgment.scores).where(Judgment.item_id == item.id, Judgment.superseded_at.is_(None))
+        .order_by(Judgment.id))]
+    state = panel_state(len(answers), AGREEMENT[project.kind](answers, project.rubric or []),
                         overlap=project.overlap, max_overlap=project.max_overlap,
                         agreement_target=project.agreement_target)
-    panel = session.get(ItemPanel, item.id)
-    if panel is None:
-        panel = ItemPanel(item_id=item.id, project_id=item.project_id)
-        session.add(panel)
-    panel.n_judgments, panel.target, panel.state, panel.agreement = (
-        state.n, state.target, state.state, state.agreement)
-    session.flush()
-    return panel
+    _upsert_panels(session, [{"item_id": item.id, "project_id": item.project_id, "n_judgments": state.n,
+                              "target": state.target, "state": state.state, "agreement": state.agreement,
+                              "updated_at": utcnow()}])
+    loaded = session.identity_map.get(identity_key(ItemPanel, item.id))
+    if loaded is not None:  # a loaded panel re-reads what was written
+        session.expire(loaded)
+    return state
 
 
 def refresh_panels(session: Session, project: Project, item_ids, *, now: datetime) -> int:
@@ -143,14 +146,14 @@ def refresh_panels(session: Session, project: Project, item_ids, *, now: datetim
     measure = AGREEMENT[project.kind]
     written = 0
     for start in range(0, len(ids), PANEL_BATCH):
-        chunk = session.scalars(select(Item.id).where(Item.id.in_(ids[start:start + PANEL_BATCH]),
+        chunk = session.scalars(select(Item.id).where(one_of(session, Item.id, ids[start:start + PANEL_BATCH]),
                                                       Item.project_id == project.id, ~is_gold_sql())).all()
         if not chunk:
             continue
         answers: dict[int, list[dict]] = {item_id: [] for item_id in chunk}
         for item_id, choice, scores in session.execute(
                 select(Judgment.item_id, Judgment.choice, Judgment.scores)
-                .where(Judgment.item_id.in_(chunk), Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
+                .where(one_of(session, Judgment.item_id, chunk), Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
             answers[item_id].append({"choice": choice, "scores": scores})
         rows = []
         for item_id, given in answers.items():

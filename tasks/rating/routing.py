@@ -26,20 +26,24 @@ How it is cheap: every item row carries routing's counters — ``n_judged`` (cur
 ``n_held`` (open assignments), ``target`` (judgments needed) and ``hold`` (a bitmask of why it is
 out of regular routing, ``HOLD_*``; 0 = routable). ``refresh_items`` recounts them, one UPDATE per
 project and batch, under the items' row locks; **every write that changes what they count calls
-it** (serve, submit, revise, skip, expire, flag and its resolution, adjudication, judgment and
-item import, an asset's consent change, a project's settings change). The partial index
-``ix_items_routing`` holds exactly the items that still need work (``hold = 0 AND n_judged +
+it** (skip, expire, flag and its resolution, adjudication, judgment and item import, an asset's
+consent change, a project's settings change) — except the three hot paths, which know exactly
+what changed and write it as one delta UPDATE of the row they hold locked: serving
+(``n_held + 1``, inside the serving statement), submitting and revising (``judgment_written``).
+The property test compares the counters with a recount after random sequences of every path.
+The partial index ``ix_items_routing`` holds exactly the items that still need work (``hold = 0 AND n_judged +
 n_held < target``) in routing's order, so a pick reads the first rows of that index and only
 checks the rater's own history against them — a handful of rows whether the project holds 100 or
-100,000 items. Holds of expired assignments are released by the sweep that starts every pick
-(the rater's own, then up to ``SWEEP_LIMIT`` of others', oldest first).
+100,000 items. Holds of expired assignments are released by a sweep (the rater's own, then up to
+``SWEEP_LIMIT`` of others', oldest first) that a pick runs when the statement taking its lock
+has seen an overdue open assignment in the project (through ``ix_assignments_project_status``).
 
 Concurrency: the caller's transaction serialises the pick. PostgreSQL: the rater's project
 membership row is locked (one pick per rater at a time); the candidate item row is taken with
 ``FOR UPDATE SKIP LOCKED``, its counters re-checked by PostgreSQL under the lock (they are columns
-of the row itself). When every candidate is locked by someone else, the pick is *not* "nothing
-left": it waits for those locks to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait,
-so no deadlock) and answers None only when, with no lock in the way, no item is servable for the
+of the row itself), held and served in the same statement (``serve_statement``). When every
+candidate is locked by someone else, the pick is *not* "nothing left": it waits for those locks
+to clear (polling, up to ``LOCK_WAIT_S``; never a blocking wait, so no deadlock) and answers None only when, with no lock in the way, no item is servable for the
 rater — else ``RoutingBusy`` (503, retry). The item's lock lasts as long as the pick: the views
 commit right after it. SQLite: the whole transaction is a writer from its start (``BEGIN
 IMMEDIATE``, ``db.serialise_writes()``); ``next_assignment`` refuses a SQLite session that is not.
@@ -51,10 +55,11 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, case, cast, exists, func, literal_column, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Text, and_, case, cast, exists, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from database import IMMEDIATE_OPTION
+from database import IMMEDIATE_OPTION, one_of
 from raters.models import User, UserExpertise
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
@@ -171,13 +176,13 @@ def refresh_items(session: Session, item_ids) -> int:
     ids = sorted(set(item_ids))
     done = 0
     for start in range(0, len(ids), REFRESH_CHUNK):
-        rows = session.execute(select(Item.id, Item.project_id).where(Item.id.in_(ids[start:start + REFRESH_CHUNK]))
+        rows = session.execute(select(Item.id, Item.project_id).where(one_of(session, Item.id, ids[start:start + REFRESH_CHUNK]))
                                .order_by(Item.id).with_for_update()).all()
         by_project: dict[int, list[int]] = {}
         for item_id, project_id in rows:
             by_project.setdefault(project_id, []).append(item_id)
         for project_id, chunk in by_project.items():
-            _update(session, session.get(Project, project_id), Item.id.in_(chunk))
+            _update(session, session.get(Project, project_id), one_of(session, Item.id, chunk))
         done += len(rows)
     return done
 
@@ -194,6 +199,25 @@ def _update(session: Session, project: Project, where) -> None:
     # "fetch": loaded items get their new counters from the UPDATE's RETURNING.
     session.execute(update(Item).where(where).values(**_recount(project))
                     .execution_options(synchronize_session="fetch"))
+
+
+def target_for(project: Project, stored: int | None) -> int:
+    """``_recount``'s target in Python: the panel's stored target kept within the project's
+    ``overlap`` … ``max_overlap`` (``overlap`` without a panel)."""
+    return project.overlap if stored is None else min(max(stored, project.overlap), project.max_overlap)
+
+
+def judgment_written(session: Session, project: Project, item_id: int, panel_target: int | None, *,
+                     closed_assignment: bool) -> None:
+    """The counters after a live judgment, as one UPDATE of the item row the caller holds
+    locked (no recount): a submit closes its open assignment (``n_held − 1``) and adds a current
+    judgment (``n_judged + 1``); a revision replaces one (counts unchanged). The target follows
+    the item's new panel. Exactly what ``refresh_items`` would store (the property test checks)."""
+    values = {"target": target_for(project, panel_target)}
+    if closed_assignment:
+        values.update(n_judged=Item.n_judged + 1, n_held=Item.n_held - 1)
+    session.execute(update(Item).where(Item.id == item_id).values(**values)
+                    .execution_options(synchronize_session="evaluate"))
 
 
 COUNTERS = ("n_judged", "n_held", "target", "hold")
@@ -234,14 +258,16 @@ def gold_query(project: Project, rater: User):
 
 
 def explain_query(project: Project, rater: User, now: datetime | None = None):
-    """The hot query of a pick, as it runs (for ``EXPLAIN ANALYZE`` in the bench)."""
-    return candidates_query(project, rater).limit(1).with_for_update(of=Item, skip_locked=True)
+    """The hot query of a pick, as it runs on PostgreSQL (for ``EXPLAIN ANALYZE`` in the bench):
+    the statement that picks, holds and serves (``serve_statement``)."""
+    now = now or datetime.now().astimezone()
+    return serve_statement(candidates_query(project, rater).limit(1), project, rater, now, DEFAULT_TTL)
 
 
 # -- the pick -------------------------------------------------------------------------------
 
-# What serving the item reads next (its outputs and their assets), loaded in two reads.
-SERVED_WITH = selectinload(Item.outputs).selectinload(ItemOutput.asset)
+# What serving the item reads next (its outputs and their assets), loaded with it in one read.
+SERVED_WITH = joinedload(Item.outputs).joinedload(ItemOutput.asset)
 LOCK_WAIT_S = 10.0  # how long a pick waits for other picks' locks before answering 503
 POLL_S = (0.002, 0.02)  # sleep between tries while every candidate is locked
 
@@ -260,10 +286,12 @@ def require_serialised(session: Session) -> None:
 
 
 def open_assignment(session: Session, project: Project, rater: User, now: datetime) -> Assignment | None:
-    """The rater's open, unexpired assignment in the project, if any."""
+    """The rater's open, unexpired assignment in the project, if any, read with what serving it
+    again shows (its item's outputs and their assets, its draft)."""
     return session.scalar(select(Assignment).where(
         Assignment.project_id == project.id, Assignment.rater_id == rater.id,
-        Assignment.status == "open", Assignment.expires_at > now))
+        Assignment.status == "open", Assignment.expires_at > now)
+        .options(joinedload(Assignment.item).options(SERVED_WITH), joinedload(Assignment.draft)))
 
 
 def expire_overdue(session: Session, project: Project, now: datetime, *,
@@ -292,6 +320,22 @@ def expire_overdue(session: Session, project: Project, now: datetime, *,
     return running
 
 
+def _start(session: Session, project: Project, rater: User, now: datetime) -> tuple[int, bool]:
+    """The pick's first statement: lock the rater's membership row (one pick per rater at a
+    time) and read, with it, how many assignments the rater has had in the project (the gold
+    draw's N) and whether any open assignment of the project is overdue (the expiry sweep runs
+    only then). Both are hints read beside the lock: the rater's own open assignment is read
+    after it, in a statement of its own, so a pick of another tab that just committed is seen."""
+    served = (select(func.count()).select_from(Assignment)
+              .where(Assignment.project_id == project.id, Assignment.rater_id == rater.id).scalar_subquery())
+    overdue = exists().where(Assignment.project_id == project.id, Assignment.status == "open",
+                             Assignment.expires_at <= now)
+    row = session.execute(select(ProjectMember.user_id, served, overdue).where(
+        ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id)
+        .with_for_update(of=ProjectMember)).first()
+    return (row[1], bool(row[2])) if row else (0, True)
+
+
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
                     ttl: timedelta = DEFAULT_TTL) -> Assignment | None:
     """The rater's open assignment in the project (resumed), else a new one, else None (nothing
@@ -299,47 +343,98 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     candidate out of reach for ``LOCK_WAIT_S``.
 
     The caller has checked that ``rater`` may rate in ``project`` (a member with consent) and
-    that the project is not archived. A resumed assignment keeps its ``served_at``."""
+    that the project is not archived. A resumed assignment keeps its ``served_at``.
+
+    Round trips of a new pick on PostgreSQL: the lock (``_start``), the rater's open assignment,
+    one statement picking, holding and serving the item (``_serve``), and the served item's
+    outputs; the expiry sweep and the gold pick only when they can find something."""
     require_serialised(session)
-    session.scalar(select(ProjectMember.user_id).where(
-        ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id).with_for_update())
-    resumed = expire_overdue(session, project, now, rater=rater)
+    n_served, overdue = _start(session, project, rater, now)
+    resumed = expire_overdue(session, project, now, rater=rater) if overdue else \
+        open_assignment(session, project, rater, now)
     if resumed is not None:
         return resumed
-    item = None
-    if project.gold_rate > 0 and wants_gold(project, rater.id, session.scalar(
-            select(func.count()).select_from(Assignment).where(Assignment.project_id == project.id,
-                                                               Assignment.rater_id == rater.id))):
-        item = _pick(session, gold_query(project, rater), wait=False)
-    if item is None:
-        item = _pick(session, candidates_query(project, rater), wait=True)
-    if item is None:
+    assignment = None
+    if project.gold_rate > 0 and wants_gold(project, rater.id, n_served):
+        assignment = _pick(session, gold_query(project, rater), project, rater, now, ttl, wait=False)
+    if assignment is None:
+        assignment = _pick(session, candidates_query(project, rater), project, rater, now, ttl, wait=True)
+    if assignment is None:
         return None
-    assignment = Assignment(
-        project_id=project.id, item_id=item.id, rater_id=rater.id, served_at=now, expires_at=now + ttl,
-        left_label=_sides.choice("ab") if project.kind == "pairwise" else "a", status="open",
-        is_audit=not item.is_gold and item.model_confidence is not None
-        and item.model_confidence >= project.confidence_threshold, draft=None)
-    session.add(assignment)
-    session.flush()
-    _update(session, project, Item.id == item.id)  # the pick holds the item's lock
+    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(SERVED_WITH)
+                           .execution_options(populate_existing=True)).unique().one()
+    set_committed_value(assignment, "item", item)
+    set_committed_value(assignment, "draft", None)  # a new assignment has none: no read to learn it
     return assignment
 
 
-def _pick(session: Session, query, *, wait: bool) -> Item | None:
-    """Lock the first row of ``query`` nobody else holds. With ``wait``, when every matching row
-    is locked, poll until a lock clears (then re-read: the holder may have filled the item)."""
+def _pick(session: Session, query, project: Project, rater: User, now: datetime, ttl: timedelta, *,
+          wait: bool) -> Assignment | None:
+    """Serve the first row of ``query`` nobody else holds. With ``wait``, when every matching
+    row is locked, poll until a lock clears (then re-read: the holder may have filled the item)."""
     first = query.limit(1)
     deadline = time.monotonic() + LOCK_WAIT_S
+    postgresql = session.get_bind().dialect.name == "postgresql"
     while True:
-        item = session.scalar(first.with_for_update(of=Item, skip_locked=True).options(SERVED_WITH))
-        if item is not None or not wait or session.get_bind().dialect.name != "postgresql":
-            return item
+        assignment = _serve(session, first, project, rater, now, ttl) if postgresql else \
+            _serve_serialised(session, first, project, rater, now, ttl)
+        if assignment is not None or not wait or not postgresql:
+            return assignment
         if session.scalar(first.with_only_columns(Item.id)) is None:
             return None  # nothing servable, locked or not
         if time.monotonic() > deadline:
             raise RoutingBusy("Other raters are being served the last items right now; ask again in a moment.")
         time.sleep(random.uniform(*POLL_S))
+
+
+def _assignment_values(project: Project, now: datetime, ttl: timedelta) -> dict:
+    return {"project_id": project.id, "served_at": now, "expires_at": now + ttl, "status": "open",
+            "left_label": _sides.choice("ab") if project.kind == "pairwise" else "a"}
+
+
+def _is_audit(project: Project, confidence, hold):
+    """An assignment of a confident (not gold) item: a check of the confidence gate."""
+    return and_(hold.op("&")(HOLD_GOLD) == 0, confidence.isnot(None),
+                confidence >= literal(project.confidence_threshold))
+
+
+def _serve(session: Session, first, project: Project, rater: User, now: datetime,
+           ttl: timedelta) -> Assignment | None:
+    """PostgreSQL: one statement locks the first free candidate (``SKIP LOCKED``), counts the new
+    hold on it (``n_held + 1``: exactly the recount, one more open assignment) and inserts the
+    assignment. The item's lock lasts until the caller commits, right after."""
+    return session.scalar(select(Assignment).from_statement(serve_statement(first, project, rater, now, ttl)))
+
+
+def serve_statement(first, project: Project, rater: User, now: datetime, ttl: timedelta):
+    """``WITH picked AS (… LIMIT 1 FOR UPDATE OF items SKIP LOCKED), held AS (UPDATE items SET
+    n_held = n_held + 1 … RETURNING …) INSERT INTO assignments … SELECT … FROM held RETURNING *``."""
+    picked = first.with_only_columns(Item.id).with_for_update(of=Item, skip_locked=True).cte("picked")
+    held = (update(Item).where(Item.id == picked.c.id).values(n_held=Item.n_held + 1)
+            .returning(Item.id, Item.model_confidence, Item.hold).cte("held"))
+    values = _assignment_values(project, now, ttl)
+    return (insert(Assignment).from_select(
+        [*values, "item_id", "rater_id", "is_audit"],
+        select(*(literal(v, type_=Assignment.__table__.c[k].type) for k, v in values.items()), held.c.id,
+               literal(rater.id), _is_audit(project, held.c.model_confidence, held.c.hold)))
+        .returning(Assignment))
+
+
+def _serve_serialised(session: Session, first, project: Project, rater: User, now: datetime,
+                      ttl: timedelta) -> Assignment | None:
+    """SQLite (one writer at a time): read the first candidate, insert the assignment, count the
+    new hold."""
+    item = session.scalar(first)
+    if item is None:
+        return None
+    assignment = Assignment(item_id=item.id, rater_id=rater.id, is_audit=not item.is_gold and item.model_confidence
+                            is not None and item.model_confidence >= project.confidence_threshold,
+                            **_assignment_values(project, now, ttl))
+    session.add(assignment)
+    session.flush()
+    session.execute(update(Item).where(Item.id == item.id).values(n_held=Item.n_held + 1)
+                    .execution_options(synchronize_session="evaluate"))
+    return assignment
 
 
 

@@ -236,3 +236,39 @@ def test_the_cli_imports_a_file(app, session, tmp_path, pairwise):
     assert result.exit_code == 1 and "line 1: no item “zzz” in this project" in result.output
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Judgment)) == 2
+
+
+# -- the fast row check accepts exactly what check_row accepts --------------------------------
+
+GOOD = {"external_id": "alley-017", "rater": "ana@studio.example", "choice": "a", "strength": 2,
+        "rationale": "the cut lands on the beat", "confidence": 4, "created_at": "2026-06-30T10:00:00Z"}
+VARIANTS = [
+    {}, {"strength": None}, {"choice": "tie", "strength": None}, {"choice": "tie"}, {"created_at": None},
+    {"external_id": 17}, {"rater": 42}, {"rater": "  outside 7 "}, {"rationale": "  padded  "},
+    # each of these breaks a rule (check_row words the error)
+    {"choice": "tie", "strength": 1}, {"choice": "left"}, {"choice": ["a"]}, {"choice": None},
+    {"strength": 0}, {"strength": 4}, {"strength": True}, {"strength": 2.0}, {"strength": "2"},
+    {"confidence": 0}, {"confidence": 6}, {"confidence": True}, {"confidence": 3.0}, {"confidence": None},
+    {"rationale": ""}, {"rationale": "   "}, {"rationale": 5}, {"rationale": "x" * 10_001},
+    {"rater": ""}, {"rater": True}, {"rater": "r" * 201}, {"rater": None}, {"external_id": "nope"},
+    {"external_id": True}, {"external_id": " "}, {"external_id": None}, {"scores": {"x": 1}}, {"extra": 1},
+    {"created_at": "2026-06-30T10:00:00"}, {"created_at": "yesterday"}, {"created_at": 1},
+    {"created_at": "2999-01-01T00:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("change", VARIANTS)
+def test_the_fast_row_check_agrees_with_check_row(pairwise, change):
+    from tasks.rating.judgment_import import RowChecker, check_row
+
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    items = {"alley-017": 1, "17": 2}
+    data = {k: v for k, v in {**GOOD, **change}.items()}
+    errors: list[str] = []
+    slow = check_row(pairwise, items, 3, data, now, errors)
+    fast = RowChecker(pairwise, items, now)._fast(3, data)
+    if slow is None:  # a broken row never passes the fast path: check_row words its error
+        assert fast is None and errors
+        assert RowChecker(pairwise, items, now).check([(3, data)], []) == []
+    else:  # a valid row takes the fast path, to the same result
+        assert fast == slow

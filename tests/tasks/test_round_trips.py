@@ -1,0 +1,88 @@
+"""What the hot API paths cost in statements, counted (not timed): a new pick, a resumed one and
+a submit read a fixed handful of rows whatever the project's size and membership, and no
+permission check loads a project's member list. Both databases; PostgreSQL's pick is one CTE."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.tasks.rating_factories import make_item, rating_project, rationale
+
+# Upper bounds per request (the app's own statements; BEGIN/COMMIT and the pool's ping aside).
+# A new pick: token+user, project+membership, membership lock (+gold count, +overdue), own open
+# assignment, serve (PostgreSQL: one CTE; SQLite: pick, insert, count), the item's outputs.
+NEXT_NEW = {"postgresql": 6, "sqlite": 8}
+NEXT_RESUMED = 4
+SUBMIT = 12
+
+
+@contextmanager
+def statements(app):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        if not statement.startswith("BEGIN"):
+            seen.append(" ".join(statement.split()))
+
+    engine = app.extensions["database"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def setup(app, api, make_user, session):
+    def build(n_items: int, n_members: int):
+        client, rater = api("rater")
+        others = [make_user("rater") for _ in range(n_members - 1)]
+        project = rating_project(session, make_user("manager").id, members=[rater, *others], min_rationale_words=0,
+                                 min_media_fraction=0, gold_rate=0.0)
+        for n in range(n_items):
+            make_item(session, project, confidence=(n % 10) / 10, commit=n == n_items - 1)
+        session.commit()
+        client.get("/api/v1/me")  # the token's first use is recorded once; not part of what is counted
+        return client, project
+    return build
+
+
+def member_list_reads(seen: list[str]) -> list[str]:
+    """Reads of project_members not narrowed to one user (a member list)."""
+    return [s for s in seen if re.search(r"\bFROM project_members\b", s) and "project_members.user_id =" not in s]
+
+
+@pytest.mark.parametrize("n_items,n_members", [(5, 1), (60, 40)])
+def test_next_and_submit_read_a_fixed_handful_of_rows(app, setup, n_items, n_members):
+    client, project = setup(n_items, n_members)
+    url = f"/api/v1/projects/{project.id}/assignments/next"
+    with statements(app) as seen:
+        served = client.post(url)
+    assert served.status_code == 201, served.json
+    assert len(seen) <= NEXT_NEW[app.extensions["database"].engine.dialect.name], "\n".join(seen)
+    assert member_list_reads(seen) == []
+    with statements(app) as seen:
+        assert client.post(url).status_code == 200  # resumed
+    assert len(seen) <= NEXT_RESUMED, "\n".join(seen)
+    answer = {"choice": "left", "strength": 2, "confidence": 3, "rationale": rationale(7)}
+    with statements(app) as seen:
+        done = client.post(f"/api/v1/assignments/{served.json['id']}/judgment", json=answer,
+                           headers={"Idempotency-Key": "round-trips"})
+    assert done.status_code == 201, done.json
+    assert len(seen) <= SUBMIT, "\n".join(seen)
+    assert member_list_reads(seen) == []
+
+
+def test_a_pick_on_postgresql_picks_holds_and_serves_in_one_statement(app, setup):
+    if app.extensions["database"].engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers and has no data-modifying CTE")
+    client, project = setup(3, 1)
+    with statements(app) as seen:
+        assert client.post(f"/api/v1/projects/{project.id}/assignments/next").status_code == 201
+    serving = [s for s in seen if s.startswith("WITH picked AS")]
+    assert len(serving) == 1 and "FOR UPDATE OF items SKIP LOCKED" in serving[0] \
+        and "UPDATE items SET n_held" in serving[0] and "INSERT INTO assignments" in serving[0]
+    assert not [s for s in seen if s.startswith("UPDATE items")]  # no recount after the pick
