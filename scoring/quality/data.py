@@ -15,7 +15,7 @@ from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
 from tasks.rating import item_states
 from tasks.rating.models import Adjudication, Assignment, Judgment
-from tasks.rating.overlap import tolerance
+from tasks.rating.overlap import gold_correct, tolerance
 from tasks.rating.routing import is_gold_sql
 
 
@@ -43,19 +43,6 @@ def item_facts(session: Session, project: Project) -> pd.DataFrame:
     facts["media_s"] = media.reindex(facts.index).where(lambda d: d > 0)
     facts["gold"] = facts.index.map(gold.get)
     return facts
-
-
-def gold_correct(kind: str, choice, scores, gold, tolerances: dict) -> bool | None:
-    """Whether an answer matches a gold item's expected one (rubric: every expected criterion
-    within the overlap rule's tolerance of its scale); None when there is nothing to compare."""
-    if not isinstance(gold, dict):
-        return None
-    if kind == "pairwise":
-        return choice == gold.get("choice") if gold.get("choice") else None
-    expected = gold.get("scores") or {}
-    if not expected or not isinstance(scores, dict):
-        return None
-    return all(k in scores and abs(scores[k] - v) <= tolerances.get(k, 0) for k, v in expected.items())
 
 
 def judgments_frame(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:

@@ -1,5 +1,7 @@
 """What the manager's pages and the API show, as JSON-able dicts: load (``data``), compute (the
-pure modules), name the raters. Views and API routes only pick a function and serialise."""
+pure modules), name the raters, add their standing (``tasks.rating.standing``); and the one write
+of the desk, a project's threshold overrides. Views and API routes only pick a function and
+serialise."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from scoring.quality import data, pipeline
 from scoring.quality import panel as qp
+from raters.services import audit
+from scoring.quality import thresholds
 from scoring.quality.thresholds import Thresholds
 from tasks.catalogue.models import Project
+from tasks.rating import presentation, standing
 from tasks.rating.item_states import STATES
 
 # A rater sees their own agreement and gold accuracy from this many judgments on.
@@ -27,9 +32,38 @@ class Loaded:
 
 
 def thresholds_for(project: Project) -> Thresholds:
-    """The thresholds a project's flags use (the documented defaults: no per-project overrides
-    are stored yet)."""
-    return Thresholds()
+    """The thresholds a project's flags use: the documented defaults with its overrides."""
+    return Thresholds.from_overrides(project.quality_thresholds)
+
+
+class ThresholdsInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def thresholds_settings(project: Project) -> dict:
+    """Every threshold: its default, the project's value, whether overridden, what it means."""
+    current, defaults, meaning = thresholds_for(project).as_dict(), Thresholds().as_dict(), thresholds.descriptions()
+    return {"project_id": project.id, "thresholds": [
+        {"name": name, "default": defaults[name], "value": current[name], "overridden": current[name] != defaults[name],
+         "whole": name in thresholds.WHOLE, "meaning": meaning.get(name, "")} for name in Thresholds.names()]}
+
+
+def save_thresholds(session: Session, project: Project, overrides, actor) -> dict:
+    """Store a project's overrides (a value equal to its default, or null, drops the override);
+    audited. Raises ``ThresholdsInvalid`` and writes nothing when any value is wrong."""
+    errors = thresholds.problems(overrides)
+    if errors:
+        raise ThresholdsInvalid(errors)
+    defaults = Thresholds().as_dict()
+    merged = {**(project.quality_thresholds or {}), **overrides}
+    stored = {k: v for k, v in merged.items() if v is not None and v != defaults[k]}
+    project.quality_thresholds = stored or None
+    audit(session, actor, "project.quality_thresholds", f"project:{project.id}",
+          ", ".join(f"{k}={v}" for k, v in sorted(stored.items())) or "defaults", project_id=project.id)
+    session.flush()
+    return thresholds_settings(project)
 
 
 def load(session: Session, project: Project) -> Loaded:
@@ -50,26 +84,26 @@ def _named(row: dict, names: dict) -> dict:
 def panel_overview(session: Session, project: Project) -> dict:
     loaded = load(session, project)
     t = thresholds_for(project)
-    rows = [_named(r, loaded.names) for r in qp.rater_rows(loaded.panel, t)]
+    standings = standing.standing_by_rater(session, project)
+    rows = [_named(r, loaded.names) | {"standing": standings.get(int(r["rater"]))} for r in qp.rater_rows(loaded.panel, t)]
     return {"project_id": project.id, "kind": project.kind, "thresholds": t.as_dict(), "raters": rows,
             "panel": {"n_judgments": int(len(loaded.panel.frame)), "tie_share": loaded.panel.tie_share,
                       "score_variance": loaded.panel.score_variance}}
 
 
-def _presented(row, kind: str) -> dict | None:
-    """The sides as the rater saw them (live pairwise judgments), with the models behind them."""
-    if kind != "pairwise" or row.left_label not in ("a", "b"):
-        return None
-    right = "b" if row.left_label == "a" else "a"
-    model = {"a": row.model_a, "b": row.model_b}
-    return {"left": {"label": row.left_label, "model": model[row.left_label]},
-            "right": {"label": right, "model": model[right]}}
+def flagged_raters(session: Session, project: Project) -> set[int]:
+    """Raters whose figures raise any flag (the raters page's highlighted rows)."""
+    loaded = load(session, project)
+    t = thresholds_for(project)
+    return {int(r["rater"]) for r in qp.rater_rows(loaded.panel, t) if r["flags"]}
 
 
 def _judgment_json(row, kind: str) -> dict:
-    presented = _presented(row, kind)
+    presented = None
+    if row.source == "live":  # imported judgments: what was shown is not known
+        presented = presentation.sides(kind, row.left_label, {"a": row.model_a, "b": row.model_b})
     side = None
-    if presented and row.choice in ("a", "b"):
+    if presented and "left" in presented and row.choice in ("a", "b"):
         side = "left" if row.choice == row.left_label else "right"
     return {"judgment_id": int(row.judgment), "item_id": int(row.item), "created_at": row.created_at.isoformat(),
             "source": row.source, "choice": row.choice, "side": side, "scores": row.scores,
@@ -87,7 +121,9 @@ def rater_detail(session: Session, project: Project, rater_id: int) -> dict | No
         return None
     figures = qp.rater_figures(loaded.panel, rater_id, thresholds_for(project))
     newest = rows.iloc[::-1].head(RECENT_JUDGMENTS)
-    return {**_named(figures, loaded.names), "weekly": qp.weekly(loaded.panel, rater_id),
+    member = standing.membership(session, project, rater_id)
+    return {**_named(figures, loaded.names), "standing": standing.standing_json(project, member) if member else None,
+            "weekly": qp.weekly(loaded.panel, rater_id),
             "judgments": [_judgment_json(r, project.kind) for r in newest.itertuples()],
             "gold_results": [_judgment_json(r, project.kind) for r in rows[rows["is_gold"]].itertuples()]}
 

@@ -9,7 +9,7 @@ from database import db, utcnow
 from raters.access import can, requires
 from raters.models import User
 from tasks.catalogue import importing
-from tasks.rating import judging, overlap, routing
+from tasks.rating import judging, overlap, routing, standing
 from tasks.catalogue.models import Item, ItemImport, Project
 from tasks.rating.models import Flag
 from tasks.catalogue.projects import SETTINGS, ProjectError, create_project, set_members, update_project
@@ -58,7 +58,8 @@ def home():
     progress, revisable = {}, []
     if current_user.role == "rater":
         now = utcnow()
-        progress = {p.id: routing.progress(db.session, p, current_user, now) for p in projects}
+        progress = {p.id: standing.with_standing(db.session, p, current_user, routing.progress(
+            db.session, p, current_user, now)) for p in projects}
         revisable = judging.revisable_assignments(db.session, current_user, now)
     return render_template("tasks/home.html", projects=projects, counts=counts, progress=progress,
                            revisable=revisable, available_cap=routing.AVAILABLE_CAP)
@@ -109,7 +110,8 @@ def _project_page(project: Project, import_errors: list[str] | None = None, impo
         context["split_items"] = db.session.scalar(select(func.count()).select_from(
             overlap.queue_query(project).order_by(None).subquery()))
     if current_user.role == "rater":
-        context["progress"] = routing.progress(db.session, project, current_user, utcnow())
+        context["progress"] = standing.with_standing(db.session, project, current_user, routing.progress(
+            db.session, project, current_user, utcnow()))
     return render_template("tasks/project.html", raters=raters, import_errors=import_errors,
                            import_filename=import_filename, **context), status
 

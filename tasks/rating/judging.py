@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from ops.tracing import current_request_id
 from raters.models import User
-from tasks.rating import overlap, playback, routing
+from tasks.rating import overlap, playback, routing, standing
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, is_whole,
     rationale_problem, scores_problems,
@@ -350,6 +350,7 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     session.flush()
     overlap.refresh_panel(session, assignment.item)
     routing.refresh_items(session, [assignment.item_id])
+    standing.after_submit(session, assignment, judgment, now)  # qualification, auto-pause rules
     return judgment, True
 
 

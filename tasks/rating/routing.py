@@ -17,6 +17,9 @@ Policy (documented in design.md's Flow, step 2):
   are routed.
 - Order: lowest ``model_confidence`` first, an unknown confidence counting as 0 (no model signal,
   most in need of people), then oldest (id).
+- Standing (``tasks.rating.standing``, read from the membership row the pick locks anyway): a
+  paused or removed rater is served nothing (``RaterStopped``, 403 with the reason); a rater still
+  in the project's qualification is served gold items only (none left: nothing).
 - Gold: a rater's Nth assignment in the project (N counts every status) is a gold item when
   ``gold_draw(project, rater, N) < gold_rate`` and an eligible gold item they have not seen
   exists; otherwise a regular one. Gold items are never counted against ``overlap`` (every rater
@@ -57,6 +60,7 @@ from sqlalchemy.orm import Session, selectinload
 from database import IMMEDIATE_OPTION
 from raters.models import User, UserExpertise
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember
+from tasks.rating import standing
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 
 DEFAULT_TTL = timedelta(minutes=30)
@@ -301,17 +305,20 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     The caller has checked that ``rater`` may rate in ``project`` (a member with consent) and
     that the project is not archived. A resumed assignment keeps its ``served_at``."""
     require_serialised(session)
-    session.scalar(select(ProjectMember.user_id).where(
+    member = session.scalar(select(ProjectMember).where(
         ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id).with_for_update())
+    if standing.stopped(member):
+        raise standing.RaterStopped(standing.stop_message(member))
     resumed = expire_overdue(session, project, now, rater=rater)
     if resumed is not None:
         return resumed
     item = None
-    if project.gold_rate > 0 and wants_gold(project, rater.id, session.scalar(
+    qualifying = standing.in_qualification(project, member)  # gold only, until qualified
+    if qualifying or project.gold_rate > 0 and wants_gold(project, rater.id, session.scalar(
             select(func.count()).select_from(Assignment).where(Assignment.project_id == project.id,
                                                                Assignment.rater_id == rater.id))):
         item = _pick(session, gold_query(project, rater), wait=False)
-    if item is None:
+    if item is None and not qualifying:
         item = _pick(session, candidates_query(project, rater), wait=True)
     if item is None:
         return None
