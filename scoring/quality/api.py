@@ -3,7 +3,7 @@ researchers; never raters). The items browser's JSON is the catalogue's
 ``GET /api/v1/projects/<id>/items?state=…&q=…``."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user
 
 from api import PREFIX, ApiError, documented, json_body, json_content
@@ -15,6 +15,12 @@ from tasks.catalogue.util import project_for
 from tasks.rating import standing
 
 bp = Blueprint("quality_api", __name__, url_prefix=PREFIX)
+
+
+@bp.before_request
+def _serialise_writes():
+    if request.method in ("POST", "PUT"):  # acts and settings write (SQLite: as a writer from the start)
+        db.serialise_writes()
 
 NUMBER = {"type": ["number", "null"]}
 INTERVAL = {"type": "array", "items": NUMBER, "description": "95% interval [low, high]"}
@@ -132,7 +138,6 @@ NOTE_BODY = json_content({"type": "object", "required": ["note"], "additionalPro
 
 def _act_view(action: str):
     def view(project_id: int, rater_id: int):
-        db.serialise_writes()
         project = project_for(project_id, "raters.manage")
         body = json_body()
         unknown = sorted(set(body) - {"note"})

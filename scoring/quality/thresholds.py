@@ -97,6 +97,8 @@ def problems(overrides) -> dict[str, str]:
         return {"quality_thresholds": "an object of threshold name: number"}
     out = {}
     for name, value in overrides.items():
+        if value is None and name in Thresholds.names():
+            continue  # null: back to the default
         if name not in Thresholds.names():
             out[f"quality_thresholds.{name}"] = f"unknown threshold (known: {', '.join(Thresholds.names())})"
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1000:

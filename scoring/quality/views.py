@@ -16,6 +16,12 @@ from tasks.catalogue.util import project_for
 from tasks.rating.item_states import STATES
 
 bp = Blueprint("quality", __name__)
+
+
+@bp.before_request
+def _serialise_writes():
+    if request.method in ("POST", "PUT"):  # acts and settings write (SQLite: as a writer from the start)
+        db.serialise_writes()
 ITEMS_PER_PAGE = 100
 FIGURES = {"time": "Time on task", "gold": "Gold", "agreement": "Agreement", "position": "Position",
            "ties": "Ties", "straight_lining": "Straight-lining", "rationale": "Rationales", "anomaly": "Anomalies"}
@@ -71,7 +77,6 @@ ACTS = {"pause": ("Pause", lambda s: s["status"] not in ("paused", "removed")),
 def set_standing(project_id: int, rater_id: int):
     """Pause, resume, remove, exclude or re-include a rater, with a note (from the panel or the
     rater's page; back to where it came from)."""
-    db.serialise_writes()
     project = project_for(project_id, "raters.manage")
     back = url_for("quality.rater", project_id=project.id, rater_id=rater_id) \
         if request.form.get("back") == "rater" else url_for("quality.panel", project_id=project.id) + "#raters"
