@@ -32,7 +32,9 @@ RATER_ROW = {"type": "object", "properties": {
     "n": {"type": "integer"}, "n_live": {"type": "integer"}, "n_imported": {"type": "integer"},
     "first_at": {"type": ["string", "null"]}, "last_at": {"type": ["string", "null"]},
     "time": {"type": "object", "description": "n, median_s, n_with_media, median_ratio (time / media duration), "
-                                              "too_fast (share faster than the media lasts)"},
+                                              "too_fast (share faster than the media lasts), watched (the share of the media the "
+                                              "server observed played — never the client's claim: median_share, "
+                                              "partial)"},
     "gold": {"type": "object", "description": "share with Wilson interval, longest_miss_streak, current_miss_streak"},
     "agreement": {"type": "object", "description": "Cohen's κ against the leave-one-out consensus of the other "
                                                    "raters (quadratic weights on rubric scales), ci, agreement, n"},

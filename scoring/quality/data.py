@@ -51,7 +51,7 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     statement = (
         select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
                Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
-               Assignment.left_label)
+               Assignment.left_label, Judgment.playback)
         .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
         .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
         .order_by(Judgment.id))
@@ -62,12 +62,13 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     if not rows:
         return qp.empty_frame()
     f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
-                                                 "scores", "rationale", "time_ms", "left_label"])
+                                                 "scores", "rationale", "time_ms", "left_label", "playback"])
     f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
     f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
     if project.kind == "rubric":
         f["left_label"] = None
     f["notes"] = 0  # per-moment notes arrive with issue 10
+    f["watched"] = watched_shares(f, _durations(session, project))
     facts = item_facts(session, project).reindex(f["item"].to_numpy())
     for column in ("model_a", "model_b", "media_s"):
         f[column] = facts[column].to_numpy()
@@ -76,7 +77,31 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     tolerances = {c["key"]: tolerance(c["min"], c["max"]) for c in project.rubric or []}
     f["gold_correct"] = [gold_correct(project.kind, c, s, g, tolerances) if ok else None
                          for c, s, g, ok in zip(f["choice"], f["scores"], gold, f["is_gold"])]
-    return f[list(qp.COLUMNS)]
+    return f[[*qp.COLUMNS, "watched"]]
+
+
+def _durations(session: Session, project: Project) -> dict[int, dict[str, float]]:
+    out: dict[int, dict[str, float]] = {}
+    for item_id, label, duration in session.execute(
+            select(ItemOutput.item_id, ItemOutput.label, Asset.duration_s).join(Asset, Asset.id == ItemOutput.asset_id)
+            .join(Item, Item.id == ItemOutput.item_id).where(Item.project_id == project.id)):
+        if duration and duration > 0:
+            out.setdefault(item_id, {})[label] = duration
+    return out
+
+
+def watched_shares(f: pd.DataFrame, durations: dict) -> list[float]:
+    """Per judgment, the least-played output's share of its duration in the playback stored with
+    a *live* judgment (what the server observed at submission); NaN for imported judgments (their
+    playback is a claim from elsewhere), scripts and unknown durations."""
+    out = []
+    for source, item, played in zip(f["source"], f["item"], f["playback"]):
+        lengths = durations.get(item)
+        if source != "live" or not isinstance(played, dict) or not lengths:
+            out.append(float("nan"))
+            continue
+        out.append(min(float(played.get(label) or 0.0) / length for label, length in lengths.items()))
+    return out
 
 
 def votes_frame(session: Session, project: Project) -> pd.DataFrame:

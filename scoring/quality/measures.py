@@ -48,10 +48,19 @@ def binomial_p(k: int, n: int, p: float) -> float:
     return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
 
 
-def time_on_task(time_s, media_s) -> dict:
+def time_on_task(time_s, media_s, watched=None) -> dict:
     """Median seconds on task, its ratio to the media's duration, and the share of judgments
     faster than the media could have been watched (``time < duration``). Judgments without a
-    server-measured time (imported) are left out; the ratio needs a known duration."""
+    server-measured time (imported) are left out; the ratio needs a known duration.
+
+    ``watched``: per judgment, the share of the media the server *observed* being played (the
+    least-played output's observed seconds ÷ its duration; ``tasks.rating.playback``, never the
+    client's claim), NaN when unknown: its median and the share of judgments with less than the
+    whole media observed."""
+    w = np.asarray(watched if watched is not None else [], dtype=float)
+    w = w[np.isfinite(w)]
+    seen = {"n": int(w.size), "median_share": float(np.median(w)) if w.size else None,
+            "partial": proportion(int((w < 0.99).sum()), int(w.size))}
     t = np.asarray(time_s, dtype=float)
     m = np.asarray(media_s, dtype=float)
     timed = np.isfinite(t)
@@ -65,6 +74,7 @@ def time_on_task(time_s, media_s) -> dict:
         "median_media_s": float(np.median(m[both])) if both.any() else None,
         "median_ratio": float(np.median(ratio)) if both.any() else None,
         "too_fast": proportion(fast, int(both.sum())),
+        "watched": seen,
     }
 
 

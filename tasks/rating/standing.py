@@ -212,10 +212,19 @@ def _note(note) -> str:
 
 
 def act(session: Session, project: Project, rater_id: int, action: str, note, actor: User, now: datetime) -> ProjectMember:
-    """A manager pauses, resumes, removes, excludes or re-includes a rater (with a note)."""
+    """A manager pauses, resumes, removes, excludes or re-includes a rater (with a note): a member,
+    or anyone with judgments in the project (their standing row is made then)."""
     member = membership(session, project, rater_id)
+    if member is None and session.scalar(select(Judgment.id).where(
+            Judgment.project_id == project.id, Judgment.rater_id == rater_id).limit(1)) is not None:
+        # A rater with judgments here but no membership (imported judgments' placeholder raters,
+        # or a rater since dropped from the members): their standing starts now.
+        member = ProjectMember(project_id=project.id, user_id=rater_id, qualified_at=now)
+        session.add(member)
+        session.flush()
     if member is None:
-        raise StandingRefused(f"User {rater_id} is not a member of this project.", status=404, code="not_found")
+        raise StandingRefused(f"User {rater_id} has no judgments and is not a member of this project.", status=404,
+                              code="not_found")
     text = _note(note)
     if action == "pause":
         if member.status == "paused":

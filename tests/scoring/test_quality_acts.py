@@ -130,3 +130,11 @@ def test_pages_show_standing_and_let_managers_act_and_set_thresholds(login_as, m
     saved = client.post(f"/projects/{project_id}/quality/settings", data={"csrf_token": csrf, "kappa": "0.25"})
     assert saved.status_code == 302
     assert "overridden" in client.get(saved.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_rater_with_judgments_but_no_membership_can_be_excluded(api, desk):  # noqa: F811
+    client, _ = api("manager")
+    project_id, stamper = desk["project"].id, desk["raters"]["Stamper"]  # judgments, no membership row
+    done = client.post(f"/api/v1/projects/{project_id}/raters/{stamper}/exclude", json={"note": "imported stamper"})
+    assert done.status_code == 200 and done.json["standing"]["excluded"] is True
+    assert client.get(f"/api/v1/projects/{project_id}/agreement").json["excluded"]["rater"] == N_ITEMS + 2
