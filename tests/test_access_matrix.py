@@ -127,6 +127,7 @@ ROUTES = [
     ("GET", "/api/v1/projects/{project}/raters/{user}", READERS),
     ("POST", "/projects/{project}/raters/{user}/standing", STAFF),
     ("GET", "/projects/{project}/quality/settings", STAFF),
+    ("GET", "/projects/{project}/raters/{user}/judgments/{item}", READERS),  # readers: 404 for a judgment not theirs
     ("POST", "/projects/{project}/quality/settings", STAFF),
     *[("POST", f"/api/v1/projects/{{project}}/raters/{{user}}/{act}", STAFF)
       for act in ("pause", "resume", "remove", "exclude", "include")],

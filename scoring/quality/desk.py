@@ -15,7 +15,8 @@ from scoring.quality import panel as qp
 from raters.services import audit
 from scoring.quality import thresholds
 from scoring.quality.thresholds import Thresholds
-from tasks.catalogue.models import Project
+from tasks.catalogue.models import EXPORTABLE_CONSENT, Project
+from tasks.rating.models import Judgment
 from tasks.rating import presentation, standing
 from tasks.rating.item_states import STATES
 
@@ -126,6 +127,43 @@ def rater_detail(session: Session, project: Project, rater_id: int) -> dict | No
             "weekly": qp.weekly(loaded.panel, rater_id),
             "judgments": [_judgment_json(r, project.kind) for r in newest.itertuples()],
             "gold_results": [_judgment_json(r, project.kind) for r in rows[rows["is_gold"]].itertuples()]}
+
+
+def judgment_as_shown(session: Session, project: Project, rater_id: int, judgment_id: int, store) -> dict | None:
+    """One judgment exactly as its rater saw it: the item's outputs in the rater's screen order
+    (``tasks.rating.presentation``: the sides of their assignment; label order, said so, for an
+    imported judgment), the side they chose, their rationale, confidence, time on task, the
+    playback the server observed, and the gold answer when it was a check item."""
+    judgment = session.get(Judgment, judgment_id)
+    if judgment is None or judgment.project_id != project.id or judgment.rater_id != rater_id:
+        return None
+    item = judgment.item
+    assignment = judgment.assignment
+    shown = presentation.presented(assignment, models=True)
+    outputs = {o.label: o for o in item.outputs}
+    order = ([shown["left"]["label"], shown["right"]["label"]] if shown and "left" in shown
+             else sorted(outputs)) if project.kind == "pairwise" else ["a"]
+    sides = ("left", "right") if project.kind == "pairwise" else ("output",)
+    played = judgment.playback if judgment.source == "live" and isinstance(judgment.playback, dict) else {}
+    panes = []
+    for side, label in zip(sides, order):
+        output = outputs[label]
+        asset = output.asset
+        text = None
+        if asset.media_kind == "script":
+            path = store.path_for(asset.sha256)
+            text = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+        panes.append({"side": side, "label": label, "model": output.model, "public_id": asset.public_id,
+                      "mime_type": asset.mime_type, "duration_s": asset.duration_s, "text": text,
+                      "observed_s": played.get(label), "chosen": judgment.choice == label,
+                      "consent_ok": asset.consent in EXPORTABLE_CONSENT})
+    gold = item.gold if isinstance(item.gold, dict) else None
+    return {"judgment_id": judgment.id, "item_id": item.id, "external_id": item.external_id, "prompt": item.prompt,
+            "source": judgment.source, "created_at": judgment.created_at, "superseded": judgment.superseded_at is not None,
+            "sides_known": shown is not None, "panes": panes, "choice": judgment.choice, "strength": judgment.strength,
+            "scores": judgment.scores, "rationale": judgment.rationale, "confidence": judgment.confidence,
+            "time_s": judgment.time_on_task_ms / 1000 if judgment.time_on_task_ms is not None else None,
+            "gold": gold, "served_at": assignment.served_at if assignment else None}
 
 
 def own_figures(session: Session, project: Project, rater_id: int) -> dict | None:

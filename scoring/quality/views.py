@@ -12,7 +12,8 @@ from database import db, utcnow
 from raters.access import can, requires
 from scoring.quality import desk, figures
 from tasks.rating import standing
-from tasks.catalogue.util import project_for
+from raters.models import User
+from tasks.catalogue.util import asset_store, project_for
 from tasks.rating.item_states import STATES
 
 bp = Blueprint("quality", __name__)
@@ -130,6 +131,18 @@ def parse_thresholds_form(form) -> dict:
             continue
         out[name] = int(value) if value.is_integer() and name in desk.thresholds.WHOLE else value
     return out
+
+
+@bp.get("/projects/<int:project_id>/raters/<int:rater_id>/judgments/<int:judgment_id>")
+@requires("quality.view")
+def judgment(project_id: int, rater_id: int, judgment_id: int):
+    """One of a rater's judgments opened exactly as it was shown to them."""
+    project = project_for(project_id, "quality.view")
+    shown = desk.judgment_as_shown(db.session, project, rater_id, judgment_id, asset_store())
+    if shown is None:
+        abort(404, "This rater has no such judgment in this project.")
+    rater_user = db.session.get(User, rater_id)
+    return render_template("quality/judgment.html", project=project, j=shown, rater=rater_user)
 
 
 @bp.get("/projects/<int:project_id>/progress")

@@ -138,3 +138,20 @@ def test_a_rater_with_judgments_but_no_membership_can_be_excluded(api, desk):  #
     done = client.post(f"/api/v1/projects/{project_id}/raters/{stamper}/exclude", json={"note": "imported stamper"})
     assert done.status_code == 200 and done.json["standing"]["excluded"] is True
     assert client.get(f"/api/v1/projects/{project_id}/agreement").json["excluded"]["rater"] == N_ITEMS + 2
+
+
+def test_a_judgment_opens_exactly_as_it_was_shown(api, login_as, desk):  # noqa: F811
+    client, _ = api("manager")
+    project_id, stamper = desk["project"].id, desk["raters"]["Stamper"]
+    detail = client.get(f"/api/v1/projects/{project_id}/raters/{stamper}").json
+    web, _ = login_as("researcher")
+    for j in detail["judgments"][:4]:  # the stamper always picks the side on their left
+        page = web.get(f"/projects/{project_id}/raters/{stamper}/judgments/{j['judgment_id']}").get_data(as_text=True)
+        panes = re.findall(r'<figure class="output( chosen)?" data-side="(\w+)" data-label="(\w)"', page)
+        assert [(side, label) for _, side, label in panes] == [
+            ("left", j["presented"]["left"]["label"]), ("right", j["presented"]["right"]["label"])]
+        assert panes[0][0] == " chosen" and panes[1][0] == ""
+        assert "/media/" in page and j["rationale"] in page
+    other = desk["raters"]["Careful 0"]
+    wrong = web.get(f"/projects/{project_id}/raters/{other}/judgments/{detail['judgments'][0]['judgment_id']}")
+    assert wrong.status_code == 404  # a judgment is opened under its own rater only
