@@ -1,6 +1,8 @@
 """Rater standing per project membership (status active/warned/paused/removed with its reason and
 rule, excluded flag and note, gold counters and qualification) and per-project quality settings
-(qualification_gold, quality_thresholds overrides) — scoring.quality.standing.
+(qualification_gold, quality_thresholds overrides) — tasks.rating.standing; and each judgment's
+rationale features (word count, shingle hashes, points at a moment), stored when it is written so
+the rater-quality desk does not re-tokenise every rationale (backfilled here).
 
 Revision ID: a7c3e9d41b20
 Revises: ef1828347e49
@@ -44,6 +46,25 @@ def upgrade() -> None:
     # Raters already working count as qualified; their gold counters start at this revision (the
     # panel's gold accuracy still reads every gold judgment).
     op.execute("UPDATE project_members SET qualified_at = added_at")
+    op.add_column('judgments', sa.Column('rationale_features', sa.JSON(), nullable=True))
+    _backfill_features(bind)
+
+
+def _backfill_features(bind, batch: int = 2000) -> None:
+    # The function as of this revision; a later version of it is recomputed when read (its "v").
+    from tasks.rating.answers import rationale_features
+    judgments = sa.table('judgments', sa.column('id', sa.Integer), sa.column('rationale', sa.Text),
+                         sa.column('rationale_features', sa.JSON))
+    last = 0
+    while True:
+        rows = bind.execute(sa.select(judgments.c.id, judgments.c.rationale).where(judgments.c.id > last)
+                            .order_by(judgments.c.id).limit(batch)).all()
+        if not rows:
+            return
+        bind.execute(judgments.update().where(judgments.c.id == sa.bindparam('jid'))
+                     .values(rationale_features=sa.bindparam('features')),
+                     [{'jid': jid, 'features': rationale_features(text)} for jid, text in rows])
+        last = rows[-1][0]
 
 
 def downgrade() -> None:
@@ -51,6 +72,7 @@ def downgrade() -> None:
     if bind.dialect.name != 'sqlite':
         op.drop_constraint(op.f('ck_projects_qualification_gold'), 'projects', type_='check')
         op.drop_constraint(op.f('ck_project_members_status'), 'project_members', type_='check')
+    op.drop_column('judgments', 'rationale_features')
     op.drop_column('projects', 'quality_thresholds')
     op.drop_column('projects', 'qualification_gold')
     for column in reversed(MEMBER_COLUMNS):

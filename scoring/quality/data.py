@@ -27,10 +27,10 @@ def _outputs(session: Session, project: Project) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=["item", "label", "model", "duration_s"])
 
 
-def item_facts(session: Session, project: Project) -> pd.DataFrame:
+def item_facts(session: Session, project: Project, outputs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per item: ``model_a``, ``model_b``, ``media_s`` (the judging rule's duration: the longer
     clip, or both scripts' reading time) and ``gold`` (the expected answer, or None)."""
-    outputs = _outputs(session, project)
+    outputs = _outputs(session, project) if outputs is None else outputs
     gold = dict(session.execute(select(Item.id, Item.gold).where(Item.project_id == project.id, is_gold_sql())).all())
     if outputs.empty:
         return pd.DataFrame(columns=["model_a", "model_b", "media_s", "gold"])
@@ -51,7 +51,7 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     statement = (
         select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
                Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
-               Assignment.left_label, Judgment.playback)
+               Assignment.left_label, Judgment.playback, Judgment.rationale_features)
         .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
         .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
         .order_by(Judgment.id))
@@ -62,14 +62,15 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     if not rows:
         return qp.empty_frame()
     f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
-                                                 "scores", "rationale", "time_ms", "left_label", "playback"])
+                                                 "scores", "rationale", "time_ms", "left_label", "playback", "features"])
     f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
     f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
     if project.kind == "rubric":
         f["left_label"] = None
     f["notes"] = 0  # per-moment notes arrive with issue 10
-    f["watched"] = watched_shares(f, _durations(session, project))
-    facts = item_facts(session, project).reindex(f["item"].to_numpy())
+    outputs = _outputs(session, project)
+    f["watched"] = watched_shares(f, _durations(outputs))
+    facts = item_facts(session, project, outputs).reindex(f["item"].to_numpy())
     for column in ("model_a", "model_b", "media_s"):
         f[column] = facts[column].to_numpy()
     gold = facts["gold"].to_numpy()
@@ -77,16 +78,15 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     tolerances = {c["key"]: tolerance(c["min"], c["max"]) for c in project.rubric or []}
     f["gold_correct"] = [gold_correct(project.kind, c, s, g, tolerances) if ok else None
                          for c, s, g, ok in zip(f["choice"], f["scores"], gold, f["is_gold"])]
-    return f[[*qp.COLUMNS, "watched"]]
+    return f[[*qp.COLUMNS, "watched", "features"]]
 
 
-def _durations(session: Session, project: Project) -> dict[int, dict[str, float]]:
+def _durations(outputs: pd.DataFrame) -> dict[int, dict[str, float]]:
+    """item id -> {label: seconds} for the outputs of known duration."""
     out: dict[int, dict[str, float]] = {}
-    for item_id, label, duration in session.execute(
-            select(ItemOutput.item_id, ItemOutput.label, Asset.duration_s).join(Asset, Asset.id == ItemOutput.asset_id)
-            .join(Item, Item.id == ItemOutput.item_id).where(Item.project_id == project.id)):
+    for item_id, label, duration in zip(outputs["item"], outputs["label"], outputs["duration_s"]):
         if duration and duration > 0:
-            out.setdefault(item_id, {})[label] = duration
+            out.setdefault(int(item_id), {})[label] = float(duration)
     return out
 
 

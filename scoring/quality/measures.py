@@ -14,15 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tasks.rating.answers import word_shingles, words
+from tasks.rating.answers import FEATURES_VERSION, rationale_features
 
 Z95 = 1.959963984540054
 # Two of a rater's own rationales whose word 3-shingles overlap this much (Jaccard) are near
 # duplicates. Looser than the server's refusal (0.9 against the last 50): this reads all of them.
 NEAR_DUPLICATE = 0.6
-# "at 0:12", "00:01:05", "12 s", "3 seconds", "frame 40": the rationale points at a moment.
-DIGIT_RE = re.compile(r"\d")  # every moment has a digit: a cheap test first
-MOMENT_RE = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d+(?:\.\d+)?\s?(?:s|sec|secs|seconds?)\b|\bframes?\s?\d+\b", re.I)
 
 
 def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
@@ -138,15 +135,19 @@ def criterion_variance(score_rows) -> float | None:
     return float(np.mean(per)) if per else None
 
 
-def text_features(texts, groups=None, criterion_words=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def text_features(texts, groups=None, criterion_words=(), stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per text: its number of words, whether it nearly duplicates another text of the same group
-    (rater), and whether it names a criterion or points at a moment. One tokenisation each."""
+    (rater), and whether it names a criterion or points at a moment. ``stored``: per text, the
+    ``tasks.rating.answers.rationale_features`` written with its judgment (or None): those texts
+    are not tokenised again; the others once each."""
     texts = [t or "" for t in texts]
-    tokens = [words(t) for t in texts]
-    counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    dup = near_duplicates([word_shingles(t) for t in tokens], groups)
-    specific = np.fromiter(((DIGIT_RE.search(t) is not None and MOMENT_RE.search(t) is not None)
-                            or _names_any(t, criterion_words) for t in texts), dtype=bool, count=len(texts))
+    stored = list(stored) if stored is not None else [None] * len(texts)
+    features = [f if isinstance(f, dict) and f.get("v") == FEATURES_VERSION else rationale_features(t)
+                for t, f in zip(texts, stored)]
+    counts = np.fromiter((f["words"] for f in features), dtype=np.int64, count=len(features))
+    dup = near_duplicates([frozenset(f["shingles"]) for f in features], groups)
+    specific = np.fromiter((f["moment"] or _names_any(t, criterion_words) for t, f in zip(texts, features)),
+                           dtype=bool, count=len(texts))
     return counts, dup, specific
 
 

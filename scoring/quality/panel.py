@@ -6,7 +6,8 @@ judgment with ``judgment``, ``item``, ``rater``, ``source``, ``created_at`` (UTC
 ``time_s`` (server-measured seconds on task; NaN when imported), optionally ``watched`` (the
 share of the media the server observed played; NaN when unknown), ``media_s`` (seconds the media
 lasts: the longer of two clips, the sum of two scripts' reading times), ``left_label`` (item label
-shown on the left; None when imported or rubric), ``is_gold``, ``gold_correct`` (gold items: did
+shown on the left; None when imported or rubric), optionally ``features`` (the rationale's
+stored ``tasks.rating.answers.rationale_features``), ``is_gold``, ``gold_correct`` (gold items: did
 the answer match; else None), ``model_a``, ``model_b``.
 
 Gold items measure raters: they feed gold accuracy only. Agreement, position, ties,
@@ -103,7 +104,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         if matches:
             f["agrees"] = pd.concat(matches, axis=1).astype(float).mean(axis=1)
     f = f.sort_values(["rater", "created_at", "judgment"], kind="stable")
-    f["words"], f["near_duplicate"], f["specific"] = m.text_features(f["rationale"], f["rater"], criterion_words(rubric))
+    f["words"], f["near_duplicate"], f["specific"] = m.text_features(
+        f["rationale"], f["rater"], criterion_words(rubric), f["features"] if "features" in f else None)
     columns = _columns(f, criteria)
     columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
     return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns)

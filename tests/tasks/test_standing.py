@@ -219,3 +219,14 @@ def test_home_page_says_why_a_rater_is_paused(people, session, client):
     page = client.get("/").get_data(as_text=True)
     assert "You are paused in this project: too many check items missed" in page
     assert "Start rating" not in page
+
+
+def test_a_judgment_is_written_with_its_rationale_features(people, wsession):
+    from tasks.rating.answers import rationale_features
+    from tasks.rating.models import Judgment
+    rater = people["rater"]
+    project = rating_project(wsession, people["manager"].id, members=[rater])
+    make_item(wsession, project)
+    judge(wsession, pick(wsession, project, rater))
+    stored = wsession.scalars(select(Judgment)).one()
+    assert stored.rationale_features == rationale_features(stored.rationale) and stored.rationale_features["words"] >= 12
