@@ -155,3 +155,17 @@ def test_a_judgment_opens_exactly_as_it_was_shown(api, login_as, desk):  # noqa:
     other = desk["raters"]["Careful 0"]
     wrong = web.get(f"/projects/{project_id}/raters/{other}/judgments/{detail['judgments'][0]['judgment_id']}")
     assert wrong.status_code == 404  # a judgment is opened under its own rater only
+
+
+def test_next_answers_a_paused_rater_why_and_resume_restores_it(api, desk, session):  # noqa: F811
+    rater_client, rater = api("rater")
+    manager, _ = api("manager")
+    project_id = desk["project"].id
+    session.add(ProjectMember(project_id=project_id, user_id=rater.id))
+    session.commit()
+    manager.post(f"/api/v1/projects/{project_id}/raters/{rater.id}/pause", json={"note": "please reread the brief"})
+    refused = rater_client.post(f"/api/v1/projects/{project_id}/assignments/next", json={})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "rater_paused"
+    assert "please reread the brief" in refused.json["error"]["message"]
+    manager.post(f"/api/v1/projects/{project_id}/raters/{rater.id}/resume", json={"note": "done"})
+    assert rater_client.post(f"/api/v1/projects/{project_id}/assignments/next", json={}).status_code in (201, 204)
