@@ -15,22 +15,11 @@ import pandas as pd
 from scipy import stats
 
 from tasks.rating.answers import FEATURES_VERSION, rationale_features
+from tasks.rating.standing import Z95, wilson_interval  # noqa: F401  (one definition: the rules use it too)
 
-Z95 = 1.959963984540054
 # Two of a rater's own rationales whose word 3-shingles overlap this much (Jaccard) are near
 # duplicates. Looser than the server's refusal (0.9 against the last 50): this reads all of them.
 NEAR_DUPLICATE = 0.6
-
-
-def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
-    """Wilson score interval of a proportion ``k / n`` (None, None for ``n == 0``)."""
-    if n <= 0:
-        return None, None
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def proportion(k: int, n: int) -> dict:

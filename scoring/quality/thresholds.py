@@ -25,7 +25,7 @@ the rater, the next one pauses them):
 
 | name | default | trips when |
 | --- | --- | --- |
-| ``pause_gold_min_n`` | 8 | (gold rule) a rater has answered at least this many gold items and their gold accuracy is below ``gold_accuracy`` |
+| ``pause_gold_min_n`` | 8 | (gold rule) a rater has answered at least this many gold items and the upper end of the 95% Wilson interval of their gold accuracy is below ``gold_accuracy`` |
 | ``speed_streak`` | 5 | this many judgments in a row came sooner than the media lasts |
 | ``burst_count`` | 10 | this many judgments came within ``burst_window_s`` seconds |
 | ``burst_window_s`` | 60 | the window of the burst rule |

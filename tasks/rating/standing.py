@@ -13,7 +13,8 @@ panel's figures.
   (``qualified_at``) when at least ``gold_accuracy`` of them were right, else they are paused
   with the reason. Gold continues silently at ``gold_rate`` afterwards.
 - **Auto-pause rules**, checked after each live submission (thresholds: ``scoring.quality.
-  thresholds`` documents them with the flags' thresholds; ``RULE_DEFAULTS`` here): *gold* (after ``pause_gold_min_n`` gold items, gold accuracy below
+  thresholds`` documents them with the flags' thresholds; ``RULE_DEFAULTS`` here): *gold*
+  (after ``pause_gold_min_n`` gold items, the 95% Wilson interval of gold accuracy wholly below
   ``gold_accuracy``, checked when a gold item is answered), *speed* (``speed_streak`` judgments
   in a row sooner than the media lasts), *burst* (``burst_count`` judgments within
   ``burst_window_s``). The first trip warns (``warned``), the next trip of any rule pauses.
@@ -25,6 +26,7 @@ panel's figures.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,6 +66,47 @@ class Rules:
     speed_streak: int
     burst_count: int
     burst_window_s: int
+
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion ``k / n`` (None, None for ``n == 0``); the desk's
+    figures (``scoring.quality.measures``) use this one too."""
+    if n <= 0:
+        return None, None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def gold_rule_trips(right: int, seen: int, rules: Rules) -> bool:
+    """The gold rule (pure): after ``pause_gold_min_n`` gold items, the whole 95% Wilson interval
+    of gold accuracy lies below ``gold_accuracy`` — the raters page's gold flag, so a careful
+    rater is not warned for a few unlucky misses."""
+    return seen >= rules.pause_gold_min_n and wilson_interval(right, seen)[1] < rules.gold_accuracy
+
+
+def speed_step(streak: int, seconds: float, media_s: float, rules: Rules) -> tuple[int, bool]:
+    """The speed rule (pure): the new count of judgments in a row sooner than the media lasts,
+    and whether it trips (the count then starts again)."""
+    streak = streak + 1 if media_s and seconds < media_s else 0
+    return (0, True) if streak >= rules.speed_streak else (streak, False)
+
+
+def burst_trips(newest: list[datetime], now: datetime, rules: Rules) -> bool:
+    """The burst rule (pure): the rater's newest ``burst_count`` judgments (times, any order) all
+    came within ``burst_window_s`` of now."""
+    return (rules.burst_count > 1 and len(newest) >= rules.burst_count
+            and now - min(newest) < timedelta(seconds=rules.burst_window_s))
+
+
+def escalate(status: str) -> str:
+    """What a tripped rule does (pure): warn an active rater, pause a warned one."""
+    return {"active": "warned", "warned": "paused"}.get(status, status)
 
 
 def rules_for(project: Project) -> Rules:
@@ -152,31 +195,31 @@ def after_submit(session: Session, assignment: Assignment, judgment: Judgment, n
                      f"qualification failed: {member.gold_right} of {member.gold_seen} check items right "
                      f"(needs {t.gold_accuracy:.0%})")
                 return
-        elif not qualifying and member.gold_seen >= t.pause_gold_min_n and accuracy < t.gold_accuracy:
+        elif not qualifying and gold_rule_trips(member.gold_right, member.gold_seen, t):
+            upper = wilson_interval(member.gold_right, member.gold_seen)[1]
             _trip(session, member, "gold", now, f"gold accuracy {accuracy:.0%} on {member.gold_seen} check items "
-                                                f"is below {t.gold_accuracy:.0%}.")
-    media_s = media_seconds(project, assignment)
-    seconds = (judgment.time_on_task_ms or 0) / 1000
-    member.fast_streak = member.fast_streak + 1 if media_s and seconds < media_s else 0
-    if member.fast_streak >= t.speed_streak:
-        member.fast_streak = 0
+                                                f"(95% CI up to {upper:.0%}) is below {t.gold_accuracy:.0%}.")
+    member.fast_streak, fast = speed_step(member.fast_streak, (judgment.time_on_task_ms or 0) / 1000,
+                                          media_seconds(project, assignment), t)
+    if fast:
         _trip(session, member, "speed", now, f"{t.speed_streak} judgments in a row came sooner than their "
                                              "media lasts.")
     elif t.burst_count > 1:
-        times = session.scalars(select(Judgment.created_at).where(
+        newest = session.scalars(select(Judgment.created_at).where(
             Judgment.project_id == project.id, Judgment.rater_id == member.user_id, Judgment.source == "live")
             .order_by(Judgment.id.desc()).limit(t.burst_count)).all()
-        if len(times) >= t.burst_count and (now - min(times)) < timedelta(seconds=t.burst_window_s):
+        if burst_trips(newest, now, t):
             _trip(session, member, "burst", now, f"{t.burst_count} judgments within {t.burst_window_s} seconds.")
     session.flush()
 
 
 def _trip(session: Session, member: ProjectMember, rule: str, now: datetime, reason: str) -> None:
-    """A rule tripped: warn an active rater, pause a warned one."""
-    if member.status == "active":
-        _set(session, member, "warned", rule, now, reason)
-    elif member.status == "warned":
-        _set(session, member, "paused", rule, now, f"{reason} (after an earlier warning: {member.status_reason})")
+    """A rule tripped: warn an active rater, pause a warned one (``escalate``)."""
+    status = escalate(member.status)
+    if status == "warned":
+        _set(session, member, status, rule, now, reason)
+    elif status == "paused":
+        _set(session, member, status, rule, now, f"{reason} (after an earlier warning: {member.status_reason})")
 
 
 def _set(session: Session, member: ProjectMember, status: str, rule: str | None, now: datetime, reason: str | None,

@@ -230,3 +230,42 @@ def test_a_judgment_is_written_with_its_rationale_features(people, wsession):
     judge(wsession, pick(wsession, project, rater))
     stored = wsession.scalars(select(Judgment)).one()
     assert stored.rationale_features == rationale_features(stored.rationale) and stored.rationale_features["words"] >= 12
+
+
+RULE_SEEDS = 500
+
+
+def _simulate(rng, *, gold_accuracy, fast, n=200, gold_share=0.1, rules=None):
+    """One rater through the submit-time rules (the pure functions ``after_submit`` applies):
+    their final status. ``fast``: their time on task as a multiple of the media's duration."""
+    rules = rules or standing.Rules(**standing.RULE_DEFAULTS)
+    status, streak, seen, right, clock, times = "active", 0, 0, 0, T0, []
+    for _ in range(n):
+        media = rng.uniform(4.0, 12.0)
+        seconds = media * fast(rng)
+        clock += timedelta(seconds=seconds + (rng.uniform(2, 6) if fast(rng) < 1 else rng.uniform(15, 90)))
+        times = (times + [clock])[-rules.burst_count:]
+        tripped = False
+        if rng.random() < gold_share:
+            seen, right = seen + 1, right + (rng.random() < gold_accuracy)
+            tripped = standing.gold_rule_trips(right, seen, rules)
+        streak, fast_trip = standing.speed_step(streak, seconds, media, rules)
+        tripped = tripped or fast_trip or standing.burst_trips(times, clock, rules)
+        if tripped:
+            status = standing.escalate(status)
+    return status
+
+
+def test_the_rules_pause_bad_raters_and_almost_never_touch_careful_ones():
+    import random
+    rng = random.Random(11)
+    careful = [_simulate(rng, gold_accuracy=rng.uniform(0.75, 0.95), fast=lambda r: r.lognormvariate(0.6, 0.35))
+               for _ in range(RULE_SEEDS)]
+    goldfail = [_simulate(rng, gold_accuracy=0.25, fast=lambda r: r.lognormvariate(0.6, 0.35)) for _ in range(100)]
+    stamper = [_simulate(rng, gold_accuracy=0.5, fast=lambda r: r.uniform(0.8, 0.98)) for _ in range(100)]
+    warned = sum(s != "active" for s in careful) / RULE_SEEDS
+    paused = sum(s == "paused" for s in careful) / RULE_SEEDS
+    print(f"careful raters over 200 judgments: warned {warned:.3f}, paused {paused:.3f} ({RULE_SEEDS} raters); "
+          f"gold-failers paused {sum(s == 'paused' for s in goldfail)}/100, stampers {sum(s == 'paused' for s in stamper)}/100")
+    assert paused <= 0.01 and warned <= 0.05
+    assert sum(s == "paused" for s in goldfail) >= 95 and all(s == "paused" for s in stamper)
