@@ -22,7 +22,8 @@ ITEMS_PER_PAGE = 50
 
 def project_form_data(form) -> dict:
     """The project fields from the HTML form, in the API's shape (validation is shared)."""
-    data = {key: form.get(key, "") for key in ("name", "kind", "modality", "instructions", *SETTINGS)}
+    data = {key: form.get(key, "") for key in ("name", "kind", "modality", "instructions")}
+    data.update({key: form[key] for key in SETTINGS if key in form})  # a setting not on the form keeps its value
     data["owner_id"] = form.get("owner_id") or None
     rubric = []
     for i in range(int(form.get("rubric_rows", "0") or 0)):

@@ -115,7 +115,7 @@ def test_pages_show_standing_and_let_managers_act_and_set_thresholds(login_as, m
     project_id, stamper = members["project"].id, members["raters"]["Stamper"]
     page = client.get(f"/projects/{project_id}/raters").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert 'class="act-form"' in page and "status-active" in page
+    assert 'class="act-form"' in page and 'details class="act"' in page
     done = client.post(f"/projects/{project_id}/raters/{stamper}/standing",
                        data={"csrf_token": csrf, "act": "exclude", "note": "copied rationales", "back": "rater"})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/raters/{stamper}")
