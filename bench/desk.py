@@ -30,6 +30,7 @@ from raters.models import User  # noqa: E402
 from scoring.quality import desk  # noqa: E402
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project  # noqa: E402
 from tasks.rating import overlap  # noqa: E402
+from tasks.rating.answers import rationale_features  # noqa: E402
 from tasks.rating.models import Assignment, Judgment  # noqa: E402
 
 MODELS = np.array(["gen-a", "gen-b", "gen-c", "gen-d", "gen-e", "gen-f"])
@@ -126,7 +127,8 @@ def _judgments(rng, project, item_ids, rater_ids, kinds, truth, gold, media, per
             rows_j.append({"project_id": project.id, "item_id": int(item_id), "rater_id": int(rater_ids[r]),
                            "choice": choice, "strength": None if choice == "tie" else 2, "rationale": text,
                            "confidence": 4, "time_on_task_ms": int(seconds * 1000), "paste_count": 0,
-                           "source": "live", "created_at": when})
+                           "source": "live", "created_at": when,
+                           "rationale_features": rationale_features(text)})  # as every write path stores it
     return rows_a, rows_j
 
 

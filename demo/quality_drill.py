@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from raters.models import User
 from raters.services import create_placeholder_rater, placeholder_email
 from tasks.catalogue import importing
-from tasks.catalogue.models import Item, Project
+from tasks.catalogue.models import Item, Project, ProjectMember
 from tasks.catalogue.projects import create_project, set_members
 from tasks.catalogue.store import asset_store
 from tasks.catalogue.util import max_asset_bytes
@@ -122,6 +122,8 @@ def seed_drill(session: Session, manager: User, raters: list[User], now, echo: C
         panel[ref] = session.scalar(select(User).where(User.email == placeholder_email(ref))) \
             or create_placeholder_rater(session, ref, manager)
         panel[ref].name = f"{name} (drill panel)"
+        # Members, so a manager can pause or exclude them from the desk (placeholders never sign in).
+        project.member_rows.append(ProjectMember(user_id=panel[ref].id, user=panel[ref], qualified_at=now))
     items = session.scalars(select(Item).where(Item.project_id == project.id).order_by(Item.id)).all()
     n = 0
     for k, item in enumerate(items):

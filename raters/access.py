@@ -48,6 +48,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Rater quality, progress, items browser, gate calibration; never raters (a rater sees only
     # their own agreement and gold accuracy, on their home page).
     "quality.view": READERS,
+    # Pause, resume, remove raters; exclude and re-include their judgments (tasks.rating.standing).
+    "raters.manage": STAFF,
+    # A project's quality thresholds and auto-pause rules.
+    "quality.settings": STAFF,
 }
 
 # Roles that see a project only when they are one of its members.

@@ -125,6 +125,14 @@ ROUTES = [
     ("GET", "/projects/{project}/items", READERS),
     ("GET", "/api/v1/projects/{project}/raters", READERS),
     ("GET", "/api/v1/projects/{project}/raters/{user}", READERS),
+    ("POST", "/projects/{project}/raters/{user}/standing", STAFF),
+    ("GET", "/projects/{project}/quality/settings", STAFF),
+    ("GET", "/projects/{project}/raters/{user}/judgments/{item}", READERS),  # readers: 404 for a judgment not theirs
+    ("POST", "/projects/{project}/quality/settings", STAFF),
+    *[("POST", f"/api/v1/projects/{{project}}/raters/{{user}}/{act}", STAFF)
+      for act in ("pause", "resume", "remove", "exclude", "include")],
+    ("GET", "/api/v1/projects/{project}/quality/thresholds", READERS),
+    ("PUT", "/api/v1/projects/{project}/quality/thresholds", STAFF),
     ("GET", "/api/v1/projects/{project}/progress", READERS),
     ("GET", "/api/v1/projects/{project}/calibration", READERS),
 ]

@@ -17,6 +17,7 @@ from scoring.exports.views import export_for, may_download, send_archive
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, ItemOutput
 from tasks.catalogue.util import project_for
 from tasks.rating.models import Judgment
+from tasks.rating.standing import excluded_raters_sql
 from raters.access import requires
 
 bp = Blueprint("exports_api", __name__, url_prefix=PREFIX)
@@ -31,6 +32,10 @@ EXPORT_BODY = json_content({"type": "object", "additionalProperties": False, "pr
     "min_agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "min_judgments": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000},
     "exclude_deactivated_raters": {"type": "boolean", "default": True},
+    "exclude_paused_raters": {"type": "boolean", "default": False,
+                              "description": "leave out raters paused or removed in the project"},
+    "exclude_flagged_raters": {"type": "boolean", "default": False,
+                               "description": "leave out raters whose quality figures raise a flag"},
     "exclude_gold": {"type": "boolean", "default": True},
     "since": {"type": ["string", "null"], "format": "date"}, "until": {"type": ["string", "null"], "format": "date"},
     "models": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 50},
@@ -164,14 +169,16 @@ def download(export_id: int):
 def judgments(project_id: int):
     """The project's judgments (current and superseded) as rows of the ratings table.
 
-    Pseudonymous raters; items with an asset whose consent does not allow export are left out."""
+    Pseudonymous raters; items with an asset whose consent does not allow export are left out, and
+    so are the judgments of raters a manager excluded (as in every export)."""
     project = project_for(project_id, "judgments.list")
     per_page = int_arg("per_page", current_app.config["API_PAGE_SIZE"], lo=1, hi=current_app.config["API_MAX_PAGE_SIZE"])
     page = int_arg("page", 1, lo=1, hi=10**9)
     withheld = (select(ItemOutput.item_id).join(Asset, Asset.id == ItemOutput.asset_id)
                 .where(Asset.consent.not_in(EXPORTABLE_CONSENT)))
     query = select(Judgment.id, Judgment.item_id).where(Judgment.project_id == project.id,
-                                                        Judgment.item_id.not_in(withheld))
+                                                        Judgment.item_id.not_in(withheld),
+                                                        Judgment.rater_id.not_in(excluded_raters_sql(project.id)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page_rows = db.session.execute(query.order_by(Judgment.id).limit(per_page).offset((page - 1) * per_page)).all()
     wanted = {jid for jid, _ in page_rows}

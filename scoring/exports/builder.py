@@ -4,6 +4,7 @@ and one batch per table (plus, in consensus mode, the consensus records: one per
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
@@ -59,7 +60,8 @@ class BuildResult:
             "schema_version": schema.SCHEMA_VERSION, "kind": export.kind, "format": export.file_format,
             "configs": self.configs, "columns": self.columns, "options": self.export_options, "row_counts": self.row_counts,
             "excluded": {"items": dict(sorted(ctx.excluded_items.items())),
-                         "judgments": dict(sorted(ctx.excluded_judgments.items()))},
+                         "judgments": dict(sorted(ctx.excluded_judgments.items())),
+                         "raters": dict(sorted(Counter(ctx.rater_out.values()).items()))},
             "licenses": dict(sorted(ctx.licenses.items())),
             "consent_rule": "every output's asset has consent granted or not_required",
             "rater_pool": {"n_raters": len(ctx.raters), "pseudonyms": "HMAC-SHA256 of the account id under a "
@@ -84,14 +86,15 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
         return package.media_name(output.sha256, output.mime_type)
 
     ctx = tables.Context(project.kind, project.modality, options, criteria, scales, pseudonym, media_ref,
-                         pairwise_criteria=[c["key"] for c in project.pairwise_criteria or []])
+                         pairwise_criteria=[c["key"] for c in project.pairwise_criteria or []],
+                         rater_out=source.raters_left_out(session, project, options))
     configs = configs_for(export.kind, project.kind)
     active = source.active_raters(session)
     hw = source.high_water(session, project)
     needs_consensus = options.mode == "consensus" or "consensus" in configs
     if needs_consensus:
         ctx.consensus = source.consensus_by_item(session, project, keep_judgment=lambda rater, created: (
-            tables.judgment_refusal(rater, active.get(rater, False), created, options) is None))
+            tables.judgment_refusal(rater, active.get(rater, False), created, options, ctx.rater_out) is None))
         if progress:
             progress(0.0)  # a heartbeat: the consensus can take a while on a large project
     extension = EXTENSIONS[export.file_format]

@@ -37,6 +37,11 @@ class ExportOptions:
     # Judgments of accounts an admin deactivated are left out (placeholder raters of imported
     # judgments never sign in and are not deactivated).
     exclude_deactivated_raters: bool = True
+    # Raters a manager excluded are always left out (a rule, ``excluded_rater``); these filters
+    # also leave out raters now paused or removed in the project, and raters whose quality
+    # figures cross a threshold (``scoring.quality``: any flag on the raters page).
+    exclude_paused_raters: bool = False
+    exclude_flagged_raters: bool = False
     exclude_gold: bool = True
     since: str | None = None  # judgments made on or after this date (UTC, YYYY-MM-DD)
     until: str | None = None  # … and on or before this date
@@ -136,6 +141,8 @@ def parse(data: dict, *, project_kind: str, criteria_keys: list[str]) -> ExportR
         min_agreement=_number(data.get("min_agreement"), "min_agreement", errors, lo=0, hi=1),
         min_judgments=_number(data.get("min_judgments"), "min_judgments", errors, lo=1, hi=10_000, integer=True),
         exclude_deactivated_raters=_bool(data.get("exclude_deactivated_raters"), "exclude_deactivated_raters", errors, True),
+        exclude_paused_raters=_bool(data.get("exclude_paused_raters"), "exclude_paused_raters", errors, False),
+        exclude_flagged_raters=_bool(data.get("exclude_flagged_raters"), "exclude_flagged_raters", errors, False),
         exclude_gold=_bool(data.get("exclude_gold"), "exclude_gold", errors, True),
         since=_date(data.get("since"), "since", errors), until=_date(data.get("until"), "until", errors),
         models=_names(data.get("models"), "models", errors), criteria=_names(data.get("criteria"), "criteria", errors))

@@ -62,8 +62,8 @@ def card(manifest: dict, configs: list[str], file_format: str) -> str:
     yaml.append("---")
     options = manifest["options"]
     counts = "\n".join(f"| {k} | {v} |" for k, v in manifest["row_counts"].items())
-    excluded = "\n".join(f"| {unit} | {reason} | {n} |" for unit in ("items", "judgments")
-                         for reason, n in sorted(manifest["excluded"][unit].items())) or "| — | — | 0 |"
+    excluded = "\n".join(f"| {unit} | {reason} | {n} |" for unit in ("items", "judgments", "raters")
+                         for reason, n in sorted(manifest["excluded"].get(unit, {}).items())) or "| — | — | 0 |"
     tables = "\n".join(f"- **{name}**: {CONFIG_DOCS[name]}" for name in configs)
     return "\n".join(yaml) + f"""
 

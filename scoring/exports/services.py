@@ -69,10 +69,13 @@ def pseudonymiser(key: str):
 
 def data_key(session: Session, project: Project) -> str:
     """What the project's data is now: judgments and adjudications (the statistics' key), the
-    consent of its assets and which raters are active. Same key, same export."""
+    consent of its assets, which raters are active, their standing in the project and its quality
+    thresholds (which raters are flagged). Same key, same export."""
     stats_key = report_data.fingerprint(session, project, n_resamples=0).key
     digest = hashlib.sha256(repr((source.project_assets_consent(session, project),
-                                  sorted(source.active_raters(session).items()))).encode()).hexdigest()[:16]
+                                  sorted(source.active_raters(session).items()),
+                                  [tuple(r) for r in source.standing_key(session, project)],
+                                  sorted((project.quality_thresholds or {}).items()))).encode()).hexdigest()[:16]
     return f"{stats_key}.c{digest}"
 
 

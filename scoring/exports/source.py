@@ -19,7 +19,7 @@ from scoring.reports import data as report_data
 from scoring.reports import frames as fr
 from scoring.reports.report import consensus as report_consensus, consensus_records
 from tasks.catalogue.store import AssetStore
-from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemOutput, Project
+from tasks.catalogue.models import EXPORTABLE_CONSENT, STOPPED_STATUSES, Asset, Item, ItemOutput, Project, ProjectMember
 from tasks.rating.models import Assignment, Judgment
 
 CHUNK_ITEMS = 2000
@@ -160,6 +160,29 @@ def consensus_by_item(session: Session, project: Project, *, keep_judgment) -> d
                       report_data.adjudications(session, project), project.pairwise_criteria)
     section = report_consensus(frames)
     return {record["item_id"]: record for record in consensus_records(section, section["rows"])}
+
+
+def raters_left_out(session: Session, project: Project, options) -> dict[int, str]:
+    """Rater id -> why every judgment of theirs stays out of the export: ``excluded_rater`` (a
+    manager excluded them: always), ``paused_rater`` and ``flagged_rater`` (when asked)."""
+    out: dict[int, str] = {}
+    if options.exclude_flagged_raters:
+        from scoring.quality.desk import flagged_raters  # the whole panel's figures: only when asked
+        out.update((rater, "flagged_rater") for rater in flagged_raters(session, project))
+    for rater, status, excluded in session.execute(
+            select(ProjectMember.user_id, ProjectMember.status, ProjectMember.excluded)
+            .where(ProjectMember.project_id == project.id)):
+        if excluded:
+            out[rater] = "excluded_rater"
+        elif options.exclude_paused_raters and status in STOPPED_STATUSES:
+            out[rater] = "paused_rater"
+    return out
+
+
+def standing_key(session: Session, project: Project) -> list[tuple]:
+    """The project's raters' standing, for the export's data key."""
+    return session.execute(select(ProjectMember.user_id, ProjectMember.status, ProjectMember.excluded)
+                           .where(ProjectMember.project_id == project.id).order_by(ProjectMember.user_id)).all()
 
 
 def in_good_standing():

@@ -6,7 +6,8 @@ Which items and judgments enter, in order, each left-out one counted under its r
   (a manager dropped it after a media report), ``gold``,
   ``models`` (an output from a model not asked for), ``no_judgments``, ``few_judgments``,
   ``low_agreement``, ``no_consensus``, ``tie`` (dropped ties);
-* judgments: ``deactivated_rater``, ``dates``.
+* judgments: ``excluded_rater`` (a rule: a manager excluded the rater), ``paused_rater``,
+  ``flagged_rater`` (filters), ``deactivated_rater``, ``dates``.
 
 Agreement is the majority share of the item's panel (``votes / n``), as ``scoring``'s consensus
 reports it; for rubric items the lowest share over the criteria.
@@ -39,6 +40,7 @@ class Context:
     licenses: Counter = field(default_factory=Counter)
     raters: set = field(default_factory=set)
     pairwise_criteria: list[str] = field(default_factory=list)  # per-criterion comparison keys
+    rater_out: dict = field(default_factory=dict)  # rater id -> why all their judgments stay out
 
 
 def item_refusal(item: ItemData, ctx: Context) -> str | None:
@@ -58,7 +60,7 @@ def kept_judgments(item: ItemData, ctx: Context) -> list[JudgmentRow]:
     """The item's judgments (current and superseded) that pass the rater and date filters."""
     kept = []
     for j in item.judgments:
-        reason = judgment_refusal(j.rater_id, j.rater_active, j.created_at, ctx.options)
+        reason = judgment_refusal(j.rater_id, j.rater_active, j.created_at, ctx.options, ctx.rater_out)
         if reason:
             ctx.excluded_judgments[reason] += 1
         else:
@@ -66,7 +68,10 @@ def kept_judgments(item: ItemData, ctx: Context) -> list[JudgmentRow]:
     return kept
 
 
-def judgment_refusal(rater_id: int, rater_active: bool, created_at, options: ExportOptions) -> str | None:
+def judgment_refusal(rater_id: int, rater_active: bool, created_at, options: ExportOptions,
+                     rater_out: dict | None = None) -> str | None:
+    if rater_out and rater_id in rater_out:
+        return rater_out[rater_id]
     if options.exclude_deactivated_raters and not rater_active:
         return "deactivated_rater"
     day = created_at.date()

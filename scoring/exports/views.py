@@ -67,7 +67,7 @@ def index(project_id: int):
 def create(project_id: int):
     project = project_for(project_id, "exports.create")
     form = request.form.to_dict()
-    for flag in ("exclude_deactivated_raters", "exclude_gold"):
+    for flag in ("exclude_deactivated_raters", "exclude_paused_raters", "exclude_flagged_raters", "exclude_gold"):
         form[flag] = "on" if flag in request.form else "off"
     try:
         req = parse(form, project_kind=project.kind, criteria_keys=project.criteria_keys)

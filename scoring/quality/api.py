@@ -3,16 +3,24 @@ researchers; never raters). The items browser's JSON is the catalogue's
 ``GET /api/v1/projects/<id>/items?state=…&q=…``."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
+from flask_login import current_user
 
-from api import PREFIX, ApiError, documented
+from api import PREFIX, ApiError, documented, json_body, json_content
 from database import db, utcnow
 from raters.access import requires
 from scoring.quality import desk
 from scoring.quality.thresholds import Thresholds
 from tasks.catalogue.util import project_for
+from tasks.rating import standing
 
 bp = Blueprint("quality_api", __name__, url_prefix=PREFIX)
+
+
+@bp.before_request
+def _serialise_writes():
+    if request.method in ("POST", "PUT"):  # acts and settings write (SQLite: as a writer from the start)
+        db.serialise_writes()
 
 NUMBER = {"type": ["number", "null"]}
 INTERVAL = {"type": "array", "items": NUMBER, "description": "95% interval [low, high]"}
@@ -24,7 +32,9 @@ RATER_ROW = {"type": "object", "properties": {
     "n": {"type": "integer"}, "n_live": {"type": "integer"}, "n_imported": {"type": "integer"},
     "first_at": {"type": ["string", "null"]}, "last_at": {"type": ["string", "null"]},
     "time": {"type": "object", "description": "n, median_s, n_with_media, median_ratio (time / media duration), "
-                                              "too_fast (share faster than the media lasts)"},
+                                              "too_fast (share faster than the media lasts), watched (the share of the media the "
+                                              "server observed played — never the client's claim: median_share, "
+                                              "partial)"},
     "gold": {"type": "object", "description": "share with Wilson interval, longest_miss_streak, current_miss_streak"},
     "agreement": {"type": "object", "description": "Cohen's κ against the leave-one-out consensus of the other "
                                                    "raters (quadratic weights on rubric scales), ci, agreement, n"},
@@ -39,6 +49,14 @@ RATER_ROW = {"type": "object", "properties": {
                                                  "share_surprising"},
     "flags": {"type": "array", "items": FLAG}}}
 THRESHOLDS = {"type": "object", "properties": {name: {"type": "number"} for name in Thresholds.names()}}
+STANDING = {"type": ["object", "null"], "description": "the rater's standing in the project", "properties": {
+    "status": {"type": "string", "enum": ["active", "warned", "paused", "removed"]},
+    "reason": {"type": ["string", "null"]}, "rule": {"type": ["string", "null"], "description":
+                                                     "manager, qualification, gold, speed or burst"},
+    "since": {"type": ["string", "null"]}, "excluded": {"type": "boolean"},
+    "exclusion_note": {"type": ["string", "null"]}, "gold_seen": {"type": "integer"}, "gold_right": {"type": "integer"},
+    "qualification": {"type": "object"}}}
+RATER_ROW["properties"]["standing"] = STANDING
 
 
 @bp.get("/projects/<int:project_id>/raters")
@@ -106,3 +124,72 @@ def calibration(project_id: int):
     (Wilson 95% interval)."""
     project = project_for(project_id, "quality.view")
     return desk.calibration(db.session, project, utcnow())
+
+
+ACT_DOCS = {
+    "pause": "Pause a rater: no new assignments in this project (their open one is released); they see the note as the reason.",
+    "resume": "Resume a paused, warned or removed rater (a failed qualification counts as passed: the manager vouches).",
+    "remove": "Remove a rater from the project's work (the membership and judgments stay; resume undoes it).",
+    "exclude": "Exclude a rater's judgments from statistics and exports (reversible: include).",
+    "include": "Re-include an excluded rater's judgments in statistics and exports.",
+}
+NOTE_BODY = json_content({"type": "object", "required": ["note"], "additionalProperties": False,
+                          "properties": {"note": {"type": "string", "minLength": 1, "maxLength": standing.MAX_NOTE,
+                                                  "description": "why (audited; a pause's note is what the rater reads)"}}})
+
+
+def _act_view(action: str):
+    def view(project_id: int, rater_id: int):
+        project = project_for(project_id, "raters.manage")
+        body = json_body()
+        unknown = sorted(set(body) - {"note"})
+        if unknown:
+            raise ApiError(400, "validation_failed", f"Unknown field(s): {', '.join(unknown)}.")
+        try:
+            member = standing.act(db.session, project, rater_id, action, body.get("note"), current_user, utcnow())
+        except standing.StandingRefused as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from None
+        db.session.commit()
+        return {"project_id": project.id, "rater_id": rater_id, "standing": standing.standing_json(project, member)}
+
+    view.__name__ = f"rater_{action}"
+    view.__doc__ = ACT_DOCS[action] + "\n\nAudited. 404 when the user is not a member; 409 when it does not apply; 422 without a note."
+    return requires("raters.manage")(documented(body=NOTE_BODY, response={"type": "object", "properties": {
+        "project_id": {"type": "integer"}, "rater_id": {"type": "integer"}, "standing": STANDING}})(view))
+
+
+for _action in standing.MANAGER_ACTS:
+    bp.add_url_rule(f"/projects/<int:project_id>/raters/<int:rater_id>/{_action}", endpoint=f"rater_{_action}",
+                    view_func=_act_view(_action), methods=["POST"])
+
+THRESHOLD_ROW = {"type": "object", "properties": {
+    "name": {"type": "string"}, "default": {"type": "number"}, "value": {"type": "number"},
+    "overridden": {"type": "boolean"}, "whole": {"type": "boolean"}, "meaning": {"type": "string"}}}
+THRESHOLD_SETTINGS = {"type": "object", "properties": {"project_id": {"type": "integer"},
+                                                       "thresholds": {"type": "array", "items": THRESHOLD_ROW}}}
+
+
+@bp.get("/projects/<int:project_id>/quality/thresholds")
+@requires("quality.view")
+@documented(response=THRESHOLD_SETTINGS)
+def thresholds(project_id: int):
+    """The project's quality thresholds and auto-pause rules: each with its default, its value
+    here and what it means."""
+    return desk.thresholds_settings(project_for(project_id, "quality.view"))
+
+
+@bp.put("/projects/<int:project_id>/quality/thresholds")
+@requires("quality.settings")
+@documented(body=json_content({"type": "object", "description": "name: number (null resets to the default)",
+                               "properties": {name: {"type": ["number", "null"]} for name in Thresholds.names()},
+                               "additionalProperties": False}), response=THRESHOLD_SETTINGS)
+def put_thresholds(project_id: int):
+    """Override some of the project's thresholds (the others keep their values). Audited;
+    422 naming each wrong value, and nothing is written."""
+    project = project_for(project_id, "quality.settings")
+    try:
+        out = desk.save_thresholds(db.session, project, json_body(), current_user)
+    except desk.ThresholdsInvalid as exc:
+        raise ApiError(422, "validation_failed", "Some thresholds are wrong.", exc.errors) from None
+    db.session.commit()
+    return out

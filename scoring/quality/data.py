@@ -15,7 +15,7 @@ from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
 from tasks.rating import item_states
 from tasks.rating.models import Adjudication, Assignment, Judgment
-from tasks.rating.overlap import tolerance
+from tasks.rating.overlap import gold_correct, tolerance
 from tasks.rating.routing import is_gold_sql
 
 
@@ -27,10 +27,10 @@ def _outputs(session: Session, project: Project) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=["item", "label", "model", "duration_s"])
 
 
-def item_facts(session: Session, project: Project) -> pd.DataFrame:
+def item_facts(session: Session, project: Project, outputs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per item: ``model_a``, ``model_b``, ``media_s`` (the judging rule's duration: the longer
     clip, or both scripts' reading time) and ``gold`` (the expected answer, or None)."""
-    outputs = _outputs(session, project)
+    outputs = _outputs(session, project) if outputs is None else outputs
     gold = dict(session.execute(select(Item.id, Item.gold).where(Item.project_id == project.id, is_gold_sql())).all())
     if outputs.empty:
         return pd.DataFrame(columns=["model_a", "model_b", "media_s", "gold"])
@@ -45,26 +45,13 @@ def item_facts(session: Session, project: Project) -> pd.DataFrame:
     return facts
 
 
-def gold_correct(kind: str, choice, scores, gold, tolerances: dict) -> bool | None:
-    """Whether an answer matches a gold item's expected one (rubric: every expected criterion
-    within the overlap rule's tolerance of its scale); None when there is nothing to compare."""
-    if not isinstance(gold, dict):
-        return None
-    if kind == "pairwise":
-        return choice == gold.get("choice") if gold.get("choice") else None
-    expected = gold.get("scores") or {}
-    if not expected or not isinstance(scores, dict):
-        return None
-    return all(k in scores and abs(scores[k] - v) <= tolerances.get(k, 0) for k, v in expected.items())
-
-
 def judgments_frame(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:
     """Every current judgment of the project in :data:`scoring.quality.panel.COLUMNS` form
     (``items_of``: only those on items this rater judged — enough for their own figures)."""
     statement = (
         select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
                Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
-               Assignment.left_label, Judgment.notes)
+               Assignment.left_label, Judgment.playback, Judgment.rationale_features, Judgment.notes)
         .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
         .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
         .order_by(Judgment.id))
@@ -75,13 +62,16 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     if not rows:
         return qp.empty_frame()
     f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
-                                                 "scores", "rationale", "time_ms", "left_label", "notes"])
+                                                 "scores", "rationale", "time_ms", "left_label", "playback", "features",
+                                                 "notes"])
     f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
     f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
     if project.kind == "rubric":
         f["left_label"] = None
     f["notes"] = [len(n) if isinstance(n, list) else 0 for n in f["notes"]]  # time-coded notes per judgment
-    facts = item_facts(session, project).reindex(f["item"].to_numpy())
+    outputs = _outputs(session, project)
+    f["watched"] = watched_shares(f, _durations(outputs))
+    facts = item_facts(session, project, outputs).reindex(f["item"].to_numpy())
     for column in ("model_a", "model_b", "media_s"):
         f[column] = facts[column].to_numpy()
     gold = facts["gold"].to_numpy()
@@ -89,7 +79,30 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     tolerances = {c["key"]: tolerance(c["min"], c["max"]) for c in project.rubric or []}
     f["gold_correct"] = [gold_correct(project.kind, c, s, g, tolerances) if ok else None
                          for c, s, g, ok in zip(f["choice"], f["scores"], gold, f["is_gold"])]
-    return f[list(qp.COLUMNS)]
+    return f[[*qp.COLUMNS, "watched", "features"]]
+
+
+def _durations(outputs: pd.DataFrame) -> dict[int, dict[str, float]]:
+    """item id -> {label: seconds} for the outputs of known duration."""
+    out: dict[int, dict[str, float]] = {}
+    for item_id, label, duration in zip(outputs["item"], outputs["label"], outputs["duration_s"]):
+        if duration and duration > 0:
+            out.setdefault(int(item_id), {})[label] = float(duration)
+    return out
+
+
+def watched_shares(f: pd.DataFrame, durations: dict) -> list[float]:
+    """Per judgment, the least-played output's share of its duration in the playback stored with
+    a *live* judgment (what the server observed at submission); NaN for imported judgments (their
+    playback is a claim from elsewhere), scripts and unknown durations."""
+    out = []
+    for source, item, played in zip(f["source"], f["item"], f["playback"]):
+        lengths = durations.get(item)
+        if source != "live" or not isinstance(played, dict) or not lengths:
+            out.append(float("nan"))
+            continue
+        out.append(min(float(played.get(label) or 0.0) / length for label, length in lengths.items()))
+    return out
 
 
 def votes_frame(session: Session, project: Project) -> pd.DataFrame:

@@ -1,5 +1,7 @@
 """What the manager's pages and the API show, as JSON-able dicts: load (``data``), compute (the
-pure modules), name the raters. Views and API routes only pick a function and serialise."""
+pure modules), name the raters, add their standing (``tasks.rating.standing``); and the one write
+of the desk, a project's threshold overrides. Views and API routes only pick a function and
+serialise."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +12,12 @@ from sqlalchemy.orm import Session
 
 from scoring.quality import data, pipeline
 from scoring.quality import panel as qp
+from raters.services import audit
+from scoring.quality import thresholds
 from scoring.quality.thresholds import Thresholds
-from tasks.catalogue.models import Project
+from tasks.catalogue.models import EXPORTABLE_CONSENT, Project
+from tasks.rating.models import Judgment
+from tasks.rating import presentation, standing
 from tasks.rating.item_states import STATES
 
 # A rater sees their own agreement and gold accuracy from this many judgments on.
@@ -27,9 +33,38 @@ class Loaded:
 
 
 def thresholds_for(project: Project) -> Thresholds:
-    """The thresholds a project's flags use (the documented defaults: no per-project overrides
-    are stored yet)."""
-    return Thresholds()
+    """The thresholds a project's flags use: the documented defaults with its overrides."""
+    return Thresholds.from_overrides(project.quality_thresholds)
+
+
+class ThresholdsInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def thresholds_settings(project: Project) -> dict:
+    """Every threshold: its default, the project's value, whether overridden, what it means."""
+    current, defaults, meaning = thresholds_for(project).as_dict(), Thresholds().as_dict(), thresholds.descriptions()
+    return {"project_id": project.id, "thresholds": [
+        {"name": name, "default": defaults[name], "value": current[name], "overridden": current[name] != defaults[name],
+         "whole": name in thresholds.WHOLE, "meaning": meaning.get(name, "")} for name in Thresholds.names()]}
+
+
+def save_thresholds(session: Session, project: Project, overrides, actor) -> dict:
+    """Store a project's overrides (a value equal to its default, or null, drops the override);
+    audited. Raises ``ThresholdsInvalid`` and writes nothing when any value is wrong."""
+    errors = thresholds.problems(overrides)
+    if errors:
+        raise ThresholdsInvalid(errors)
+    defaults = Thresholds().as_dict()
+    merged = {**(project.quality_thresholds or {}), **overrides}
+    stored = {k: v for k, v in merged.items() if v is not None and v != defaults[k]}
+    project.quality_thresholds = stored or None
+    audit(session, actor, "project.quality_thresholds", f"project:{project.id}",
+          ", ".join(f"{k}={v}" for k, v in sorted(stored.items())) or "defaults", project_id=project.id)
+    session.flush()
+    return thresholds_settings(project)
 
 
 def load(session: Session, project: Project) -> Loaded:
@@ -50,26 +85,26 @@ def _named(row: dict, names: dict) -> dict:
 def panel_overview(session: Session, project: Project) -> dict:
     loaded = load(session, project)
     t = thresholds_for(project)
-    rows = [_named(r, loaded.names) for r in qp.rater_rows(loaded.panel, t)]
+    standings = standing.standing_by_rater(session, project)
+    rows = [_named(r, loaded.names) | {"standing": standings.get(int(r["rater"]))} for r in qp.rater_rows(loaded.panel, t)]
     return {"project_id": project.id, "kind": project.kind, "thresholds": t.as_dict(), "raters": rows,
             "panel": {"n_judgments": int(len(loaded.panel.frame)), "tie_share": loaded.panel.tie_share,
                       "score_variance": loaded.panel.score_variance}}
 
 
-def _presented(row, kind: str) -> dict | None:
-    """The sides as the rater saw them (live pairwise judgments), with the models behind them."""
-    if kind != "pairwise" or row.left_label not in ("a", "b"):
-        return None
-    right = "b" if row.left_label == "a" else "a"
-    model = {"a": row.model_a, "b": row.model_b}
-    return {"left": {"label": row.left_label, "model": model[row.left_label]},
-            "right": {"label": right, "model": model[right]}}
+def flagged_raters(session: Session, project: Project) -> set[int]:
+    """Raters whose figures raise any flag (the raters page's highlighted rows)."""
+    loaded = load(session, project)
+    t = thresholds_for(project)
+    return {int(r["rater"]) for r in qp.rater_rows(loaded.panel, t) if r["flags"]}
 
 
 def _judgment_json(row, kind: str) -> dict:
-    presented = _presented(row, kind)
+    presented = None
+    if row.source == "live":  # imported judgments: what was shown is not known
+        presented = presentation.sides(kind, row.left_label, {"a": row.model_a, "b": row.model_b})
     side = None
-    if presented and row.choice in ("a", "b"):
+    if presented and "left" in presented and row.choice in ("a", "b"):
         side = "left" if row.choice == row.left_label else "right"
     return {"judgment_id": int(row.judgment), "item_id": int(row.item), "created_at": row.created_at.isoformat(),
             "source": row.source, "choice": row.choice, "side": side, "scores": row.scores,
@@ -87,9 +122,48 @@ def rater_detail(session: Session, project: Project, rater_id: int) -> dict | No
         return None
     figures = qp.rater_figures(loaded.panel, rater_id, thresholds_for(project))
     newest = rows.iloc[::-1].head(RECENT_JUDGMENTS)
-    return {**_named(figures, loaded.names), "weekly": qp.weekly(loaded.panel, rater_id),
+    member = standing.membership(session, project, rater_id)
+    return {**_named(figures, loaded.names), "standing": standing.standing_json(project, member) if member else None,
+            "weekly": qp.weekly(loaded.panel, rater_id),
             "judgments": [_judgment_json(r, project.kind) for r in newest.itertuples()],
             "gold_results": [_judgment_json(r, project.kind) for r in rows[rows["is_gold"]].itertuples()]}
+
+
+def judgment_as_shown(session: Session, project: Project, rater_id: int, judgment_id: int, store) -> dict | None:
+    """One judgment exactly as its rater saw it: the item's outputs in the rater's screen order
+    (``tasks.rating.presentation``: the sides of their assignment; label order, said so, for an
+    imported judgment), the side they chose, their rationale, confidence, time on task, the
+    playback the server observed, and the gold answer when it was a check item."""
+    judgment = session.get(Judgment, judgment_id)
+    if judgment is None or judgment.project_id != project.id or judgment.rater_id != rater_id:
+        return None
+    item = judgment.item
+    assignment = judgment.assignment
+    shown = presentation.presented(assignment, models=True)
+    outputs = {o.label: o for o in item.outputs}
+    order = ([shown["left"]["label"], shown["right"]["label"]] if shown and "left" in shown
+             else sorted(outputs)) if project.kind == "pairwise" else ["a"]
+    sides = ("left", "right") if project.kind == "pairwise" else ("output",)
+    played = judgment.playback if judgment.source == "live" and isinstance(judgment.playback, dict) else {}
+    panes = []
+    for side, label in zip(sides, order):
+        output = outputs[label]
+        asset = output.asset
+        text = None
+        if asset.media_kind == "script":
+            path = store.path_for(asset.sha256)
+            text = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+        panes.append({"side": side, "label": label, "model": output.model, "public_id": asset.public_id,
+                      "mime_type": asset.mime_type, "duration_s": asset.duration_s, "text": text,
+                      "observed_s": played.get(label), "chosen": judgment.choice == label,
+                      "consent_ok": asset.consent in EXPORTABLE_CONSENT})
+    gold = item.gold if isinstance(item.gold, dict) else None
+    return {"judgment_id": judgment.id, "item_id": item.id, "external_id": item.external_id, "prompt": item.prompt,
+            "source": judgment.source, "created_at": judgment.created_at, "superseded": judgment.superseded_at is not None,
+            "sides_known": shown is not None, "panes": panes, "choice": judgment.choice, "strength": judgment.strength,
+            "scores": judgment.scores, "rationale": judgment.rationale, "confidence": judgment.confidence,
+            "time_s": judgment.time_on_task_ms / 1000 if judgment.time_on_task_ms is not None else None,
+            "gold": gold, "served_at": assignment.served_at if assignment else None}
 
 
 def own_figures(session: Session, project: Project, rater_id: int) -> dict | None:

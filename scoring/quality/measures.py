@@ -14,26 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tasks.rating.answers import word_shingles, words
+from tasks.rating.answers import FEATURES_VERSION, rationale_features
+from tasks.rating.standing import Z95, wilson_interval  # noqa: F401  (one definition: the rules use it too)
 
-Z95 = 1.959963984540054
 # Two of a rater's own rationales whose word 3-shingles overlap this much (Jaccard) are near
 # duplicates. Looser than the server's refusal (0.9 against the last 50): this reads all of them.
 NEAR_DUPLICATE = 0.6
-# "at 0:12", "00:01:05", "12 s", "3 seconds", "frame 40": the rationale points at a moment.
-DIGIT_RE = re.compile(r"\d")  # every moment has a digit: a cheap test first
-MOMENT_RE = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d+(?:\.\d+)?\s?(?:s|sec|secs|seconds?)\b|\bframes?\s?\d+\b", re.I)
-
-
-def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
-    """Wilson score interval of a proportion ``k / n`` (None, None for ``n == 0``)."""
-    if n <= 0:
-        return None, None
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def proportion(k: int, n: int) -> dict:
@@ -48,10 +34,19 @@ def binomial_p(k: int, n: int, p: float) -> float:
     return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
 
 
-def time_on_task(time_s, media_s) -> dict:
+def time_on_task(time_s, media_s, watched=None) -> dict:
     """Median seconds on task, its ratio to the media's duration, and the share of judgments
     faster than the media could have been watched (``time < duration``). Judgments without a
-    server-measured time (imported) are left out; the ratio needs a known duration."""
+    server-measured time (imported) are left out; the ratio needs a known duration.
+
+    ``watched``: per judgment, the share of the media the server *observed* being played (the
+    least-played output's observed seconds ÷ its duration; ``tasks.rating.playback``, never the
+    client's claim), NaN when unknown: its median and the share of judgments with less than the
+    whole media observed."""
+    w = np.asarray(watched if watched is not None else [], dtype=float)
+    w = w[np.isfinite(w)]
+    seen = {"n": int(w.size), "median_share": float(np.median(w)) if w.size else None,
+            "partial": proportion(int((w < 0.99).sum()), int(w.size))}
     t = np.asarray(time_s, dtype=float)
     m = np.asarray(media_s, dtype=float)
     timed = np.isfinite(t)
@@ -65,6 +60,7 @@ def time_on_task(time_s, media_s) -> dict:
         "median_media_s": float(np.median(m[both])) if both.any() else None,
         "median_ratio": float(np.median(ratio)) if both.any() else None,
         "too_fast": proportion(fast, int(both.sum())),
+        "watched": seen,
     }
 
 
@@ -128,15 +124,19 @@ def criterion_variance(score_rows) -> float | None:
     return float(np.mean(per)) if per else None
 
 
-def text_features(texts, groups=None, criterion_words=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def text_features(texts, groups=None, criterion_words=(), stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per text: its number of words, whether it nearly duplicates another text of the same group
-    (rater), and whether it names a criterion or points at a moment. One tokenisation each."""
+    (rater), and whether it names a criterion or points at a moment. ``stored``: per text, the
+    ``tasks.rating.answers.rationale_features`` written with its judgment (or None): those texts
+    are not tokenised again; the others once each."""
     texts = [t or "" for t in texts]
-    tokens = [words(t) for t in texts]
-    counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    dup = near_duplicates([word_shingles(t) for t in tokens], groups)
-    specific = np.fromiter(((DIGIT_RE.search(t) is not None and MOMENT_RE.search(t) is not None)
-                            or _names_any(t, criterion_words) for t in texts), dtype=bool, count=len(texts))
+    stored = list(stored) if stored is not None else [None] * len(texts)
+    features = [f if isinstance(f, dict) and f.get("v") == FEATURES_VERSION else rationale_features(t)
+                for t, f in zip(texts, stored)]
+    counts = np.fromiter((f["words"] for f in features), dtype=np.int64, count=len(features))
+    dup = near_duplicates([frozenset(f["shingles"]) for f in features], groups)
+    specific = np.fromiter((f["moment"] or _names_any(t, criterion_words) for t, f in zip(texts, features)),
+                           dtype=bool, count=len(texts))
     return counts, dup, specific
 
 

@@ -3,9 +3,11 @@
 Input, as :mod:`scoring.quality.data` loads it (or a test builds it): one row per *current*
 judgment with ``judgment``, ``item``, ``rater``, ``source``, ``created_at`` (UTC), ``choice``
 (``a``/``b``/``tie``, pairwise) or ``scores`` (dict, rubric), ``rationale``, ``notes`` (count),
-``time_s`` (server-measured seconds on task; NaN when imported), ``media_s`` (seconds the media
+``time_s`` (server-measured seconds on task; NaN when imported), optionally ``watched`` (the
+share of the media the server observed played; NaN when unknown), ``media_s`` (seconds the media
 lasts: the longer of two clips, the sum of two scripts' reading times), ``left_label`` (item label
-shown on the left; None when imported or rubric), ``is_gold``, ``gold_correct`` (gold items: did
+shown on the left; None when imported or rubric), optionally ``features`` (the rationale's
+stored ``tasks.rating.answers.rationale_features``), ``is_gold``, ``gold_correct`` (gold items: did
 the answer match; else None), ``model_a``, ``model_b``.
 
 Gold items measure raters: they feed gold accuracy only. Agreement, position, ties,
@@ -55,6 +57,7 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
     f["time_s"] = pd.to_numeric(f["time_s"], errors="coerce").astype(float)
     f["media_s"] = pd.to_numeric(f["media_s"], errors="coerce").astype(float)
     f["time_ratio"] = f["time_s"] / f["media_s"].where(f["media_s"] > 0)
+    f["watched"] = pd.to_numeric(f["watched"], errors="coerce").astype(float) if "watched" in f else np.nan
     f["is_gold"] = f["is_gold"].astype(bool)
     regular = ~f["is_gold"]
     criteria = tuple((c["key"], int(c["min"]), int(c["max"])) for c in rubric) if kind == "rubric" else ()
@@ -101,7 +104,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         if matches:
             f["agrees"] = pd.concat(matches, axis=1).astype(float).mean(axis=1)
     f = f.sort_values(["rater", "created_at", "judgment"], kind="stable")
-    f["words"], f["near_duplicate"], f["specific"] = m.text_features(f["rationale"], f["rater"], criterion_words(rubric))
+    f["words"], f["near_duplicate"], f["specific"] = m.text_features(
+        f["rationale"], f["rater"], criterion_words(rubric), f["features"] if "features" in f else None)
     columns = _columns(f, criteria)
     columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
     return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns)
@@ -122,6 +126,7 @@ def _columns(f: pd.DataFrame, criteria) -> dict:
     cols = {"is_gold": f["is_gold"].to_numpy(bool), "gold_correct": gold_correct,
             "choice": f["choice"].to_numpy(object), "chose_left": f["chose_left"].to_numpy(float),
             "time_s": f["time_s"].to_numpy(float), "media_s": f["media_s"].to_numpy(float),
+            "watched": f["watched"].to_numpy(float),
             "rationale": f["rationale"].to_numpy(object), "notes": f["notes"].to_numpy(float),
             "source": f["source"].to_numpy(object), "created_at": pd.to_datetime(f["created_at"], utc=True).dt.tz_localize(None).to_numpy(),
             "words": f["words"].to_numpy(), "near_duplicate": f["near_duplicate"].to_numpy(bool),
@@ -183,7 +188,7 @@ def rater_figures(panel: Panel, rater, thresholds: Thresholds) -> dict:
         "rater": rater, "n": int(sl.stop - sl.start), "n_live": int((a["source"] == "live").sum()),
         "n_imported": int((a["source"] == "imported").sum()),
         "first_at": pd.Timestamp(a["created_at"].min(), tz="UTC"), "last_at": pd.Timestamp(a["created_at"].max(), tz="UTC"),
-        "time": m.time_on_task(a["time_s"], a["media_s"]),
+        "time": m.time_on_task(a["time_s"], a["media_s"], a["watched"]),
         "gold": m.gold_accuracy(gold > 0.5),
         "agreement": _agreement(panel, a),
         "dawid_skene": {"n": int(regular.sum()), "accuracy": panel.ds_accuracy.get(rater)},

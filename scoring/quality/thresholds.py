@@ -1,7 +1,8 @@
 """Per-figure thresholds with documented defaults, and the flags they raise (pure).
 
 Overrides come as a ``name: value`` object (``Thresholds.from_overrides``, validated by
-``problems``); projects do not store any yet, so every project uses the defaults below. A figure is judged only once it rests on at
+``problems``), stored per project in ``projects.quality_thresholds`` and set by managers on the
+project's quality settings page; a name not overridden keeps its default. A figure is judged only once it rests on at
 least its ``min_n`` judgments, and where it has an interval the flag needs the whole interval
 (or a test) on the wrong side, so a rater is not flagged for bad luck on a few items.
 
@@ -18,10 +19,25 @@ least its ``min_n`` judgments, and where it has an interval the flag needs the w
 | ``near_duplicate_share`` | 0.3 | more than this share of rationales nearly duplicate another of the rater's own (n ≥ 10) |
 | ``anomaly_p`` | 0.001 | Fisher's combined p-value of the rater's votes is below this (n ≥ 20) |
 | ``alpha`` | 0.001 | significance level of the binomial tests above |
+
+Acting on quality at submit time (``tasks.rating.standing``; the first trip of a rule warns
+the rater, the next one pauses them):
+
+| name | default | trips when |
+| --- | --- | --- |
+| ``pause_gold_min_n`` | 8 | (gold rule) a rater has answered at least this many gold items and the upper end of the 95% Wilson interval of their gold accuracy is below ``gold_accuracy`` |
+| ``speed_streak`` | 5 | this many judgments in a row came sooner than the media lasts |
+| ``burst_count`` | 10 | this many judgments came within ``burst_window_s`` seconds |
+| ``burst_window_s`` | 60 | the window of the burst rule |
+
+Qualification (``projects.qualification_gold`` = N) passes when at least ``gold_accuracy`` of
+the first N gold items were right.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+
+from tasks.rating.standing import RULE_DEFAULTS
 
 MIN_N = {"too_fast_share": 10, "gold_accuracy": 5, "kappa": 15, "left_share_margin": 20,
          "tie_rate_margin": 20, "straight_line_share": 10, "variance_ratio": 10,
@@ -31,7 +47,7 @@ MIN_N = {"too_fast_share": 10, "gold_accuracy": 5, "kappa": 15, "left_share_marg
 @dataclass(frozen=True)
 class Thresholds:
     too_fast_share: float = 0.5
-    gold_accuracy: float = 0.7
+    gold_accuracy: float = RULE_DEFAULTS["gold_accuracy"]
     gold_miss_streak: int = 6
     kappa: float = 0.3
     left_share_margin: float = 0.15
@@ -41,6 +57,10 @@ class Thresholds:
     near_duplicate_share: float = 0.3
     anomaly_p: float = 0.001
     alpha: float = 0.001
+    pause_gold_min_n: int = RULE_DEFAULTS["pause_gold_min_n"]
+    speed_streak: int = RULE_DEFAULTS["speed_streak"]
+    burst_count: int = RULE_DEFAULTS["burst_count"]
+    burst_window_s: int = RULE_DEFAULTS["burst_window_s"]
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -56,6 +76,19 @@ class Thresholds:
         return {name: getattr(self, name) for name in self.names()}
 
 
+def descriptions() -> dict[str, str]:
+    """Each threshold's meaning, read from the tables of this module's docstring (one place)."""
+    out = {}
+    for line in (__doc__ or "").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("``") and cells[0].strip("`") in Thresholds.names():
+            out[cells[0].strip("`")] = cells[2].replace("``", "")
+    return out
+
+
+WHOLE = frozenset(f.name for f in fields(Thresholds) if f.type in ("int", int))
+
+
 def problems(overrides) -> dict[str, str]:
     """What is wrong with a project's overrides, by name (for validating a settings change)."""
     if overrides is None:
@@ -64,10 +97,14 @@ def problems(overrides) -> dict[str, str]:
         return {"quality_thresholds": "an object of threshold name: number"}
     out = {}
     for name, value in overrides.items():
+        if value is None and name in Thresholds.names():
+            continue  # null: back to the default
         if name not in Thresholds.names():
             out[f"quality_thresholds.{name}"] = f"unknown threshold (known: {', '.join(Thresholds.names())})"
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1000:
             out[f"quality_thresholds.{name}"] = "a number from 0 to 1000"
+        elif name in WHOLE and (value != int(value) or value < 1):
+            out[f"quality_thresholds.{name}"] = "a whole number from 1 to 1000"
     return out
 
 

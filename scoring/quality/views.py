@@ -1,19 +1,28 @@
 """The manager's pages: the panel of raters, one rater, progress and the funnel, the items
-browser and the confidence gate's calibration. Managers, admins and researchers; never raters."""
+browser and the confidence gate's calibration (managers, admins and researchers; never raters);
+and the acts on them (managers and admins): a rater's standing, the project's thresholds."""
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from database import db, utcnow
-from raters.access import requires
+from raters.access import can, requires
 from scoring.quality import desk, figures
-from tasks.catalogue.util import project_for
+from tasks.rating import standing
+from raters.models import User
+from tasks.catalogue.util import asset_store, project_for
 from tasks.rating.item_states import STATES
 
 bp = Blueprint("quality", __name__)
+
+
+@bp.before_request
+def _serialise_writes():
+    if request.method in ("POST", "PUT"):  # acts and settings write (SQLite: as a writer from the start)
+        db.serialise_writes()
 ITEMS_PER_PAGE = 100
 FIGURES = {"time": "Time on task", "gold": "Gold", "agreement": "Agreement", "position": "Position",
            "ties": "Ties", "straight_lining": "Straight-lining", "rationale": "Rationales", "anomaly": "Anomalies"}
@@ -40,7 +49,8 @@ def panel(project_id: int):
     rows = overview["raters"]
     plots = _plots(scatter=figures.panel_scatter(rows), time=figures.time_scatter(rows))
     return render_template("quality/panel.html", project=project, overview=overview, rows=rows, plots=plots,
-                           figures=FIGURES, flagged=sum(1 for r in rows if r["flags"]))
+                           figures=FIGURES, flagged=sum(1 for r in rows if r["flags"]),
+                           can_manage=can(current_user, "raters.manage", project), acts=ACTS)
 
 
 @bp.get("/projects/<int:project_id>/raters/<int:rater_id>")
@@ -51,7 +61,88 @@ def rater(project_id: int, rater_id: int):
     if detail is None:
         abort(404, f"This rater has no judgments in {project.name}.")
     return render_template("quality/rater.html", project=project, r=detail, figures=FIGURES,
-                           plots=_plots(drift=figures.drift_figure(detail["weekly"])))
+                           plots=_plots(drift=figures.drift_figure(detail["weekly"])),
+                           can_manage=can(current_user, "raters.manage", project), acts=ACTS)
+
+
+# What each act is called on the pages, and when it applies (standing -> shown or not).
+ACTS = {"pause": ("Pause", lambda s: s["status"] not in ("paused", "removed")),
+        "resume": ("Resume", lambda s: s["status"] != "active"),
+        "remove": ("Remove", lambda s: s["status"] != "removed"),
+        "exclude": ("Exclude judgments", lambda s: not s["excluded"]),
+        "include": ("Re-include judgments", lambda s: s["excluded"])}
+
+
+@bp.post("/projects/<int:project_id>/raters/<int:rater_id>/standing")
+@requires("raters.manage")
+def set_standing(project_id: int, rater_id: int):
+    """Pause, resume, remove, exclude or re-include a rater, with a note (from the panel or the
+    rater's page; back to where it came from)."""
+    project = project_for(project_id, "raters.manage")
+    back = url_for("quality.rater", project_id=project.id, rater_id=rater_id) \
+        if request.form.get("back") == "rater" else url_for("quality.panel", project_id=project.id) + "#raters"
+    try:
+        standing.act(db.session, project, rater_id, request.form.get("act", ""), request.form.get("note"),
+                     current_user, utcnow())
+    except standing.StandingRefused as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404, exc.message)
+        flash(exc.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(f"Done: {ACTS[request.form['act']][0].lower()} — {request.form.get('note', '').strip()[:80]}", "success")
+    return redirect(back)
+
+
+@bp.route("/projects/<int:project_id>/quality/settings", methods=["GET", "POST"])
+@requires("quality.settings")
+def settings(project_id: int):
+    """The project's quality thresholds and auto-pause rules, each with its default."""
+    project = project_for(project_id, "quality.settings")
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            desk.save_thresholds(db.session, project, parse_thresholds_form(request.form), current_user)
+        except desk.ThresholdsInvalid as exc:
+            db.session.rollback()
+            errors, status = exc.errors, 400
+        else:
+            db.session.commit()
+            flash("Quality thresholds saved.", "success")
+            return redirect(url_for("quality.settings", project_id=project.id))
+    return render_template("quality/settings.html", project=project, settings=desk.thresholds_settings(project),
+                           errors=errors, form=request.form if errors else {}), status
+
+
+def parse_thresholds_form(form) -> dict:
+    """The form's fields as overrides: empty resets to the default; numbers as numbers (what is
+    not a number is passed on, for ``thresholds.problems`` to name)."""
+    out = {}
+    for name in desk.Thresholds.names():
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            out[name] = None
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            out[name] = raw
+            continue
+        out[name] = int(value) if value.is_integer() and name in desk.thresholds.WHOLE else value
+    return out
+
+
+@bp.get("/projects/<int:project_id>/raters/<int:rater_id>/judgments/<int:judgment_id>")
+@requires("quality.view")
+def judgment(project_id: int, rater_id: int, judgment_id: int):
+    """One of a rater's judgments opened exactly as it was shown to them."""
+    project = project_for(project_id, "quality.view")
+    shown = desk.judgment_as_shown(db.session, project, rater_id, judgment_id, asset_store())
+    if shown is None:
+        abort(404, "This rater has no such judgment in this project.")
+    rater_user = db.session.get(User, rater_id)
+    return render_template("quality/judgment.html", project=project, j=shown, rater=rater_user)
 
 
 @bp.get("/projects/<int:project_id>/progress")

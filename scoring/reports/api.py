@@ -25,7 +25,10 @@ META = {"project_id": {"type": "integer"}, "key": {"type": "string", "descriptio
         "computed_at": {"type": ["string", "null"], "format": "date-time"},
         "stale": {"type": "boolean", "description": "from before the latest judgments; fresh ones are computing"},
         "computing": {"type": "boolean"}, "duration_ms": {"type": ["integer", "null"]},
-        "n_judgments": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}}
+        "n_judgments": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
+        "excluded": {"type": "object", "description": "current judgments kept but left out: ``consent`` (an "
+                     "output's consent withdrawn), ``rater`` (a manager excluded their rater)",
+                     "properties": {"consent": {"type": "integer"}, "rater": {"type": "integer"}}}}
 NUMBER = {"type": ["number", "null"]}
 AGREEMENT_ROW = {"type": "object", "properties": {
     "criterion": {"type": "string"}, "label": {"type": "string"},
@@ -85,7 +88,9 @@ def _meta(project, served: snapshots.Served) -> dict:
     return {"project_id": project.id, "key": served.key,
             "computed_at": snap.computed_at.isoformat() if snap else None, "stale": served.stale,
             "computing": served.computing, "duration_ms": snap.duration_ms if snap else None,
-            "n_judgments": snap.n_judgments if snap else None, "error": served.error}
+            "n_judgments": snap.n_judgments if snap else None, "error": served.error,
+            "excluded": {"consent": data.consent_excluded(db.session, project),
+                         "rater": data.rater_excluded(db.session, project)}}
 
 
 def _computing(project, served: snapshots.Served):

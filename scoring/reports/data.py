@@ -6,11 +6,15 @@ policy in ``scoring.reports.snapshots``.
 *Current* judgments are those not superseded (``superseded_at IS NULL``), live and imported
 alike: a revised judgment counts once, as its latest version. Judgments of items with an output
 whose asset's consent is withdrawn are kept but left out, and counted (``consent_excluded``); a
-consent change bumps the project's revision, so the cache key changes with it.
+consent change bumps the project's revision, so the cache key changes with it. Judgments of
+raters a manager excluded (``tasks.rating.standing``) are left out the same way and counted
+(``rater_excluded``); the cache key names the excluded raters, so excluding changes it and
+re-including restores the earlier one.
 """
 from __future__ import annotations
 
 import json
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +30,7 @@ from scoring.reports.report import CONSENSUS_FILTERS, REPORT_VERSION, select_row
 from tasks.catalogue.models import Item, ItemOutput, Project
 from tasks.rating.models import Adjudication, Judgment
 from tasks.rating.consent import excluded_judgment_ids_sql, unusable_output_sql
+from tasks.rating.standing import excluded_rater_ids, excluded_raters_sql
 from tasks.rating.routing import is_gold_sql
 
 
@@ -39,7 +44,7 @@ class Fingerprint:
 
 def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fingerprint:
     """The cache key: report version, resamples, project revision, and the judgments' and
-    adjudications' counts and newest ids. Judgments are append-only (a revision adds a row and
+    adjudications' counts and newest ids, and which raters are excluded. Judgments are append-only (a revision adds a row and
     stamps the old one), so any new, revised or imported judgment changes the key."""
     total, newest, superseded = session.execute(
         select(func.count(Judgment.id), func.max(Judgment.id), func.count(Judgment.superseded_at))
@@ -47,18 +52,21 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
     n_adj, newest_adj = session.execute(
         select(func.count(Adjudication.id), func.max(Adjudication.id))
         .where(Adjudication.project_id == project.id)).one()
+    excluded = excluded_rater_ids(session, project.id)
     key = (f"v{REPORT_VERSION}.b{n_resamples}.r{project.revision}"
-           f".j{total}-{newest or 0}-{superseded}.a{n_adj}-{newest_adj or 0}")
+           f".j{total}-{newest or 0}-{superseded}.a{n_adj}-{newest_adj or 0}"
+           + (f".x{hashlib.sha256(repr(excluded).encode()).hexdigest()[:12]}" if excluded else ""))
     return Fingerprint(key, total - superseded)
 
 
 def counted_judgments(project: Project) -> list:
     """THE selection of the judgments the statistics count (every query below uses it): the
-    project's current judgments, less those of items whose consent was withdrawn (excluded by
+    project's current judgments, less those of raters a manager excluded and of items whose consent was withdrawn (excluded by
     item: a small list the database hashes once, where ``NOT IN`` over judgment ids made
     PostgreSQL re-scan the judgments per row once that list outgrew its work memory)."""
     withdrawn = select(Item.id).where(Item.project_id == project.id, unusable_output_sql())
-    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None), Judgment.item_id.not_in(withdrawn)]
+    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None), Judgment.item_id.not_in(withdrawn),
+            Judgment.rater_id.not_in(excluded_raters_sql(project.id))]
 
 
 def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
@@ -80,6 +88,13 @@ def judgments_frame(session: Session, project: Project) -> pd.DataFrame:
 def consent_excluded(session: Session, project: Project) -> int:
     """How many current judgments are left out because an output's consent was withdrawn."""
     return session.scalar(select(func.count()).select_from(excluded_judgment_ids_sql(project.id).subquery()))
+
+
+def rater_excluded(session: Session, project: Project) -> int:
+    """How many current judgments are left out because a manager excluded their rater."""
+    return session.scalar(select(func.count()).select_from(Judgment).where(
+        Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
+        Judgment.rater_id.in_(excluded_raters_sql(project.id)))) or 0
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:

@@ -89,6 +89,7 @@ def _render(project, served: snapshots.Served, *, import_errors=None, import_fil
         can_import=can(current_user, "judgments.import", project),
         can_recompute=can(current_user, "stats.recompute", project),
         consent_excluded=data.consent_excluded(db.session, project),
+        rater_excluded=data.rater_excluded(db.session, project),
         import_errors=import_errors, import_filename=import_filename), status
 
 

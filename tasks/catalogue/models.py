@@ -37,6 +37,7 @@ class Project(Base):
         CheckConstraint("min_rationale_words >= 0", name="min_rationale_words"),
         CheckConstraint("min_media_fraction >= 0 AND min_media_fraction <= 1", name="min_media_fraction"),
         CheckConstraint("revision_window_h >= 0", name="revision_window_h"),
+        CheckConstraint("qualification_gold >= 0", name="qualification_gold"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +61,10 @@ class Project(Base):
     pairwise_criteria: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     # Every judgment must carry at least one time-coded (or line) note.
     require_note: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Gold items a new rater answers first, before any real work (0: no qualification).
+    qualification_gold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Per-project overrides of scoring.quality.thresholds (None: the documented defaults).
+    quality_thresholds: Mapped[dict | None] = mapped_column(JSON)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every change to the project's items or settings (statistics cache key).
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -104,12 +109,36 @@ def is_member_sql(project_id, user_id):
     return exists().where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
 
 
+MEMBER_STATUSES = ("active", "warned", "paused", "removed")
+# Statuses under which a rater is served no new assignment (tasks.rating.standing).
+STOPPED_STATUSES = frozenset({"paused", "removed"})
+
+
 class ProjectMember(Base):
+    """A user's membership of a project, with their standing in it (``tasks.rating.standing``
+    keeps it: status and why, whether their judgments are excluded, the gold counters that make
+    qualification and the auto-pause rules cheap to evaluate at submit time)."""
+
     __tablename__ = "project_members"
+    __table_args__ = (
+        CheckConstraint("status IN ('active','warned','paused','removed')", name="status"),
+    )
 
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_rule: Mapped[str | None] = mapped_column(String(20))  # the rule behind a warning or pause
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The rater's judgments are left out of statistics and exports (reversible, with a note).
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    exclusion_note: Mapped[str | None] = mapped_column(Text)
+    # Gold judgments submitted here and how many matched (qualification, the gold auto-pause rule).
+    gold_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gold_right: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fast_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # judgments in a row too fast
 
     project: Mapped[Project] = relationship(back_populates="member_rows")
     user: Mapped[User] = relationship()

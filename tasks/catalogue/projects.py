@@ -25,6 +25,8 @@ SETTINGS: dict[str, tuple[type, Any, float, float]] = {
     "min_rationale_words": (int, 12, 0, 500),
     "min_media_fraction": (float, 0.8, 0.0, 1.0),
     "revision_window_h": (int, 24, 0, 720),
+    # Gold items a new rater answers before any real work (tasks.rating.standing; 0: none).
+    "qualification_gold": (int, 0, 0, 100),
 }
 EDITABLE = ("name", "kind", "modality", "instructions", "rubric", "pairwise_criteria", "require_note", "owner_id",
             *SETTINGS)

@@ -9,7 +9,7 @@ from database import db, utcnow
 from raters.access import can, requires
 from raters.models import User
 from tasks.catalogue import importing
-from tasks.rating import judging, overlap, routing
+from tasks.rating import judging, overlap, routing, standing
 from tasks.catalogue.models import Item, ItemImport, Project
 from tasks.rating.models import Flag
 from tasks.catalogue.projects import EDITABLE, SETTINGS, ProjectError, create_project, set_members, update_project
@@ -23,7 +23,8 @@ ITEMS_PER_PAGE = 50
 
 def project_form_data(form) -> dict:
     """The project fields from the HTML form, in the API's shape (validation is shared)."""
-    data = {key: form.get(key, "") for key in ("name", "kind", "modality", "instructions", *SETTINGS)}
+    data = {key: form.get(key, "") for key in ("name", "kind", "modality", "instructions")}
+    data.update({key: form[key] for key in SETTINGS if key in form})  # a setting not on the form keeps its value
     data["owner_id"] = form.get("owner_id") or None
     rubric = []
     for i in range(int(form.get("rubric_rows", "0") or 0)):
@@ -73,7 +74,8 @@ def home():
     progress, revisable = {}, []
     if current_user.role == "rater":
         now = utcnow()
-        progress = {p.id: routing.progress(db.session, p, current_user, now) for p in projects}
+        progress = {p.id: standing.with_standing(db.session, p, current_user, routing.progress(
+            db.session, p, current_user, now)) for p in projects}
         revisable = judging.revisable_assignments(db.session, current_user, now)
     return render_template("tasks/home.html", projects=projects, counts=counts, progress=progress,
                            revisable=revisable, available_cap=routing.AVAILABLE_CAP)
@@ -124,7 +126,8 @@ def _project_page(project: Project, import_errors: list[str] | None = None, impo
         context["split_items"] = db.session.scalar(select(func.count()).select_from(
             overlap.queue_query(project).order_by(None).subquery()))
     if current_user.role == "rater":
-        context["progress"] = routing.progress(db.session, project, current_user, utcnow())
+        context["progress"] = standing.with_standing(db.session, project, current_user, routing.progress(
+            db.session, project, current_user, utcnow()))
     return render_template("tasks/project.html", raters=raters, import_errors=import_errors,
                            import_filename=import_filename, **context), status
 

@@ -4,6 +4,7 @@ No Flask, no session: judging (raters' answers) and adjudication (the final deci
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable
@@ -196,3 +197,29 @@ def scores_problems(scores, rubric: list[dict]) -> dict[str, str]:
         elif not is_whole(value, crit["min"], crit["max"]):
             problems[f"scores.{crit['key']}"] = f"a whole number from {crit['min']} to {crit['max']}"
     return problems
+
+
+# -- what the manager's desk reads of a rationale, stored with the judgment when it is written ---
+FEATURES_VERSION = 1
+# "at 0:12", "00:01:05", "12 s", "3 seconds", "frame 40": the rationale points at a moment.
+DIGIT_RE = re.compile(r"\d")  # every moment has a digit: a cheap test first
+MOMENT_RE = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d+(?:\.\d+)?\s?(?:s|sec|secs|seconds?)\b|\bframes?\s?\d+\b", re.I)
+
+
+def points_at_moment(text: str | None) -> bool:
+    """Whether the text points at a moment: a time code, seconds, a frame number."""
+    return bool(text) and DIGIT_RE.search(text) is not None and MOMENT_RE.search(text) is not None
+
+
+def shingle_hash(shingle: tuple[str, ...]) -> int:
+    """A stable 63-bit hash of a word shingle (the same in every process, unlike ``hash``)."""
+    return int.from_bytes(hashlib.blake2b("\x1f".join(shingle).encode(), digest_size=8).digest(), "big") >> 1
+
+
+def rationale_features(text: str | None) -> dict:
+    """A rationale's word count, the hashes of its word 3-shingles and whether it points at a
+    moment: computed once when a judgment is written (``judgments.rationale_features``), so the
+    rater-quality desk (``scoring.quality``) never re-tokenises a project's rationales."""
+    tokens = words(text)
+    return {"v": FEATURES_VERSION, "words": len(tokens), "moment": points_at_moment(text),
+            "shingles": sorted({shingle_hash(s) for s in word_shingles(tokens)})}

@@ -44,7 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ops.tracing import current_request_id
 from raters.models import User
 from tasks.rating import notes as notes_rules
-from tasks.rating import overlap, playback, routing
+from tasks.rating import overlap, playback, routing, standing
 from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, explanation, is_whole,
     rationale_problem, scores_problems,
@@ -431,6 +431,7 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     panel = overlap.refresh_panel(session, assignment.item)
     routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
                              closed_assignment=True)
+    standing.after_submit(session, assignment, judgment, now)  # qualification, auto-pause rules
     return judgment, True
 
 

@@ -51,7 +51,7 @@ from raters.services import audit, create_placeholder_raters, placeholder_email
 from tasks.rating import notes as notes_rules
 from tasks.rating import overlap, routing
 from tasks.rating.judging import output_sides
-from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, scores_problems
+from tasks.rating.answers import MAX_RATIONALE_CHARS, is_whole, rationale_features, scores_problems
 from tasks.catalogue.importing import ImportRejected, in_line_order, read_rows
 from tasks.catalogue.models import Item, Project
 from tasks.rating.models import Assignment, Judgment
@@ -352,7 +352,8 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
                 "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
                 "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,
                 "criteria": row.criteria, "notes": row.notes,
-                "paste_count": 0, "source": "imported", "created_at": row.created_at or now} for row in rows)
+                "paste_count": 0, "source": "imported", "created_at": row.created_at or now,
+                "rationale_features": rationale_features(row.rationale)} for row in rows)
     insert_rows(session, Judgment.__table__, records)
     overlap.refresh_panels(session, project, item_ids, now=now)
     routing.refresh_items(session, item_ids)

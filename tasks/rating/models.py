@@ -14,13 +14,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
+    JSON, BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base, UTCDateTime, utcnow
 from raters.models import User
 from tasks.catalogue.models import Item, Project
+from tasks.rating.answers import rationale_features
 
 ASSIGNMENT_STATES = ("open", "submitted", "skipped", "expired")
 FLAG_KINDS = ("broken", "unsafe", "other")
@@ -133,6 +135,9 @@ class Judgment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # ``X-Request-ID`` of the request that stored it (live judgments; None when imported).
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # ``tasks.rating.answers.rationale_features`` of the rationale, set when the row is written
+    # (the ORM event below; bulk inserts set it themselves). None: computed when read.
+    rationale_features: Mapped[dict | None] = mapped_column(NullableJSON)
 
     assignment: Mapped[Assignment | None] = relationship()
     item: Mapped[Item] = relationship()
@@ -141,6 +146,13 @@ class Judgment(Base):
     @property
     def is_current(self) -> bool:
         return self.superseded_at is None
+
+
+
+@event.listens_for(Judgment, "before_insert")
+def _rationale_features(_mapper, _connection, judgment: Judgment) -> None:
+    if judgment.rationale_features is None:
+        judgment.rationale_features = rationale_features(judgment.rationale)
 
 
 class Draft(Base):

@@ -274,3 +274,16 @@ def _clean_decision(project: Project, decision: dict):
     if problems:
         raise AnswerInvalid("The decision is not valid.", problems)
     return choice, strength, scores, rationale.strip()
+
+
+def gold_correct(kind: str, choice, scores, gold, tolerances: dict) -> bool | None:
+    """Whether an answer matches a gold item's expected one (rubric: every expected criterion
+    within the overlap rule's tolerance of its scale); None when there is nothing to compare."""
+    if not isinstance(gold, dict):
+        return None
+    if kind == "pairwise":
+        return choice == gold.get("choice") if gold.get("choice") else None
+    expected = gold.get("scores") or {}
+    if not expected or not isinstance(scores, dict):
+        return None
+    return all(k in scores and abs(scores[k] - v) <= tolerances.get(k, 0) for k, v in expected.items())

@@ -26,16 +26,20 @@ def presented(assignment: Assignment | None, *, models: bool) -> dict | None:
     imported judgment (no assignment: its presentation is unknown)."""
     if assignment is None:
         return None
-    outputs = {o.label: o for o in assignment.item.outputs}
-    sides = {"left": assignment.left_label, "right": assignment.right_label} \
-        if assignment.project.kind == "pairwise" else {"output": "a"}
+    outputs = {o.label: o.model for o in assignment.item.outputs}
+    return sides(assignment.project.kind, assignment.left_label, outputs if models else None, labels=set(outputs))
+
+
+def sides(kind: str, left_label: str | None, models: dict | None, *, labels=("a", "b")) -> dict | None:
+    """The presentation from the stored left label (pure): ``models`` maps an item label to its
+    model (None: leave models out); None when the sides were not recorded (imported)."""
+    if kind == "pairwise" and left_label not in ("a", "b"):
+        return None
+    shown = {"left": left_label, "right": "b" if left_label == "a" else "a"} if kind == "pairwise" else {"output": "a"}
 
     def side(label: str) -> dict:
-        shown = {"label": label}
-        if models:
-            shown["model"] = outputs[label].model
-        return shown
-    return {name: side(label) for name, label in sides.items() if label in outputs}
+        return {"label": label, "model": models.get(label)} if models is not None else {"label": label}
+    return {name: side(label) for name, label in shown.items() if label in labels}
 
 
 def note(shown: dict | None) -> str:

@@ -17,6 +17,9 @@ Policy (documented in design.md's Flow, step 2):
   are routed.
 - Order: lowest ``model_confidence`` first, an unknown confidence counting as 0 (no model signal,
   most in need of people), then oldest (id).
+- Standing (``tasks.rating.standing``, read from the membership row the pick locks anyway): a
+  paused or removed rater is served nothing (``RaterStopped``, 403 with the reason); a rater still
+  in the project's qualification is served gold items only (none left: nothing).
 - Gold: a rater's Nth assignment in the project (N counts every status) is a gold item when
   ``gold_draw(project, rater, N) < gold_rate`` and an eligible gold item they have not seen
   exists; otherwise a regular one. Gold items are never counted against ``overlap`` (every rater
@@ -62,6 +65,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from database import IMMEDIATE_OPTION, one_of
 from raters.models import User, UserExpertise
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, Item, ItemExpertise, ItemOutput, Project, ProjectMember
+from tasks.rating import standing
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 
 DEFAULT_TTL = timedelta(minutes=30)
@@ -320,9 +324,9 @@ def expire_overdue(session: Session, project: Project, now: datetime, *,
     return running
 
 
-def _start(session: Session, project: Project, rater: User, now: datetime) -> tuple[int, bool]:
+def _start(session: Session, project: Project, rater: User, now: datetime) -> tuple[ProjectMember | None, int, bool]:
     """The pick's first statement: lock the rater's membership row (one pick per rater at a
-    time) and read, with it, how many assignments the rater has had in the project (the gold
+    time; its standing says whether they may be served) and read, with it, how many assignments the rater has had in the project (the gold
     draw's N) and whether any open assignment of the project is overdue (the expiry sweep runs
     only then). Both are hints read beside the lock: the rater's own open assignment is read
     after it, in a statement of its own, so a pick of another tab that just committed is seen."""
@@ -330,10 +334,10 @@ def _start(session: Session, project: Project, rater: User, now: datetime) -> tu
               .where(Assignment.project_id == project.id, Assignment.rater_id == rater.id).scalar_subquery())
     overdue = exists().where(Assignment.project_id == project.id, Assignment.status == "open",
                              Assignment.expires_at <= now)
-    row = session.execute(select(ProjectMember.user_id, served, overdue).where(
+    row = session.execute(select(ProjectMember, served, overdue).where(
         ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id)
-        .with_for_update(of=ProjectMember)).first()
-    return (row[1], bool(row[2])) if row else (0, True)
+        .with_for_update(of=ProjectMember).execution_options(populate_existing=True)).first()
+    return (row[0], row[1], bool(row[2])) if row else (None, 0, True)
 
 
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
@@ -349,15 +353,18 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     one statement picking, holding and serving the item (``_serve``), and the served item's
     outputs; the expiry sweep and the gold pick only when they can find something."""
     require_serialised(session)
-    n_served, overdue = _start(session, project, rater, now)
+    member, n_served, overdue = _start(session, project, rater, now)
+    if standing.stopped(member):
+        raise standing.RaterStopped(standing.stop_message(member))
     resumed = expire_overdue(session, project, now, rater=rater) if overdue else \
         open_assignment(session, project, rater, now)
     if resumed is not None:
         return resumed
     assignment = None
-    if project.gold_rate > 0 and wants_gold(project, rater.id, n_served):
+    qualifying = standing.in_qualification(project, member)  # gold only, until qualified
+    if qualifying or project.gold_rate > 0 and wants_gold(project, rater.id, n_served):
         assignment = _pick(session, gold_query(project, rater), project, rater, now, ttl, wait=False)
-    if assignment is None:
+    if assignment is None and not qualifying:
         assignment = _pick(session, candidates_query(project, rater), project, rater, now, ttl, wait=True)
     if assignment is None:
         return None

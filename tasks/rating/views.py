@@ -51,9 +51,9 @@ def _go_next(project, message: str | None = None, category: str = "success"):
         flash(message, category)
     try:
         assignment = routing.next_assignment(db.session, project, current_user, utcnow(), ttl=_ttl())
-    except routing.RoutingBusy as exc:
+    except (routing.RoutingBusy, standing.RaterStopped) as exc:
         db.session.commit()  # what came before (a judgment, a skip) stands
-        flash(exc.message, "info")
+        flash(exc.message, "info" if isinstance(exc, routing.RoutingBusy) else "error")
         return redirect(url_for("tasks.home"))
     db.session.commit()  # the picked item's lock lasts only as long as the pick
     if assignment is None:

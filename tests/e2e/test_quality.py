@@ -79,3 +79,45 @@ def test_a_rater_sees_their_own_figures_at_home(app, live_server, page):
     assert "accuracy on check items: 100% of 8" in text
     screenshot(page, "quality-rater-home")
     assert page.goto(f"{live_server}/projects/{pid}/raters").status == 403
+
+
+def test_a_manager_acts_on_the_bad_raters_of_the_drill(app, live_server, page):
+    with app.app_context():
+        pid = _drill(live_server)
+    sign_in(page, live_server, "manager@dailies.example", "demo-manager-pass")
+    page.goto(f"{live_server}/projects/{pid}/raters")
+    _plots(page, 2)
+
+    def act(name: str, what: str, note: str) -> None:
+        row = page.locator("#rater-table tbody tr", has_text=name)
+        row.locator("details.act summary").click()
+        row.locator("select[name=act]").select_option(what)
+        row.locator("input[name=note]").fill(note)
+        row.locator("button:has-text('Apply')").click()
+        page.wait_for_load_state()
+
+    act("Rex Quinn", "pause", "always Left, faster than the clips")
+    act("Rex Quinn", "exclude", "rubber-stamped the drill")
+    act("Lou Carver", "exclude", "chose Left three times in four")
+    act("Gil Moss", "pause", "missed most check items")
+    _plots(page, 2)
+    rex = page.locator("#rater-table tbody tr", has_text="Rex Quinn")
+    assert rex.locator(".status-paused").count() == 1 and rex.locator(".status-excluded").count() == 1
+    assert page.locator("#rater-table .status-excluded").count() == 2
+    screenshot(page, "quality-panel-acted")
+    page.locator("#rater-table tbody tr", has_text="Rex Quinn").locator("a").first.click()
+    assert "always Left, faster than the clips" in page.locator("#standing").inner_text()
+    screenshot(page, "quality-rater-standing")
+    page.locator(".judgments-table tbody tr td a").first.click()
+    assert page.locator("figure.output.chosen").count() == 1
+    assert page.locator("figure.output").first.get_attribute("data-side") == "left"
+    screenshot(page, "quality-judgment-as-shown")
+    page.goto(f"{live_server}/projects/{pid}/statistics")
+    assert "excluded: rater" in page.locator("#rater-excluded").inner_text().lower()
+    screenshot(page, "statistics-rater-excluded")
+    page.goto(f"{live_server}/projects/{pid}/quality/settings")
+    page.fill("input[name=speed_streak]", "4")
+    page.click("text=Save thresholds")
+    assert "overridden" in page.locator("#thresholds").inner_text()
+    screenshot(page, "quality-settings")
+    assert page.console_errors == []

@@ -138,3 +138,24 @@ def test_thresholds_take_overrides_and_say_what_is_wrong():
     assert t.gold_accuracy == 0.9 and t.kappa == Thresholds().kappa
     assert set(problems({"bogus": 1, "kappa": "x"})) == {"quality_thresholds.bogus", "quality_thresholds.kappa"}
     assert problems({"kappa": 0.2}) == {}
+
+
+def test_watched_share_reads_the_observed_playback_of_live_judgments_only():
+    from scoring.quality.data import watched_shares
+    frame = pd.DataFrame({"source": ["live", "live", "imported", "live"], "item": [1, 1, 1, 2],
+                          "playback": [{"a": 10.0, "b": 5.0}, {"a": 10.0, "b": 10.0}, {"a": 10.0, "b": 10.0}, None]})
+    shares = watched_shares(frame, {1: {"a": 10.0, "b": 10.0}})
+    assert shares[:2] == [0.5, 1.0] and all(np.isnan(shares[2:]))  # an imported claim is not an observation
+    watched = m.time_on_task([20.0, 20.0, np.nan, np.nan], [10.0] * 4, shares)["watched"]
+    assert watched["n"] == 2 and watched["median_share"] == 0.75 and watched["partial"]["k"] == 1
+
+
+def test_stored_rationale_features_give_the_same_figures_as_reading_the_texts():
+    from tasks.rating.answers import rationale_features
+    frame = pairwise_panel(3)
+    stored = frame.assign(features=[rationale_features(t) for t in frame["rationale"]])
+    with_stored = {r["rater"]: r["rationale"] for r in qp.rater_rows(qp.build(stored, "pairwise", []), Thresholds())}
+    read = {r["rater"]: r["rationale"] for r in qp.rater_rows(qp.build(frame, "pairwise", []), Thresholds())}
+    assert with_stored == read
+    assert rationale_features("at 0:12 the left one stutters")["moment"] is True
+    assert rationale_features("Frame 40 ghosts") == rationale_features("frame 40   ghosts")  # stable hashes
