@@ -16,7 +16,7 @@ from tests.tasks.rating_factories import make_item, rating_project, rationale
 # assignment, serve (PostgreSQL: one CTE; SQLite: pick, insert, count), the item's outputs.
 NEXT_NEW = {"postgresql": 6, "sqlite": 8}
 NEXT_RESUMED = 4
-SUBMIT = 12
+SUBMIT = 15  # 12, plus the standing rules (tasks.rating.standing): the member row, its counters, the burst window
 
 
 @contextmanager
