@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
+from boundary import parse, parse_query
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, overlap, presentation, routing
+from tasks.rating import flags, inputs, judging, overlap, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 from tasks.catalogue.util import asset_store, project_for
@@ -37,14 +38,6 @@ ASSIGNMENT_SCHEMA = {"type": "object", "properties": {
     "item": {"type": "object", "properties": {"prompt": {"type": "string"}, "left": SIDE, "right": SIDE, "output": SIDE}},
     "rubric": {"type": "array"}, "rules": {"type": "object"}, "draft": {"type": ["object", "null"]},
     "judgment": {"type": ["object", "null"]}, "revisable_until": {"type": ["string", "null"]}}}
-ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "rationale"], "properties": {
-    "choice": {"type": "string", "enum": ["left", "right", "tie"], "description": "pairwise"},
-    "strength": {"type": "integer", "minimum": 1, "maximum": 3, "description": "pairwise, not for tie"},
-    "scores": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "rubric"},
-    "confidence": {"type": "integer", "minimum": 1, "maximum": 5}, "rationale": {"type": "string"},
-    "playback": {"type": "object", "description": "seconds played: {left, right} or {output}",
-                 "additionalProperties": {"type": "number"}},
-    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0}}})
 JUDGMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "choice": {"type": "string"},
     "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"}, "confidence": {"type": "integer"},
@@ -251,7 +244,7 @@ def _judgment_response(judgment: Judgment, assignment: Assignment, created: bool
 
 @bp.post("/assignments/<int:assignment_id>/judgment")
 @requires("rating.work")
-@documented(body=ANSWER_BODY, response=JUDGMENT_SCHEMA, status=201)
+@documented(body=inputs.Answer, response=JUDGMENT_SCHEMA, status=201)
 def submit(assignment_id: int):
     """Judge an assignment; send an ``Idempotency-Key`` header.
 
@@ -268,7 +261,7 @@ def submit(assignment_id: int):
 
 @bp.put("/assignments/<int:assignment_id>/judgment")
 @requires("rating.work")
-@documented(body=ANSWER_BODY, response=JUDGMENT_SCHEMA, status=201)
+@documented(body=inputs.Revision, response=JUDGMENT_SCHEMA, status=201)
 def revise(assignment_id: int):
     """Revise your judgment within the project's revision window (a new judgment superseding
     the old); send an ``Idempotency-Key`` header. ``playback`` may be left out."""
@@ -281,27 +274,22 @@ def revise(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/skip")
 @requires("rating.work")
-@documented(body=json_content({"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string"}}}), response=ASSIGNMENT_SCHEMA)
+@documented(body=inputs.SkipBody, response=ASSIGNMENT_SCHEMA)
 def skip(assignment_id: int):
     """Skip an open assignment, saying why (the item will not come back to you)."""
     assignment = _own_assignment(assignment_id)
-    judging.skip_assignment(db.session, assignment, json_body().get("reason"), now=utcnow())
+    judging.skip_assignment(db.session, assignment, parse(inputs.SkipBody).reason, now=utcnow())
     return assignment_json(assignment)
 
 
 @bp.post("/assignments/<int:assignment_id>/flag")
 @requires("rating.work")
-@documented(body=json_content({"type": "object", "required": ["kind", "reason"], "properties": {
-    "kind": {"type": "string", "enum": ["broken", "unsafe", "other"]}, "reason": {"type": "string"},
-    "side": {"type": "string", "enum": ["left", "right", "output", "both"], "description": "which output"}}}),
-    response={"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}, status=201)
+@documented(body=inputs.FlagBody, response={"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}, status=201)
 def flag(assignment_id: int):
     """Report broken or unsafe media to the project's managers (an open assignment is skipped)."""
     assignment = _own_assignment(assignment_id)
-    body = json_body()
-    record = flags.flag_assignment(db.session, assignment, body.get("kind"), body.get("reason"), now=utcnow(),
-                                   side=body.get("side"))
+    body = parse(inputs.FlagBody)
+    record = flags.flag_assignment(db.session, assignment, body.kind, body.reason, now=utcnow(), side=body.side)
     return {"id": record.id, "kind": record.kind, "assignment": assignment_json(assignment)}, 201
 
 
@@ -310,11 +298,11 @@ def flag(assignment_id: int):
 @bp.get("/projects/<int:project_id>/flags")
 @requires("flags.manage")
 @documented(response={"type": "object", "properties": {"items": {"type": "array", "items": FLAG_SCHEMA}}},
-            query={"state": {"type": "string", "enum": ["open", "resolved", "all"], "default": "open"}, **PAGE})
+            query=inputs.FlagQuery)
 def list_flags(project_id: int):
     """Raters' reports of broken or unsafe media in the project (open ones by default)."""
     project = project_for(project_id, "flags.manage")
-    state = request.args.get("state", "open")
+    state = parse_query(inputs.FlagQuery).state
     query = select(Flag).where(Flag.project_id == project.id).order_by(Flag.id)
     if state == "open":
         query = query.where(Flag.resolved_at.is_(None))
@@ -327,11 +315,7 @@ def list_flags(project_id: int):
 
 @bp.post("/flags/<int:flag_id>/resolve")
 @requires("flags.manage")
-@documented(body=json_content({"type": "object", "required": ["resolution"], "properties": {
-    "resolution": {"type": "string"},
-    "action": {"type": "string", "enum": ["returned", "dropped", "replaced"], "default": "returned"},
-    "asset_id": {"type": "integer", "description": "for replaced: the asset to use instead"}}}),
-    response=FLAG_SCHEMA)
+@documented(body=inputs.ResolveBody, response=FLAG_SCHEMA)
 def resolve_flag(flag_id: int):
     """Close a flag, saying what was done: return the item to routing, drop it, or replace the
     reported output's asset (audited)."""
@@ -339,12 +323,9 @@ def resolve_flag(flag_id: int):
     if record is None:
         raise ApiError(404, "not_found", f"There is no flag {flag_id}.")
     project_for(record.project_id, "flags.manage")
-    body = json_body()
-    asset_id = body.get("asset_id")
-    asset = db.session.get(Asset, asset_id) if isinstance(asset_id, int) and not isinstance(asset_id, bool) \
-        and 0 < asset_id < 2**31 else None
-    flags.resolve_flag(db.session, record, _rater(), body.get("resolution"), now=utcnow(),
-                       action=body.get("action", "returned"), asset=asset)
+    body = parse(inputs.ResolveBody)
+    asset = db.session.get(Asset, body.asset_id) if body.asset_id else None
+    flags.resolve_flag(db.session, record, _rater(), body.resolution, now=utcnow(), action=body.action, asset=asset)
     return flag_json(record)
 
 
@@ -360,16 +341,12 @@ def adjudication_queue(project_id: int):
 
 @bp.post("/items/<int:item_id>/adjudication")
 @requires("adjudication.decide")
-@documented(body=json_content({"type": "object", "required": ["rationale"], "properties": {
-    "choice": {"type": "string", "enum": ["a", "b", "tie"], "description": "pairwise, item labels"},
-    "strength": {"type": "integer", "minimum": 1, "maximum": 3},
-    "scores": {"type": "object", "description": "rubric"}, "rationale": {"type": "string"}}}),
-    response=ADJUDICATION_SCHEMA, status=201)
+@documented(body=inputs.Decision, response=ADJUDICATION_SCHEMA, status=201)
 def adjudicate(item_id: int):
     """Decide a split item (in the item's labels), with a rationale; stored beside the judgments."""
     item = db.session.get(Item, item_id)
     if item is None:
         raise ApiError(404, "not_found", f"There is no item {item_id}.")
     project_for(item.project_id, "adjudication.decide")
-    record = overlap.adjudicate(db.session, item, _rater(), json_body(), now=utcnow())
+    record = overlap.adjudicate(db.session, item, _rater(), parse(inputs.Decision).given(), now=utcnow())
     return adjudication_json(record), 201

@@ -7,22 +7,25 @@ draft. Write routes run as SQLite writers (``BEGIN IMMEDIATE``) like the API's.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
+import boundary
+from boundary import Invalid, parse_form, validate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, overlap, playback, presentation, routing
+from tasks.rating import flags, inputs, judging, overlap, playback, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.api import assignment_json, flag_json, judgment_json, queue_item_json
 from tasks.rating.models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
 from tasks.catalogue.util import project_for
 
+SCORE = TypeAdapter(inputs.FormScore)
 bp = Blueprint("rating", __name__)
 
 
@@ -63,25 +66,36 @@ def _go_next(project, message: str | None = None, category: str = "success"):
 
 
 def form_answer(form, kind: str, rubric: list[dict]) -> dict:
-    """The page's form as an answer in the API's screen terms (numbers as numbers)."""
-    def number(value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return value or None
+    """The page's form as an answer in the API's screen terms (numbers as numbers); ``Invalid``
+    when a field is malformed (a number not in ASCII digits, text past its bound, bad JSON)."""
+    fields = validate(inputs.AnswerForm, form.to_dict())
     try:
-        playback = json.loads(form.get("playback") or "{}")
-    except json.JSONDecodeError:
+        playback = boundary.loads(fields.playback or "{}")
+    except ValueError:
         playback = None
-    data = {"confidence": number(form.get("confidence")), "rationale": form.get("rationale", ""),
-            "playback": playback or None, "paste_count": number(form.get("paste_count")) or 0,
-            "keystrokes": number(form.get("keystrokes"))}
+    data = {"confidence": fields.confidence, "rationale": fields.rationale,
+            "playback": playback or None, "paste_count": fields.paste_count or 0,
+            "keystrokes": fields.keystrokes}
     if kind == "pairwise":
-        data["choice"] = form.get("choice")
-        data["strength"] = None if data["choice"] == "tie" else number(form.get("strength"))
+        data["choice"] = fields.choice or None
+        data["strength"] = None if data["choice"] == "tie" else fields.strength
     else:
-        data["scores"] = {c["key"]: number(form.get(f"score-{c['key']}")) for c in rubric}
+        data["scores"] = form_scores(form, rubric)
     return data
+
+
+def form_scores(form, rubric: list[dict]) -> dict:
+    """``score-<key>`` fields as whole numbers (``Invalid`` naming the malformed ones)."""
+    scores, errors = {}, {}
+    for criterion in rubric:
+        name = f"score-{criterion['key']}"
+        try:
+            scores[criterion["key"]] = SCORE.validate_python(form.get(name))
+        except ValidationError as exc:
+            errors[name] = boundary.field_errors(exc)["body"]
+    if errors:
+        raise Invalid(errors)
+    return scores
 
 
 def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 200, revising: bool = False):
@@ -134,7 +148,10 @@ def task(assignment_id: int):
         answer = judgment_json(current, assignment) if revising and current else (
             assignment.draft.answer if assignment.draft else {})
         return _render(assignment, answer, {}, revising=revising)
-    data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [])
+    try:
+        data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [])
+    except Invalid as exc:
+        return _render(assignment, {}, exc.details, 422, revising=revising)
     _last_heartbeat(assignment, request.form.get("progress"), now)
     key = request.form.get("idempotency_key", "")
     action = judging.revise_judgment if revising else judging.submit_judgment
@@ -183,8 +200,8 @@ def _last_heartbeat(assignment: Assignment, raw: str | None, now) -> None:
     if not raw or assignment.status != "open":
         return
     try:
-        beats = playback.parse_heartbeat(assignment, json.loads(raw))
-    except json.JSONDecodeError:
+        beats = playback.parse_heartbeat(assignment, boundary.loads(raw))
+    except ValueError:
         beats = None
     if beats:
         playback.heartbeat(db.session, assignment, beats, now)
@@ -210,8 +227,8 @@ def draft(assignment_id: int):
 def skip(assignment_id: int):
     assignment = _own(assignment_id)
     try:
-        judging.skip_assignment(db.session, assignment, request.form.get("reason", ""), now=utcnow())
-    except AnswerInvalid:
+        judging.skip_assignment(db.session, assignment, parse_form(inputs.SkipForm).reason, now=utcnow())
+    except (AnswerInvalid, Invalid):
         flash("Say why you skip this item.", "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
     except RatingError as exc:
@@ -224,9 +241,10 @@ def skip(assignment_id: int):
 def flag(assignment_id: int):
     assignment = _own(assignment_id)
     try:
-        flags.flag_assignment(db.session, assignment, request.form.get("kind", "broken"),
-                              request.form.get("reason", ""), now=utcnow(), side=request.form.get("side") or None)
-    except AnswerInvalid as exc:
+        fields = parse_form(inputs.FlagForm)
+        flags.flag_assignment(db.session, assignment, fields.kind, fields.reason, now=utcnow(),
+                              side=fields.side or None)
+    except (AnswerInvalid, Invalid) as exc:
         flash("Report not sent: " + "; ".join(exc.details.values()), "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
     return _go_next(assignment.project, "Thank you — the manager will look at this item.", "info")
@@ -252,13 +270,15 @@ def adjudicate(item_id: int):
     item = db.session.get(Item, item_id) or abort(404)
     project = project_for(item.project_id, "adjudication.decide")
     form = request.form
-    decision = {"rationale": form.get("rationale", "")}
-    if project.kind == "pairwise":
-        decision["choice"] = form.get("choice")
-        decision["strength"] = int(form["strength"]) if form.get("strength", "").isdigit() else None
-    else:
-        decision["scores"] = {c["key"]: int(form[f"score-{c['key']}"]) if form.get(f"score-{c['key']}", "").isdigit()
-                              else None for c in project.rubric}
+    try:
+        fields = parse_form(inputs.DecisionForm)
+        decision = {"rationale": fields.rationale}
+        if project.kind == "pairwise":
+            decision["choice"], decision["strength"] = fields.choice or None, fields.strength
+        else:
+            decision["scores"] = form_scores(form, project.rubric or [])
+    except Invalid as exc:
+        return _adjudication_page(project, {item.id: exc.details}, form, 422)
     try:
         overlap.adjudicate(db.session, item, current_user, decision, now=utcnow())
     except AnswerInvalid as exc:  # the decision stays in the form, each message beside its field
@@ -295,11 +315,14 @@ RESOLVED = {"returned": "Report resolved; the item is routed again.",
 def resolve(flag_id: int):
     record = db.session.get(Flag, flag_id) or abort(404)
     project = project_for(record.project_id, "flags.manage")
-    action = request.form.get("action", "returned")
-    raw_asset = request.form.get("asset_id", "").strip()
-    asset = db.session.get(Asset, int(raw_asset)) if raw_asset.isdigit() and len(raw_asset) < 10 else None
     try:
-        flags.resolve_flag(db.session, record, current_user, request.form.get("resolution", ""), now=utcnow(),
+        fields = parse_form(inputs.ResolveForm)
+    except Invalid as exc:
+        return _flags_page(project, {record.id: exc.details}, 422)
+    action = fields.action
+    asset = db.session.get(Asset, fields.asset_id) if fields.asset_id else None
+    try:
+        flags.resolve_flag(db.session, record, current_user, fields.resolution, now=utcnow(),
                            action=action, asset=asset)
     except AnswerInvalid as exc:
         return _flags_page(project, {record.id: exc.details or {}}, 422)
