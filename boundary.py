@@ -135,14 +135,22 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number (send a finite number or null)")
 
 
+class NulInText(ValueError):
+    """JSON text holding NUL; ``where`` is its path (``outputs[0].text``)."""
+
+    def __init__(self, where: str):
+        self.where = where or "body"
+        super().__init__(f"{self.where}: must not contain the NUL character")
+
+
 def _check_text(value: Any, where: str) -> None:
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError(f"{where or 'value'}: must not contain the NUL character")
+            raise NulInText(where)
     elif isinstance(value, dict):
         for key, inner in value.items():
             if "\x00" in key:
-                raise ValueError(f"{where or 'object'}: a key contains the NUL character")
+                raise NulInText(where)
             _check_text(inner, f"{where}.{key}" if where else key)
     elif isinstance(value, list):
         for i, inner in enumerate(value):
@@ -263,6 +271,8 @@ def request_json() -> Any:
                       message="Send a JSON body with Content-Type: application/json.")
     try:
         return loads(request.get_data(cache=True))
+    except NulInText as exc:
+        raise Invalid({exc.where: "must not contain the NUL character"}) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid({"body": str(exc)}, status=400, code="invalid_json",
                       message=f"The request body is not valid JSON: {exc}") from None
