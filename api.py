@@ -93,13 +93,14 @@ def paginate(statement, serialise: Callable[[Any], dict]) -> dict:
             "total": total, "next": next_url}
 
 
-def documented(*, body=None, response: dict | None = None, query=None, status: int = 200) -> Callable:
+def documented(*, body=None, response: dict | None = None, query=None, status: int = 200,
+               also: tuple[int, ...] = ()) -> Callable:
     """Attach OpenAPI facts to an API view: the request body (a ``boundary.Body`` model, or
     content schemas for files), the response schema and the query parameters (a ``boundary.Form``
-    model, or a dict of schemas). Models are also recorded as ``view.accepts`` for the tests that
+    model, or a dict of schemas); ``also``: other success statuses with the same body. Models are also recorded as ``view.accepts`` for the tests that
     send bad input to every route."""
     def decorate(view):
-        view.openapi = {"body": body, "response": response, "query": query or {}, "status": status}
+        view.openapi = {"body": body, "response": response, "query": query or {}, "status": status, "also": also}
         view.accepts = {**getattr(view, "accepts", {}),
                         **{k: m for k, m in (("body", body), ("query", query)) if _is_model(m)}}
         return view
@@ -158,8 +159,10 @@ def openapi_document(app: Flask) -> dict:
                     for arg in sorted(rule.arguments)
                 ] + _query_parameters(facts["query"], components),
                 "responses": {
-                    str(facts["status"]): {"description": "Success", **(
-                        {"content": {"application/json": {"schema": facts["response"]}}} if facts["response"] else {})},
+                    **{str(code): {"description": "Success" if code != 204 else "Nothing to send", **(
+                        {"content": {"application/json": {"schema": facts["response"]}}}
+                        if facts["response"] and code != 204 else {})}
+                       for code in (facts["status"], *facts.get("also", ()))},
                     "default": {"description": "Error",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 },

@@ -200,7 +200,7 @@ def _own_assignment(assignment_id: int) -> Assignment:
 
 @bp.post("/projects/<int:project_id>/assignments/next")
 @requires("rating.work")
-@documented(response=ASSIGNMENT_SCHEMA, status=201)
+@documented(response=ASSIGNMENT_SCHEMA, status=201, also=(200, 204))
 def next_assignment(project_id: int):
     """Your next assignment in the project.
 
