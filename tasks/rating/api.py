@@ -253,7 +253,7 @@ def submit(assignment_id: int):
     rule is 422 ``judgment_refused`` with ``details`` by field (``rationale``, ``timing``,
     ``playback``), and the answer is kept as your draft."""
     assignment = _own_assignment(assignment_id)
-    judgment, created = judging.submit_judgment(db.session, assignment, json_body(),
+    judgment, created = judging.submit_judgment(db.session, assignment, parse(inputs.Answer).given(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"),
                                                 now=utcnow())
     return _judgment_response(judgment, assignment, created)
@@ -266,7 +266,7 @@ def revise(assignment_id: int):
     """Revise your judgment within the project's revision window (a new judgment superseding
     the old); send an ``Idempotency-Key`` header. ``playback`` may be left out."""
     assignment = _own_assignment(assignment_id)
-    judgment, created = judging.revise_judgment(db.session, assignment, json_body(),
+    judgment, created = judging.revise_judgment(db.session, assignment, parse(inputs.Revision).given(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"),
                                                 now=utcnow())
     return _judgment_response(judgment, assignment, created)

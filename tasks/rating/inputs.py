@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from boundary import Body, ColumnText, Form, FormNumber, Id
 from tasks.catalogue.inputs import MAX_CRITERIA, ScalePoint
@@ -26,12 +26,17 @@ Counter = Annotated[int, Field(ge=0, le=10**7)]
 
 class Answer(Body):
     """A judgment as a rater's client sends it, in screen sides (pairwise: ``choice`` and
-    ``strength``; rubric: ``scores``)."""
-    choice: Optional[Literal["left", "right", "tie"]] = None
+    ``strength``; rubric: ``scores``). The boundary checks types and bounds; what an answer must
+    hold (``confidence``, ``rationale``, the project's choice or scores) is checked by
+    ``judging.parse_answer``, which keeps a refused answer as the rater's draft — so those fields
+    are documented as required but not refused here."""
+    model_config = ConfigDict(json_schema_extra={"required": ["confidence", "rationale"]})
+    # The side is checked with the rest of the answer, so a refusal names every problem at once.
+    choice: Optional[Annotated[ColumnText(max_length=5), Field(json_schema_extra={"enum": ["left", "right", "tie"]})]] = None
     strength: Optional[Annotated[int, Field(ge=1, le=3)]] = None
     scores: Optional[dict[CriterionKey, Optional[ScalePoint]]] = Field(None, max_length=MAX_CRITERIA)
-    confidence: Annotated[int, Field(ge=1, le=5)]
-    rationale: Rationale
+    confidence: Optional[Annotated[int, Field(ge=1, le=5)]] = None
+    rationale: Optional[Rationale] = None
     playback: Optional[dict[Side, Seconds]] = Field(None, max_length=2)
     paste_count: Optional[Counter] = None
     keystrokes: Optional[Counter] = None
@@ -39,6 +44,7 @@ class Answer(Body):
 
 class Revision(Answer):
     """A revised judgment (``playback`` may be left out; the first judgment's stands)."""
+    model_config = ConfigDict(json_schema_extra={"required": ["confidence", "rationale"]})
 
 
 class SkipBody(Body):
