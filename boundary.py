@@ -329,3 +329,12 @@ def problems(model: type[BaseModel], data: Any) -> dict[str, str]:
     except ValidationError as exc:
         return field_errors(exc, model)
     return {}
+
+
+def accepts(**models: type[BaseModel]):
+    """Record on a view the models it parses (``form=``, ``query=``, ``body=``), for the tests
+    that check every route's models are bounded and send them bad input."""
+    def decorate(view):
+        view.accepts = {**getattr(view, "accepts", {}), **models}
+        return view
+    return decorate

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 import boundary
-from boundary import Invalid, PageQuery, parse_form, parse_query
+from boundary import Invalid, PageQuery, accepts, parse_form, parse_query
 from database import db, utcnow
 from raters.access import requires
 from security import is_token_media_request
@@ -88,6 +88,7 @@ def detail(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>")
 @requires("assets.edit")
+@accepts(form=inputs.ProvenanceForm)
 def edit(asset_id: int):
     asset = db.session.get(Asset, asset_id) or abort(404)
     try:

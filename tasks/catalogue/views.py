@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from database import db, utcnow
 from raters.access import can, requires
 from raters.models import User
-from boundary import Invalid, PageQuery, parse_form, parse_query, validate
+from boundary import Invalid, PageQuery, accepts, parse_form, parse_query, validate
 from tasks.catalogue import importing, inputs
 from tasks.rating import judging, overlap, routing
 from tasks.catalogue.models import Item, ItemImport, Project
@@ -79,6 +79,7 @@ def home():
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 @requires("projects.create")
+@accepts(form=inputs.ProjectForm)
 def new_project():
     if request.method == "POST":
         try:
@@ -131,6 +132,7 @@ def _project_page(project: Project, import_errors: list[str] | None = None, impo
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @requires("projects.edit")
+@accepts(form=inputs.ProjectForm)
 def edit_project(project_id: int):
     project = project_for(project_id, "projects.edit")
     if request.method == "POST":
@@ -150,6 +152,7 @@ def edit_project(project_id: int):
 
 @bp.post("/projects/<int:project_id>/members")
 @requires("projects.edit")
+@accepts(form=inputs.MembersForm)
 def members(project_id: int):
     project = project_for(project_id, "projects.edit")
     try:

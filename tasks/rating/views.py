@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 import boundary
-from boundary import Invalid, parse_form, validate
+from boundary import Invalid, accepts, parse_form, validate
 from database import db, utcnow
 from raters.access import authorize, requires
 from tasks.rating import flags, inputs, judging, overlap, playback, presentation, routing
@@ -130,6 +130,7 @@ def start(project_id: int):
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
 @requires("rating.work")
+@accepts(form=inputs.AnswerForm)
 def task(assignment_id: int):
     assignment = _own(assignment_id)
     now = utcnow()
@@ -224,6 +225,7 @@ def draft(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/skip")
 @requires("rating.work")
+@accepts(form=inputs.SkipForm)
 def skip(assignment_id: int):
     assignment = _own(assignment_id)
     try:
@@ -238,6 +240,7 @@ def skip(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/flag")
 @requires("rating.work")
+@accepts(form=inputs.FlagForm)
 def flag(assignment_id: int):
     assignment = _own(assignment_id)
     try:
@@ -266,6 +269,7 @@ def _adjudication_page(project, errors: dict | None = None, form=None, status: i
 
 @bp.post("/items/<int:item_id>/adjudication")
 @requires("adjudication.decide")
+@accepts(form=inputs.DecisionForm)
 def adjudicate(item_id: int):
     item = db.session.get(Item, item_id) or abort(404)
     project = project_for(item.project_id, "adjudication.decide")
@@ -312,6 +316,7 @@ RESOLVED = {"returned": "Report resolved; the item is routed again.",
 
 @bp.post("/flags/<int:flag_id>/resolve")
 @requires("flags.manage")
+@accepts(form=inputs.ResolveForm)
 def resolve(flag_id: int):
     record = db.session.get(Flag, flag_id) or abort(404)
     project = project_for(record.project_id, "flags.manage")
