@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from pydantic import BaseModel
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
+import boundary
 from database import db
 from raters.access import public
 
@@ -39,12 +42,8 @@ def http_error_code(exc: HTTPException) -> str:
 
 
 def json_body() -> dict:
-    """The request's JSON object, or a 400 that says what is wrong with it."""
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send a JSON body with Content-Type: application/json.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+    """The request's JSON object (strict: no NaN, Infinity or NUL), or a 400/415 saying what is wrong."""
+    data = boundary.request_json()
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return data
@@ -94,18 +93,49 @@ def paginate(statement, serialise: Callable[[Any], dict]) -> dict:
             "total": total, "next": next_url}
 
 
-def documented(*, body: dict | None = None, response: dict | None = None,
-               query: dict | None = None, status: int = 200) -> Callable:
-    """Attach OpenAPI facts to an API view: request body schema, response schema, query params."""
+def documented(*, body=None, response: dict | None = None, query=None, status: int = 200,
+               also: tuple[int, ...] = ()) -> Callable:
+    """Attach OpenAPI facts to an API view: the request body (a ``boundary.Body`` model, or
+    content schemas for files), the response schema and the query parameters (a ``boundary.Form``
+    model, or a dict of schemas); ``also``: other success statuses with the same body. Models are also recorded as ``view.accepts`` for the tests that
+    send bad input to every route."""
     def decorate(view):
-        view.openapi = {"body": body, "response": response, "query": query or {}, "status": status}
+        view.openapi = {"body": body, "response": response, "query": query or {}, "status": status, "also": also}
+        view.accepts = {**getattr(view, "accepts", {}),
+                        **{k: m for k, m in (("body", body), ("query", query)) if _is_model(m)}}
         return view
     return decorate
+
+
+def _is_model(value) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _schema(model, components: dict) -> dict:
+    """``model``'s JSON schema, its nested models moved to ``components``."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _path_schema(converter) -> dict:
+    if isinstance(converter, IntegerConverter):
+        return {"type": "integer", "minimum": 0, "maximum": boundary.ID_MAX}
+    return {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^/\\x00]+$"}
+
+
+def _query_parameters(query, components: dict) -> list[dict]:
+    if not _is_model(query):
+        return [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in query.items()]
+    schema = _schema(query, components)
+    return [{"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": field}
+            for name, field in schema["properties"].items()]
 
 
 def openapi_document(app: Flask) -> dict:
     """The OpenAPI 3.1 document built from the app's ``/api/v1`` routes."""
     paths: dict[str, dict] = {}
+    components: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith(PREFIX):
             continue
@@ -113,6 +143,10 @@ def openapi_document(app: Flask) -> dict:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX):]) or "/"
         doc = (view.__doc__ or "").strip().splitlines()
         facts = getattr(view, "openapi", {"body": None, "response": None, "query": {}, "status": 200})
+        body = facts["body"]
+        if _is_model(body):
+            components[body.__name__] = _schema(body, components)
+            body = json_content({"$ref": f"#/components/schemas/{body.__name__}"})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}_{method.lower()}",
@@ -121,23 +155,22 @@ def openapi_document(app: Flask) -> dict:
                 "x-access": getattr(view, "access", None),
                 "parameters": [
                     {"name": arg, "in": "path", "required": True,
-                     "schema": {"type": "integer" if rule._converters.get(arg).__class__.__name__ == "IntegerConverter" else "string"}}
+                     "schema": _path_schema(rule._converters.get(arg))}
                     for arg in sorted(rule.arguments)
-                ] + [
-                    {"name": name, "in": "query", "required": False, "schema": schema}
-                    for name, schema in facts["query"].items()
-                ],
+                ] + _query_parameters(facts["query"], components),
                 "responses": {
-                    str(facts["status"]): {"description": "Success", **(
-                        {"content": {"application/json": {"schema": facts["response"]}}} if facts["response"] else {})},
+                    **{str(code): {"description": "Success" if code != 204 else "Nothing to send", **(
+                        {"content": {"application/json": {"schema": facts["response"]}}}
+                        if facts["response"] and code != 204 else {})}
+                       for code in (facts["status"], *facts.get("also", ()))},
                     "default": {"description": "Error",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 },
             }
             if getattr(view, "access", None) != "public":
                 op["security"] = [{"bearer": []}]
-            if facts["body"] is not None and method in {"POST", "PUT", "PATCH"}:
-                op["requestBody"] = {"required": True, "content": facts["body"]}
+            if body is not None and method in {"POST", "PUT", "PATCH"}:
+                op["requestBody"] = {"required": True, "content": body}
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",
@@ -149,7 +182,7 @@ def openapi_document(app: Flask) -> dict:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "schemas": {**components, "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}},
         },

@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable, Unauthorized
 
 import api
+import boundary
 import cli
 import config
 import jobs
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ops.init_app(app)
     store.init_app(app)  # before security: a bucket's address joins the CSP's media sources
     security.init_app(app)
+    boundary.init_app(app)
     db.init_app(app)
     static_files.init_app(app)
     access.init_app(app)
@@ -63,6 +65,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(api.ApiError)
     def _api_error(exc: api.ApiError):
         return api.error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(boundary.Invalid)
+    def _invalid(exc: boundary.Invalid):
+        if security.wants_json():
+            return api.error_response(exc.status, exc.code, exc.message, exc.details)
+        return render_template("error.html", code=exc.status, title="Not valid", message=exc.message,
+                               details=exc.details), exc.status
 
     for error in UNAVAILABLE_ERRORS:
         app.register_error_handler(error, health.database_unavailable)

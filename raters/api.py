@@ -5,9 +5,10 @@ from flask import Blueprint
 from flask_login import current_user
 from sqlalchemy import select
 
-from api import ApiError, PREFIX, documented, json_body, json_content, paginate
+from api import ApiError, PREFIX, documented, paginate
+from boundary import parse
 from database import db
-from raters import services
+from raters import inputs, services
 from raters.access import requires
 from raters.models import ApiToken, User
 
@@ -59,14 +60,13 @@ def list_tokens():
 
 @bp.post("/tokens")
 @requires("account.self", consent=False)
-@documented(body=json_content({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}),
-            response={"type": "object", "properties": {"token": TOKEN_SCHEMA, "secret": {"type": "string"}}},
+@documented(body=inputs.NewToken, response={"type": "object", "properties": {"token": TOKEN_SCHEMA, "secret": {"type": "string"}}},
             status=201)
 def create_token():
     """Create a token for yourself; the secret is in this response only."""
-    data = json_body()
+    name = parse(inputs.NewToken).name
     try:
-        token, secret = services.create_token(db.session, current_user, str(data.get("name", "")))
+        token, secret = services.create_token(db.session, current_user, name)
     except services.AccountError as exc:
         raise _account_error(exc) from None
     return {"token": token_json(token), "secret": secret}, 201
@@ -87,7 +87,8 @@ def revoke_token(token_id: int):
 @bp.get("/users")
 @requires("users.manage")
 @documented(response={"type": "object", "properties": {"items": {"type": "array", "items": USER_SCHEMA}}},
-            query={"page": {"type": "integer"}, "per_page": {"type": "integer"}})
+            query={"page": {"type": "integer", "minimum": 1, "maximum": 10**9},
+                   "per_page": {"type": "integer", "minimum": 1, "maximum": 500}})
 def list_users():
     """All users (admins)."""
     return paginate(select(User).order_by(User.id), user_json)
@@ -95,24 +96,14 @@ def list_users():
 
 @bp.post("/users")
 @requires("users.manage")
-@documented(body=json_content({"type": "object", "required": ["email", "name", "role", "password"],
-                               "properties": {"email": {"type": "string"}, "name": {"type": "string"},
-                                              "role": {"type": "string"}, "password": {"type": "string"},
-                                              "expertise": {"type": "array", "items": {"type": "string"}},
-                                              "senior": {"type": "boolean"}}}),
-            response=USER_SCHEMA, status=201)
+@documented(body=inputs.NewUser, response=USER_SCHEMA, status=201)
 def create_user():
     """Create a user (admins)."""
-    data = json_body()
-    expertise = data.get("expertise", [])
-    if not isinstance(expertise, list):
-        raise ApiError(422, "validation_failed", "The account data is not valid.",
-                       {"expertise": "a list of tags"})
+    data = parse(inputs.NewUser)
     try:
         user = services.create_user(
-            db.session, email=str(data.get("email", "")), name=str(data.get("name", "")),
-            role=str(data.get("role", "")), password=data.get("password") if isinstance(data.get("password"), str) else None,
-            expertise=expertise, senior=bool(data.get("senior", False)), actor=current_user)
+            db.session, email=data.email, name=data.name, role=data.role, password=data.password,
+            expertise=data.expertise, senior=data.senior, actor=current_user)
     except services.AccountError as exc:
         raise _account_error(exc) from None
     return user_json(user), 201

@@ -17,8 +17,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, contains_eager
 
+import boundary
 from database import utcnow
 from ops.tracing import current_request_id
+from raters.inputs import AccountFields
 from raters.models import (
     CONSENT_VERSION, EXPERTISE_TAGS, ROLES, ApiToken, AuditEvent, LoginAttempt, User, UserExpertise,
 )
@@ -27,6 +29,7 @@ _hasher = PasswordHasher()
 # A hash of a random password: verifying against it costs the same as a real check, so an
 # unknown e-mail takes as long to refuse as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+TOKEN_NAME_CHARS = boundary.column_length(ApiToken.name)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TAG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 MIN_PASSWORD_LENGTH = 10
@@ -58,11 +61,21 @@ def normalise_expertise(tags) -> list[str]:
 def _check_password(password: str | None) -> None:
     if password is None or len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError({"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+    _check_fields(password=password)
+
+
+def _check_fields(**given) -> None:
+    """The account's texts within their columns' bounds and without NUL (``inputs.AccountFields``)."""
+    problems = boundary.problems(AccountFields, {k: v for k, v in given.items() if v is not None})
+    if problems:
+        raise AccountError({field.split(".")[0]: problem for field, problem in problems.items()})
 
 
 def create_user(session: Session, *, email: str, name: str, role: str, password: str | None,
                 expertise=(), senior: bool = False, actor: User | None = None) -> User:
     errors: dict[str, str] = {}
+    _check_fields(email=email, name=name, password=password,
+                  expertise=list(expertise) if isinstance(expertise, (list, tuple)) else None)
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email):
         errors["email"] = "not an e-mail address"
@@ -137,6 +150,7 @@ def create_placeholder_raters(session: Session, refs, actor: User | None = None)
 
 def update_user(session: Session, user: User, *, name: str | None = None, role: str | None = None,
                 expertise=None, senior: bool | None = None, actor: User | None = None) -> User:
+    _check_fields(name=name, expertise=list(expertise) if isinstance(expertise, (list, tuple)) else None)
     errors = {}
     if role is not None and role not in ROLES:
         errors["role"] = f"one of {', '.join(ROLES)}"
@@ -279,9 +293,9 @@ def _token_hash(secret: str) -> str:
 
 def create_token(session: Session, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
     """A new token; returns it with its secret, which is shown once and never stored."""
-    name = (name or "").strip()
-    if not name or len(name) > 80:
-        raise AccountError({"name": "a name of 1–80 characters, e.g. where the token is used"})
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > TOKEN_NAME_CHARS or "\x00" in name:
+        raise AccountError({"name": f"a name of 1–{TOKEN_NAME_CHARS} characters, e.g. where the token is used"})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=_token_hash(secret), prefix=secret[:10])
     session.add(token)

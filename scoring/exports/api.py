@@ -88,7 +88,7 @@ def _refused(exc: services.ExportRefused):
 
 @bp.post("/projects/<int:project_id>/exports")
 @requires("exports.create")
-@documented(body=EXPORT_BODY, response=EXPORT, status=202)
+@documented(body=EXPORT_BODY, response=EXPORT, status=202, also=(200,))
 def create(project_id: int):
     """Ask for an export: 202 with its id; it is built in the background.
 

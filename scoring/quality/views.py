@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from boundary import PageQuery, parse_query
 from database import db, utcnow
 from raters.access import can, requires
 from scoring.quality import desk, figures
@@ -175,6 +176,6 @@ def items(project_id: int):
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}
     shown = [r for r in rows if state is None or r["state"] == state]
     pages = max(1, -(-len(shown) // ITEMS_PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    page = min(parse_query(PageQuery).page, pages)
     return render_template("quality/items.html", project=project, rows=shown[(page - 1) * ITEMS_PER_PAGE:page * ITEMS_PER_PAGE],
                            total=len(shown), counts=counts, states=STATES, state=state, q=query, page=page, pages=pages)

@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from boundary import PageQuery, parse_query
 from database import db, utcnow
 from raters.access import can, requires
 from scoring.reports import data, figures, snapshots
@@ -73,7 +74,7 @@ def _render(project, served: snapshots.Served, *, import_errors=None, import_fil
     report = served.snapshot.report if served.snapshot else None
     show = request.args.get("show", "all")
     show = show if show in CONSENSUS_FILTERS else "all"
-    consensus = consensus_page(served, show, request.args.get("page", 1, type=int), CONSENSUS_PER_PAGE,
+    consensus = consensus_page(served, show, parse_query(PageQuery).page, CONSENSUS_PER_PAGE,
                                project.agreement_target)
     plots = {}
     if report and report["counts"]["judgments"]:

@@ -5,12 +5,13 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from api import PREFIX, ApiError, documented, json_body, json_content, paginate, uploaded_file
+from api import PREFIX, ApiError, documented, paginate, uploaded_file
+from boundary import parse, parse_query
 from database import db, utcnow
 from raters.access import requires
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.formats import AssetError
-from tasks.catalogue import importing
+from tasks.catalogue import importing, inputs
 from tasks.rating import consent
 from tasks.catalogue.asset_views import upload_asset
 from tasks.catalogue.models import Asset, Item
@@ -53,7 +54,8 @@ ITEM_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "external_id": {"type": "string"}, "prompt": {"type": "string"},
     "model_confidence": {"type": ["number", "null"]}, "expertise": {"type": "array"},
     "gold": {}, "metadata": {}, "outputs": {"type": "array"}}}
-PAGE = {"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1}}
+PAGE = {"page": {"type": "integer", "minimum": 1, "maximum": 10**9},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 500}}
 
 
 def project_json(project) -> dict:
@@ -95,15 +97,14 @@ def list_projects():
 
 @bp.post("/projects")
 @requires("projects.create")
-@documented(body=json_content({"type": "object", "required": ["name", "kind", "modality"],
-                               "properties": PROJECT_FIELDS}), response=PROJECT_SCHEMA, status=201)
+@documented(body=inputs.ProjectCreate, response=PROJECT_SCHEMA, status=201)
 def create():
     """Create a project."""
-    data = json_body()
+    data = parse(inputs.ProjectCreate).given()
     try:
         project = create_project(db.session, data, current_user)
-        if "members" in data:
-            set_members(db.session, project, _member_ids(data["members"]), current_user)
+        if data.get("members") is not None:
+            set_members(db.session, project, data["members"], current_user)
     except ProjectError as exc:
         raise _project_error(exc) from None
     return project_json(project), 201
@@ -119,16 +120,15 @@ def get(project_id: int):
 
 @bp.patch("/projects/<int:project_id>")
 @requires("projects.edit")
-@documented(body=json_content({"type": "object", "properties": {
-    **PROJECT_FIELDS, "members": {"type": "array", "items": {"type": "integer"}}}}), response=PROJECT_SCHEMA)
+@documented(body=inputs.ProjectPatch, response=PROJECT_SCHEMA)
 def patch(project_id: int):
     """Change a project's settings, rubric or members (send only what changes)."""
     project = project_for(project_id, "projects.edit")
-    data = json_body()
+    data = parse(inputs.ProjectPatch).given()
     try:
         update_project(db.session, project, data, current_user)
-        if "members" in data:
-            set_members(db.session, project, _member_ids(data["members"]), current_user)
+        if data.get("members") is not None:
+            set_members(db.session, project, data["members"], current_user)
     except ProjectError as exc:
         raise _project_error(exc) from None
     return project_json(project)
@@ -138,8 +138,7 @@ def patch(project_id: int):
 @requires("items.view")
 @documented(response={"type": "object", "properties": {"items": {"type": "array", "items": {
     **ITEM_SCHEMA, "properties": {**ITEM_SCHEMA["properties"], "state": {"type": "string", "enum": list(STATES)}}}}}},
-            query={**PAGE, "state": {"type": "string", "enum": list(STATES)},
-                   "q": {"type": "string", "maxLength": 200, "description": "in the external id or the brief"}})
+            query=inputs.ItemQuery)
 def list_items(project_id: int):
     """The project's items, oldest first, each with its state; filter by ``state`` and search with ``q``.
 
@@ -147,11 +146,10 @@ def list_items(project_id: int):
     without people), agreed, split (awaiting adjudication), extended (more raters asked for),
     in_progress, queued."""
     project = project_for(project_id, "items.view")
-    state, q = request.args.get("state"), request.args.get("q", "")
+    query = parse_query(inputs.ItemQuery)
+    state, q = query.state, query.q
     if state is not None and state not in STATES:
         raise ApiError(400, "invalid_parameter", f"state must be one of {', '.join(STATES)}.", {"state": state})
-    if len(q) > 200 or "\x00" in q:
-        raise ApiError(400, "invalid_parameter", "q must be at most 200 characters.", {"q": q[:50]})
     now = utcnow()
     statement = select(Item).where(Item.project_id == project.id).order_by(Item.id)
     if state:  # the state is derived: find the items in it first
@@ -218,12 +216,11 @@ def get_asset(asset_id: int):
 
 @bp.patch("/assets/<int:asset_id>")
 @requires("assets.edit")
-@documented(body=json_content({"type": "object", "properties": {
-    **{k: {} for k in asset_ops.PROVENANCE_FIELDS}, "note": {"type": "string"}}}), response=ASSET_SCHEMA)
+@documented(body=inputs.AssetPatch, response=ASSET_SCHEMA)
 def patch_asset(asset_id: int):
     """Change an asset's provenance; a consent change needs a ``note`` and is audited."""
     asset = _asset(asset_id)
-    data = json_body()
+    data = parse(inputs.AssetPatch).given()
     note = data.pop("note", "")
     provenance, problems = asset_ops.clean_provenance(data)
     if "consent" in provenance and provenance["consent"] != asset.consent and not str(note).strip():
@@ -242,8 +239,3 @@ def _asset(asset_id: int) -> Asset:
         raise ApiError(404, "not_found", f"There is no asset {asset_id}.")
     return asset
 
-
-def _member_ids(value) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ProjectError({"members": "a list of user ids"})
-    return value

@@ -12,12 +12,15 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, RequestedRangeNotSatisfiable
 from werkzeug.wsgi import FileWrapper
 
+import boundary
+from boundary import Invalid, PageQuery, accepts, parse_form, parse_query
 from database import db, utcnow
 from raters.access import requires
 from security import is_token_media_request
 from tasks.rating import consent, playback
 from tasks.catalogue import assets as asset_ops
 from tasks.catalogue.formats import AssetError
+from tasks.catalogue import inputs
 from tasks.catalogue.models import CONSENT_STATES, Asset, Item, ItemOutput, Project
 from tasks.catalogue.store import AssetStore, MissingBytes, asset_store
 from tasks.catalogue.util import max_asset_bytes, may_fetch_media
@@ -42,7 +45,7 @@ def upload_asset(upload, form_or_json: dict) -> tuple[Asset, bool]:
 @bp.get("/assets")
 @requires("assets.view")
 def index():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = parse_query(PageQuery).page
     consent = request.args.get("consent")
     query = select(Asset).order_by(Asset.id.desc())
     if consent in CONSENT_STATES:
@@ -90,15 +93,20 @@ def detail(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>")
 @requires("assets.edit")
+@accepts(form=inputs.ProvenanceForm)
 def edit(asset_id: int):
     asset = db.session.get(Asset, asset_id) or abort(404)
-    form = request.form.to_dict()
+    try:
+        form = parse_form(inputs.ProvenanceForm).model_dump()
+    except Invalid as exc:
+        return render_template("tasks/asset.html", asset=asset, uses=consent.affected(db.session, asset),
+                               states=CONSENT_STATES, errors=[f"{k}: {v}" for k, v in exc.details.items()]), 400
     note = form.pop("note", "").strip()
     raw = {k: (v.strip() or None) for k, v in form.items() if k in asset_ops.PROVENANCE_FIELDS}
     if raw.get("generation_params"):
         try:
-            raw["generation_params"] = json.loads(raw["generation_params"])
-        except json.JSONDecodeError:
+            raw["generation_params"] = boundary.loads(raw["generation_params"])
+        except ValueError:
             raw["generation_params"] = "not json"
     provenance, problems = asset_ops.clean_provenance({k: v for k, v in raw.items() if v is not None})
     if provenance.get("consent") != asset.consent and not note:

@@ -10,13 +10,16 @@ import subprocess
 from pathlib import Path
 
 import mutagen
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import boundary
 from raters.models import User
 from raters.services import audit
 from tasks.catalogue import frame_rate
 from tasks.catalogue.formats import FORMATS
+from tasks.catalogue.inputs import Provenance
 from tasks.catalogue.models import CONSENT_STATES, Asset, ConsentChange, ItemOutput
 from tasks.catalogue.store import AssetStore, MissingBytes, StoredBytes
 from tasks.rating import routing
@@ -69,29 +72,30 @@ def probe_missing_frame_rates(session: Session, store: AssetStore) -> int:
 
 
 def clean_provenance(raw) -> tuple[dict, list[str]]:
-    """Provenance fields from import/API data, with a list of problems."""
+    """Provenance fields from import/API/form data (checked by ``inputs.Provenance``: each text
+    fits its column, no NUL), with a list of problems."""
     if raw is None:
         return {}, []
     if not isinstance(raw, dict):
         return {}, ["provenance must be an object"]
-    problems = [f"unknown provenance field “{k}”" for k in raw if k not in PROVENANCE_FIELDS]
-    clean = {}
-    for key in PROVENANCE_FIELDS:
-        if key not in raw or raw[key] is None:
-            continue
-        value = raw[key]
-        if key == "generation_params":
-            if not isinstance(value, dict):
+    try:
+        given = Provenance.model_validate({k: v for k, v in raw.items() if v is not None}).given()
+    except ValidationError as exc:
+        problems = []
+        for field, problem in boundary.field_errors(exc).items():
+            name = field.split(".")[0]
+            if problem == "unknown field":
+                problems.append(f"unknown provenance field “{name}”")
+            elif name == "consent":
+                problems.append(f"consent must be one of {', '.join(CONSENT_STATES)}")
+            elif name == "generation_params" and field == name and problem == "must be an object":
                 problems.append("generation_params must be an object")
-                continue
-        elif not isinstance(value, str):
-            problems.append(f"{key} must be text")
-            continue
-        elif key == "consent" and value not in CONSENT_STATES:
-            problems.append(f"consent must be one of {', '.join(CONSENT_STATES)}")
-            continue
-        clean[key] = value.strip() if isinstance(value, str) else value
-    return clean, problems
+            elif problem == "must be text":
+                problems.append(f"{name} must be text")
+            else:
+                problems.append(f"{field} {problem}")
+        return {}, problems
+    return {k: v.strip() if isinstance(v, str) else v for k, v in given.items()}, []
 
 
 def register(session: Session, store: AssetStore, stored: StoredBytes, *, original_name: str,

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import boundary
 from raters.models import User
 from raters.services import TAG_RE, audit
 from tasks.catalogue import assets as asset_ops
@@ -25,11 +26,14 @@ from tasks.catalogue.formats import FORMATS, AssetError
 from tasks.catalogue.models import Asset, Item, ItemExpertise, ItemImport, ItemOutput, Project
 from tasks.catalogue.store import AssetStore, StoredBytes
 from tasks.rating import routing
+from tasks.rating.answers import is_whole
 
 ROW_FIELDS = {"external_id", "prompt", "outputs", "model_confidence", "expertise", "gold", "metadata"}
 OUTPUT_FIELDS = {"model", "asset", "text", "provenance", "duration_s"}
 JSON_COLUMNS = ("outputs", "expertise", "gold", "metadata")
 MAX_LISTED_ERRORS = 200
+EXTERNAL_ID_CHARS = boundary.column_length(Item.external_id)
+MODEL_CHARS = boundary.column_length(ItemOutput.model)
 
 
 class ImportRejected(ValueError):
@@ -92,7 +96,16 @@ def read_rows(data: bytes, filename: str, *, json_columns=(), converters=None,
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [f"the file is not UTF-8 text (byte {exc.start})"]
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return [], [f"line {line}: not UTF-8 text (byte {exc.start}, column {column}: "
+                    f"{data[exc.start:exc.start + 1].hex()})"]
+    # Lines end at \n (or \r\n) only: U+2028, U+2029 and the other separators
+    # str.splitlines() knows are text inside a line.
+    lines = [raw[:-1] if raw.endswith("\r") else raw for raw in text.split("\n")]
+    nul_lines = [f"line {n}: holds the NUL character" for n, raw in enumerate(lines, start=1) if "\x00" in raw]
+    if nul_lines:
+        return [], nul_lines
     name = filename.lower()
     is_csv = name.endswith(".csv") or (
         not name.endswith((".jsonl", ".json", ".ndjson")) and not text.lstrip().startswith("{"))
@@ -110,9 +123,9 @@ def read_rows(data: bytes, filename: str, *, json_columns=(), converters=None,
             for column in json_columns:
                 if column in row:
                     try:
-                        row[column] = json.loads(row[column])
-                    except json.JSONDecodeError as exc:
-                        errors.append(f"line {line}: column {column} is not valid JSON ({exc.msg})")
+                        row[column] = boundary.loads(row[column])
+                    except ValueError as exc:
+                        errors.append(f"line {line}: column {column} is not valid JSON ({getattr(exc, 'msg', exc)})")
             for column, convert in converters.items():
                 if column in row:
                     try:
@@ -121,13 +134,15 @@ def read_rows(data: bytes, filename: str, *, json_columns=(), converters=None,
                         pass
             rows.append((line, row))
     else:
-        for line, raw in enumerate(text.splitlines(), start=1):
+        for line, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
             try:
-                rows.append((line, json.loads(raw)))
+                rows.append((line, boundary.loads(raw)))
             except json.JSONDecodeError as exc:
                 errors.append(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})")
+            except ValueError as exc:
+                errors.append(f"line {line}: not valid JSON ({exc})")
     if not rows and not errors:
         errors.append(f"the file holds no {what}")
     return rows, errors
@@ -232,6 +247,9 @@ def _check_output(ctx: ImportContext, out, where: str, label: str) -> CheckedOut
     if not isinstance(model, str) or not model.strip():
         ctx.errors.append(f"{where}: missing field “model” (the name of the model that made it)")
         model = None
+    elif len(model.strip()) > MODEL_CHARS:
+        ctx.errors.append(f"{where}: model must be at most {MODEL_CHARS} characters")
+        model = None
     provenance, problems = asset_ops.clean_provenance(out.get("provenance"))
     ctx.errors.extend(f"{where}: {p}" for p in problems)
     duration = out.get("duration_s")
@@ -255,6 +273,10 @@ def _check_gold(ctx: ImportContext, gold, where: str):
     if project.kind == "pairwise":
         if not isinstance(gold, dict) or gold.get("choice") not in ("a", "b", "tie") or set(gold) - {"choice", "strength"}:
             ctx.errors.append(f"{where}: gold must be {{\"choice\": \"a\" | \"b\" | \"tie\"}}")
+            return None
+        strength = gold.get("strength")
+        if strength is not None and (gold["choice"] == "tie" or not is_whole(strength, 1, 3)):
+            ctx.errors.append(f"{where}: gold strength must be a whole number from 1 to 3 (none for a tie)")
             return None
         return gold
     scores = gold.get("scores") if isinstance(gold, dict) else None
@@ -284,7 +306,9 @@ def check_row(ctx: ImportContext, line: int, row, fallback_id: str) -> CheckedRo
     if not isinstance(external_id, (str, int)) or isinstance(external_id, bool) or not str(external_id).strip():
         ctx.errors.append(f"{where}: external_id must be text")
         external_id = fallback_id
-    external_id = str(external_id).strip()[:200]
+    external_id = str(external_id).strip()
+    if len(external_id) > EXTERNAL_ID_CHARS:
+        ctx.errors.append(f"{where}: external_id must be at most {EXTERNAL_ID_CHARS} characters")
     prompt = row.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         ctx.errors.append(f"{where}: missing field “prompt” (the brief the outputs answer)")

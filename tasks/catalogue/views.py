@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from database import db, utcnow
 from raters.access import can, requires
 from raters.models import User
-from tasks.catalogue import importing
+from boundary import Invalid, PageQuery, accepts, parse_form, parse_query, validate
+from tasks.catalogue import importing, inputs
 from tasks.rating import judging, overlap, routing, standing
 from tasks.catalogue.models import Item, ItemImport, Project
 from tasks.rating.models import Flag
@@ -22,23 +23,31 @@ ITEMS_PER_PAGE = 50
 
 
 def project_form_data(form) -> dict:
-    """The project fields from the HTML form, in the API's shape (validation is shared)."""
-    data = {key: form.get(key, "") for key in ("name", "kind", "modality", "instructions")}
-    data.update({key: form[key] for key in SETTINGS if key in form})  # a setting not on the form keeps its value
-    data["owner_id"] = form.get("owner_id") or None
-    rubric = []
-    for i in range(int(form.get("rubric_rows", "0") or 0)):
+    """The project fields from the HTML form, in the API's shape (validation is shared); the
+    form's numbers and texts checked against ``inputs.ProjectForm`` first (``boundary.Invalid``).
+    A setting not on the form keeps its value."""
+    fields = validate(inputs.ProjectForm, form.to_dict())
+    data = fields.model_dump(exclude={"rubric_rows"})
+    data = {name: value for name, value in data.items() if name not in SETTINGS or name in form}
+    data.update({name: "" for name, value in data.items() if value is None and name != "owner_id"})
+    rubric, errors = [], {}
+    for i in range(fields.rubric_rows):
         prefix = f"rubric-{i}-"
-        key, label = form.get(prefix + "key", "").strip(), form.get(prefix + "label", "").strip()
-        if not key and not label:
+        try:
+            row = validate(inputs.CriterionRow, {k[len(prefix):]: v for k, v in form.items() if k.startswith(prefix)})
+        except Invalid as exc:
+            errors.update({f"rubric[{i}].{k}": v for k, v in exc.details.items()})
+            continue
+        if not row.key and not row.label:
             continue
         levels = {}
-        for line in form.get(prefix + "levels", "").splitlines():
+        for line in row.levels.splitlines():
             point, sep, text = line.partition(":")
             if sep:
                 levels[point.strip()] = text.strip()
-        rubric.append({"key": key, "label": label, "min": form.get(prefix + "min", "1"),
-                       "max": form.get(prefix + "max", "5"), "levels": levels})
+        rubric.append({"key": row.key, "label": row.label, "min": row.min, "max": row.max, "levels": levels})
+    if errors:
+        raise Invalid(errors)
     data["rubric"] = rubric
     data["pairwise_criteria"] = criteria_from_lines(form.get("pairwise_criteria", ""))
     data["require_note"] = form.get("require_note") in ("on", "1", "true", "yes")
@@ -55,6 +64,9 @@ def criteria_from_lines(text: str) -> list[dict]:
         name, _, description = rest.partition("|")
         criteria.append({"key": key.strip(), "name": name.strip(), "description": description.strip()})
     return criteria
+def _form_values(form) -> dict:
+    """A refused form's values to show again (texts only; the rubric rows start over)."""
+    return {key: form.get(key, "")[:500] for key in ("name", "kind", "modality", "instructions", "owner_id", *SETTINGS)}
 
 
 def _render_form(project: Project | None, values: dict, errors: dict, status: int = 200):
@@ -83,11 +95,14 @@ def home():
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 @requires("projects.create")
+@accepts(form=inputs.ProjectForm)
 def new_project():
     if request.method == "POST":
-        data = project_form_data(request.form)
         try:
+            data = project_form_data(request.form)
             project = create_project(db.session, data, current_user)
+        except Invalid as exc:
+            return _render_form(None, _form_values(request.form), exc.details, 400)
         except ProjectError as exc:
             return _render_form(None, data, exc.errors, 400)
         flash(f"Project “{project.name}” created. Import its items next.", "success")
@@ -108,7 +123,7 @@ def _project_page(project: Project, import_errors: list[str] | None = None, impo
     """The project page as the current user may see it (with a refused import's errors)."""
     context = {"project": project, "n_items": 0, "items": [], "imports": [], "page": 1, "pages": 1}
     if can(current_user, "items.view"):
-        page = max(1, request.args.get("page", 1, type=int))
+        page = parse_query(PageQuery).page
         n_items = db.session.scalar(select(func.count()).select_from(Item).where(Item.project_id == project.id))
         items = db.session.scalars(select(Item).where(Item.project_id == project.id).order_by(Item.id)
                                    .limit(ITEMS_PER_PAGE).offset((page - 1) * ITEMS_PER_PAGE)).all()
@@ -134,12 +149,15 @@ def _project_page(project: Project, import_errors: list[str] | None = None, impo
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @requires("projects.edit")
+@accepts(form=inputs.ProjectForm)
 def edit_project(project_id: int):
     project = project_for(project_id, "projects.edit")
     if request.method == "POST":
-        data = project_form_data(request.form)
         try:
+            data = project_form_data(request.form)
             update_project(db.session, project, data, current_user)
+        except Invalid as exc:
+            return _render_form(project, _form_values(request.form), exc.details, 400)
         except ProjectError as exc:
             return _render_form(project, data, exc.errors, 400)
         flash("Project saved.", "success")
@@ -150,13 +168,15 @@ def edit_project(project_id: int):
 
 @bp.post("/projects/<int:project_id>/members")
 @requires("projects.edit")
+@accepts(form=inputs.MembersForm)
 def members(project_id: int):
     project = project_for(project_id, "projects.edit")
     try:
-        ids = [int(v) for v in request.form.getlist("member")]
+        ids = parse_form(inputs.MembersForm).member
         set_members(db.session, project, ids, current_user)
-    except (ValueError, ProjectError) as exc:
-        flash(f"Members not saved: {getattr(exc, 'errors', {}).get('members', 'bad user id')}", "error")
+    except (Invalid, ProjectError) as exc:
+        problems = exc.details if isinstance(exc, Invalid) else exc.errors
+        flash(f"Members not saved: {'; '.join(problems.values())}", "error")
         return redirect(url_for("tasks.project", project_id=project.id))
     flash(f"{len(ids)} rater(s) on this project.", "success")
     return redirect(url_for("tasks.project", project_id=project.id, _anchor="members"))

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api import PREFIX, ApiError, documented, error_response, json_body, json_content, paginate
+from boundary import parse, parse_query
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, notes, overlap, presentation, routing
+from tasks.rating import flags, inputs, judging, notes, overlap, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.models import Adjudication, Assignment, Flag, ItemPanel, Judgment, RatingError
 from tasks.catalogue.util import project_for, script_text
@@ -32,21 +33,6 @@ SIDE = {"type": "object", "properties": {
     "frame_rate": {"type": ["number", "null"], "description": "video: frames a second (ffprobe at upload); "
                    "null for audio or when unknown; absent for scripts"},
     "text": {"type": "string"}}}
-SIDE_NAME = {"type": "string", "enum": ["left", "right", "output"],
-             "description": "the output as shown on the rater's screen (output: rubric)"}
-NOTE_BODY = {"type": "object", "required": ["side", "text"], "additionalProperties": False,
-             "description": "a time-coded note: video/audio use t_in/t_out, scripts line_in/line_out "
-                            "(and optional char offsets and quote). label, frame_* and timecode_* may be "
-                            "echoed from a read note and are ignored: the server derives them.", "properties": {
-    "side": SIDE_NAME,
-    "t_in": {"type": "number", "minimum": 0, "description": "seconds, finite, at most the side's duration + 0.5"},
-    "t_out": {"type": ["number", "null"], "minimum": 0, "description": "null for a point note; ≥ t_in"},
-    "line_in": {"type": "integer", "minimum": 1, "description": "scripts: 1-based line of that side's text"},
-    "line_out": {"type": ["integer", "null"], "minimum": 1, "description": "scripts: ≥ line_in, within the text"},
-    "char_in": {"type": ["integer", "null"], "minimum": 0}, "char_out": {"type": ["integer", "null"], "minimum": 0},
-    "quote": {"type": ["string", "null"], "maxLength": 500},
-    "text": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "no control characters but newline and tab"},
-    "label": {}, "frame_in": {}, "frame_out": {}, "timecode_in": {}, "timecode_out": {}}}
 NOTE_READ = {"type": "object", "description": "a note as stored, with the side its author saw it on "
              "(null for imported judgments) and timecodes (HH:MM:SS:FF at the frame rate; HH:MM:SS.mmm without one)",
              "properties": {
@@ -56,13 +42,6 @@ NOTE_READ = {"type": "object", "description": "a note as stored, with the side i
     "timecode_in": {"type": "string"}, "timecode_out": {"type": ["string", "null"]},
     "line_in": {"type": "integer"}, "line_out": {"type": ["integer", "null"]}, "char_in": {"type": ["integer", "null"]},
     "char_out": {"type": ["integer", "null"]}, "quote": {"type": ["string", "null"]}, "text": {"type": "string"}}}
-CRITERION_ANSWER = {"type": "object", "required": ["choice"], "additionalProperties": False, "properties": {
-    "choice": {"type": "string", "enum": ["left", "right", "tie"]},
-    "strength": {"type": ["integer", "null"], "minimum": 1, "maximum": 3, "description": "required for left/right; "
-                 "ignored for tie"}}}
-CRITERIA_BODY = {"type": ["object", "null"], "additionalProperties": CRITERION_ANSWER,
-                 "description": "pairwise projects with criteria: every criterion key of the assignment's "
-                                "`criteria`, each {choice, strength}; other projects: absent, null or {}"}
 ASSIGNMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "project_id": {"type": "integer"},
     "kind": {"type": "string", "enum": ["pairwise", "rubric"]}, "modality": {"type": "string"},
@@ -77,17 +56,6 @@ ASSIGNMENT_SCHEMA = {"type": "object", "properties": {
               "max_note_chars"}, "draft": {"type": ["object", "null"]},
     "draft_saved_at": {"type": ["string", "null"], "format": "date-time", "description": "server clock"},
     "judgment": {"type": ["object", "null"]}, "revisable_until": {"type": ["string", "null"]}}}
-ANSWER_BODY = json_content({"type": "object", "required": ["confidence", "rationale"], "properties": {
-    "choice": {"type": "string", "enum": ["left", "right", "tie"], "description": "pairwise"},
-    "strength": {"type": "integer", "minimum": 1, "maximum": 3, "description": "pairwise, not for tie"},
-    "scores": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "rubric"},
-    "confidence": {"type": "integer", "minimum": 1, "maximum": 5}, "rationale": {"type": "string"},
-    "playback": {"type": "object", "description": "seconds played: {left, right} or {output}",
-                 "additionalProperties": {"type": "number"}},
-    "paste_count": {"type": "integer", "minimum": 0}, "keystrokes": {"type": "integer", "minimum": 0},
-    "notes": {"type": ["array", "null"], "maxItems": 50, "items": NOTE_BODY,
-              "description": "time-coded notes; their text counts toward the rationale rules (a repeated note once)"},
-    "criteria": CRITERIA_BODY}})
 JUDGMENT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "choice": {"type": "string"},
     "strength": {"type": ["integer", "null"]}, "scores": {"type": "object"}, "confidence": {"type": "integer"},
@@ -267,7 +235,7 @@ def _own_assignment(assignment_id: int) -> Assignment:
 
 @bp.post("/projects/<int:project_id>/assignments/next")
 @requires("rating.work")
-@documented(response=ASSIGNMENT_SCHEMA, status=201)
+@documented(response=ASSIGNMENT_SCHEMA, status=201, also=(200, 204))
 def next_assignment(project_id: int):
     """Your next assignment in the project.
 
@@ -311,7 +279,7 @@ def _judgment_response(judgment: Judgment, assignment: Assignment, created: bool
 
 @bp.post("/assignments/<int:assignment_id>/judgment")
 @requires("rating.work")
-@documented(body=ANSWER_BODY, response=JUDGMENT_SCHEMA, status=201)
+@documented(body=inputs.Answer, response=JUDGMENT_SCHEMA, status=201)
 def submit(assignment_id: int):
     """Judge an assignment; send an ``Idempotency-Key`` header.
 
@@ -320,7 +288,7 @@ def submit(assignment_id: int):
     rule is 422 ``judgment_refused`` with ``details`` by field (``rationale``, ``timing``,
     ``playback``), and the answer is kept as your draft."""
     assignment = _own_assignment(assignment_id)
-    judgment, created = judging.submit_judgment(db.session, assignment, json_body(),
+    judgment, created = judging.submit_judgment(db.session, assignment, parse(inputs.Answer).given(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"),
                                                 now=utcnow())
     return _judgment_response(judgment, assignment, created)
@@ -328,12 +296,12 @@ def submit(assignment_id: int):
 
 @bp.put("/assignments/<int:assignment_id>/judgment")
 @requires("rating.work")
-@documented(body=ANSWER_BODY, response=JUDGMENT_SCHEMA, status=201)
+@documented(body=inputs.Revision, response=JUDGMENT_SCHEMA, status=201)
 def revise(assignment_id: int):
     """Revise your judgment within the project's revision window (a new judgment superseding
     the old); send an ``Idempotency-Key`` header. ``playback`` may be left out."""
     assignment = _own_assignment(assignment_id)
-    judgment, created = judging.revise_judgment(db.session, assignment, json_body(),
+    judgment, created = judging.revise_judgment(db.session, assignment, parse(inputs.Revision).given(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"),
                                                 now=utcnow())
     return _judgment_response(judgment, assignment, created)
@@ -341,27 +309,22 @@ def revise(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/skip")
 @requires("rating.work")
-@documented(body=json_content({"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string"}}}), response=ASSIGNMENT_SCHEMA)
+@documented(body=inputs.SkipBody, response=ASSIGNMENT_SCHEMA)
 def skip(assignment_id: int):
     """Skip an open assignment, saying why (the item will not come back to you)."""
     assignment = _own_assignment(assignment_id)
-    judging.skip_assignment(db.session, assignment, json_body().get("reason"), now=utcnow())
+    judging.skip_assignment(db.session, assignment, parse(inputs.SkipBody).reason, now=utcnow())
     return assignment_json(assignment)
 
 
 @bp.post("/assignments/<int:assignment_id>/flag")
 @requires("rating.work")
-@documented(body=json_content({"type": "object", "required": ["kind", "reason"], "properties": {
-    "kind": {"type": "string", "enum": ["broken", "unsafe", "other"]}, "reason": {"type": "string"},
-    "side": {"type": "string", "enum": ["left", "right", "output", "both"], "description": "which output"}}}),
-    response={"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}, status=201)
+@documented(body=inputs.FlagBody, response={"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}, status=201)
 def flag(assignment_id: int):
     """Report broken or unsafe media to the project's managers (an open assignment is skipped)."""
     assignment = _own_assignment(assignment_id)
-    body = json_body()
-    record = flags.flag_assignment(db.session, assignment, body.get("kind"), body.get("reason"), now=utcnow(),
-                                   side=body.get("side"))
+    body = parse(inputs.FlagBody)
+    record = flags.flag_assignment(db.session, assignment, body.kind, body.reason, now=utcnow(), side=body.side)
     return {"id": record.id, "kind": record.kind, "assignment": assignment_json(assignment)}, 201
 
 
@@ -370,11 +333,11 @@ def flag(assignment_id: int):
 @bp.get("/projects/<int:project_id>/flags")
 @requires("flags.manage")
 @documented(response={"type": "object", "properties": {"items": {"type": "array", "items": FLAG_SCHEMA}}},
-            query={"state": {"type": "string", "enum": ["open", "resolved", "all"], "default": "open"}, **PAGE})
+            query=inputs.FlagQuery)
 def list_flags(project_id: int):
     """Raters' reports of broken or unsafe media in the project (open ones by default)."""
     project = project_for(project_id, "flags.manage")
-    state = request.args.get("state", "open")
+    state = parse_query(inputs.FlagQuery).state
     query = select(Flag).where(Flag.project_id == project.id).order_by(Flag.id)
     if state == "open":
         query = query.where(Flag.resolved_at.is_(None))
@@ -387,11 +350,7 @@ def list_flags(project_id: int):
 
 @bp.post("/flags/<int:flag_id>/resolve")
 @requires("flags.manage")
-@documented(body=json_content({"type": "object", "required": ["resolution"], "properties": {
-    "resolution": {"type": "string"},
-    "action": {"type": "string", "enum": ["returned", "dropped", "replaced"], "default": "returned"},
-    "asset_id": {"type": "integer", "description": "for replaced: the asset to use instead"}}}),
-    response=FLAG_SCHEMA)
+@documented(body=inputs.ResolveBody, response=FLAG_SCHEMA)
 def resolve_flag(flag_id: int):
     """Close a flag, saying what was done: return the item to routing, drop it, or replace the
     reported output's asset (audited)."""
@@ -399,12 +358,9 @@ def resolve_flag(flag_id: int):
     if record is None:
         raise ApiError(404, "not_found", f"There is no flag {flag_id}.")
     project_for(record.project_id, "flags.manage")
-    body = json_body()
-    asset_id = body.get("asset_id")
-    asset = db.session.get(Asset, asset_id) if isinstance(asset_id, int) and not isinstance(asset_id, bool) \
-        and 0 < asset_id < 2**31 else None
-    flags.resolve_flag(db.session, record, _rater(), body.get("resolution"), now=utcnow(),
-                       action=body.get("action", "returned"), asset=asset)
+    body = parse(inputs.ResolveBody)
+    asset = db.session.get(Asset, body.asset_id) if body.asset_id else None
+    flags.resolve_flag(db.session, record, _rater(), body.resolution, now=utcnow(), action=body.action, asset=asset)
     return flag_json(record)
 
 
@@ -420,16 +376,12 @@ def adjudication_queue(project_id: int):
 
 @bp.post("/items/<int:item_id>/adjudication")
 @requires("adjudication.decide")
-@documented(body=json_content({"type": "object", "required": ["rationale"], "properties": {
-    "choice": {"type": "string", "enum": ["a", "b", "tie"], "description": "pairwise, item labels"},
-    "strength": {"type": "integer", "minimum": 1, "maximum": 3},
-    "scores": {"type": "object", "description": "rubric"}, "rationale": {"type": "string"}}}),
-    response=ADJUDICATION_SCHEMA, status=201)
+@documented(body=inputs.Decision, response=ADJUDICATION_SCHEMA, status=201)
 def adjudicate(item_id: int):
     """Decide a split item (in the item's labels), with a rationale; stored beside the judgments."""
     item = db.session.get(Item, item_id)
     if item is None:
         raise ApiError(404, "not_found", f"There is no item {item_id}.")
     project_for(item.project_id, "adjudication.decide")
-    record = overlap.adjudicate(db.session, item, _rater(), json_body(), now=utcnow())
+    record = overlap.adjudicate(db.session, item, _rater(), parse(inputs.Decision).given(), now=utcnow())
     return adjudication_json(record), 201

@@ -7,22 +7,25 @@ draft. Write routes run as SQLite writers (``BEGIN IMMEDIATE``) like the API's.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
+import boundary
+from boundary import Invalid, accepts, parse_form, validate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, judging, notes, overlap, playback, presentation, routing
+from tasks.rating import flags, inputs, judging, notes, overlap, playback, presentation, routing
 from tasks.catalogue.models import Asset, Item
 from tasks.rating.api import assignment_json, flag_json, judgment_json, queue_item_json
 from tasks.rating.models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
 from tasks.catalogue.util import project_for
 
+SCORE = TypeAdapter(inputs.FormScore)
 bp = Blueprint("rating", __name__)
 
 
@@ -62,40 +65,58 @@ def _go_next(project, message: str | None = None, category: str = "success"):
     return redirect(url_for("rating.task", assignment_id=assignment.id))
 
 
+def _form_int(value):
+    """A per-criterion strength from the form: ASCII digits only (else kept as text, which the
+    criteria rules refuse with their reason)."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 4 \
+        else (value[:10] if value else None)
+
+
 def form_answer(form, kind: str, rubric: list[dict], criteria: list[dict] | None = None) -> dict:
-    """The page's form as an answer in the API's screen terms (numbers as numbers): notes from
-    the hidden ``notes_json`` (a JSON array), per-criterion choices from ``crit-<key>-choice`` and
-    ``crit-<key>-strength`` (/work/briefs/notes_contract.md)."""
-    def number(value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return value or None
+    """The page's form as an answer in the API's screen terms (numbers as numbers); ``Invalid``
+    when a field is malformed (a number not in ASCII digits, text past its bound, bad JSON).
+    Notes come from the hidden ``notes_json`` (a JSON array), per-criterion choices from
+    ``crit-<key>-choice`` and ``crit-<key>-strength``."""
+    fields = validate(inputs.AnswerForm, form.to_dict())
     try:
-        playback = json.loads(form.get("playback") or "{}")
-    except json.JSONDecodeError:
+        playback = boundary.loads(fields.playback or "{}")
+    except ValueError:
         playback = None
-    data = {"confidence": number(form.get("confidence")), "rationale": form.get("rationale", ""),
-            "playback": playback or None, "paste_count": number(form.get("paste_count")) or 0,
-            "keystrokes": number(form.get("keystrokes"))}
-    raw_notes = form.get("notes_json") or "[]"
+    data = {"confidence": fields.confidence, "rationale": fields.rationale,
+            "playback": playback or None, "paste_count": fields.paste_count or 0,
+            "keystrokes": fields.keystrokes}
+    raw_notes = fields.notes_json or "[]"
     try:
-        data["notes"] = json.loads(raw_notes)
-    except (json.JSONDecodeError, RecursionError):
+        data["notes"] = boundary.loads(raw_notes)
+    except (ValueError, RecursionError):
         data["notes"] = raw_notes[:200]  # kept as text: parse_answer refuses it with its reason
     if kind == "pairwise":
-        data["choice"] = form.get("choice")
-        data["strength"] = None if data["choice"] == "tie" else number(form.get("strength"))
+        data["choice"] = fields.choice or None
+        data["strength"] = None if data["choice"] == "tie" else fields.strength
         if criteria:
             data["criteria"] = {}
             for crit in criteria:
                 choice = form.get(f"crit-{crit['key']}-choice") or None
                 if choice is not None:
-                    strength = None if choice == "tie" else number(form.get(f"crit-{crit['key']}-strength"))
-                    data["criteria"][crit["key"]] = {"choice": choice, "strength": strength}
+                    strength = None if choice == "tie" else _form_int(form.get(f"crit-{crit['key']}-strength"))
+                    data["criteria"][crit["key"]] = {"choice": choice[:10], "strength": strength}
     else:
-        data["scores"] = {c["key"]: number(form.get(f"score-{c['key']}")) for c in rubric}
+        data["scores"] = form_scores(form, rubric)
     return data
+
+
+def form_scores(form, rubric: list[dict]) -> dict:
+    """``score-<key>`` fields as whole numbers (``Invalid`` naming the malformed ones)."""
+    scores, errors = {}, {}
+    for criterion in rubric:
+        name = f"score-{criterion['key']}"
+        try:
+            scores[criterion["key"]] = SCORE.validate_python(form.get(name))
+        except ValidationError as exc:
+            errors[name] = boundary.field_errors(exc)["body"]
+    if errors:
+        raise Invalid(errors)
+    return scores
 
 
 def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 200, revising: bool = False):
@@ -151,6 +172,7 @@ def start(project_id: int):
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
 @requires("rating.work")
+@accepts(form=inputs.AnswerForm)
 def task(assignment_id: int):
     assignment = _own(assignment_id)
     now = utcnow()
@@ -169,8 +191,11 @@ def task(assignment_id: int):
         answer = judgment_json(current, assignment) if revising and current else (
             assignment.draft.answer if assignment.draft else {})
         return _render(assignment, answer, {}, revising=revising)
-    data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [],
-                       assignment.project.pairwise_criteria)
+    try:
+        data = form_answer(request.form, assignment.project.kind, assignment.project.rubric or [],
+                           assignment.project.pairwise_criteria)
+    except Invalid as exc:
+        return _render(assignment, {}, exc.details, 422, revising=revising)
     _last_heartbeat(assignment, request.form.get("progress"), now)
     key = request.form.get("idempotency_key", "")
     action = judging.revise_judgment if revising else judging.submit_judgment
@@ -219,8 +244,8 @@ def _last_heartbeat(assignment: Assignment, raw: str | None, now) -> None:
     if not raw or assignment.status != "open":
         return
     try:
-        beats = playback.parse_heartbeat(assignment, json.loads(raw))
-    except json.JSONDecodeError:
+        beats = playback.parse_heartbeat(assignment, boundary.loads(raw))
+    except ValueError:
         beats = None
     if beats:
         playback.heartbeat(db.session, assignment, beats, now)
@@ -243,11 +268,12 @@ def draft(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/skip")
 @requires("rating.work")
+@accepts(form=inputs.SkipForm)
 def skip(assignment_id: int):
     assignment = _own(assignment_id)
     try:
-        judging.skip_assignment(db.session, assignment, request.form.get("reason", ""), now=utcnow())
-    except AnswerInvalid:
+        judging.skip_assignment(db.session, assignment, parse_form(inputs.SkipForm).reason, now=utcnow())
+    except (AnswerInvalid, Invalid):
         flash("Say why you skip this item.", "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
     except RatingError as exc:
@@ -257,12 +283,14 @@ def skip(assignment_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/flag")
 @requires("rating.work")
+@accepts(form=inputs.FlagForm)
 def flag(assignment_id: int):
     assignment = _own(assignment_id)
     try:
-        flags.flag_assignment(db.session, assignment, request.form.get("kind", "broken"),
-                              request.form.get("reason", ""), now=utcnow(), side=request.form.get("side") or None)
-    except AnswerInvalid as exc:
+        fields = parse_form(inputs.FlagForm)
+        flags.flag_assignment(db.session, assignment, fields.kind, fields.reason, now=utcnow(),
+                              side=fields.side or None)
+    except (AnswerInvalid, Invalid) as exc:
         flash("Report not sent: " + "; ".join(exc.details.values()), "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
     return _go_next(assignment.project, "Thank you — the manager will look at this item.", "info")
@@ -285,17 +313,20 @@ def _adjudication_page(project, errors: dict | None = None, form=None, status: i
 
 @bp.post("/items/<int:item_id>/adjudication")
 @requires("adjudication.decide")
+@accepts(form=inputs.DecisionForm)
 def adjudicate(item_id: int):
     item = db.session.get(Item, item_id) or abort(404)
     project = project_for(item.project_id, "adjudication.decide")
     form = request.form
-    decision = {"rationale": form.get("rationale", "")}
-    if project.kind == "pairwise":
-        decision["choice"] = form.get("choice")
-        decision["strength"] = int(form["strength"]) if form.get("strength", "").isdigit() else None
-    else:
-        decision["scores"] = {c["key"]: int(form[f"score-{c['key']}"]) if form.get(f"score-{c['key']}", "").isdigit()
-                              else None for c in project.rubric}
+    try:
+        fields = parse_form(inputs.DecisionForm)
+        decision = {"rationale": fields.rationale}
+        if project.kind == "pairwise":
+            decision["choice"], decision["strength"] = fields.choice or None, fields.strength
+        else:
+            decision["scores"] = form_scores(form, project.rubric or [])
+    except Invalid as exc:
+        return _adjudication_page(project, {item.id: exc.details}, form, 422)
     try:
         overlap.adjudicate(db.session, item, current_user, decision, now=utcnow())
     except AnswerInvalid as exc:  # the decision stays in the form, each message beside its field
@@ -329,14 +360,18 @@ RESOLVED = {"returned": "Report resolved; the item is routed again.",
 
 @bp.post("/flags/<int:flag_id>/resolve")
 @requires("flags.manage")
+@accepts(form=inputs.ResolveForm)
 def resolve(flag_id: int):
     record = db.session.get(Flag, flag_id) or abort(404)
     project = project_for(record.project_id, "flags.manage")
-    action = request.form.get("action", "returned")
-    raw_asset = request.form.get("asset_id", "").strip()
-    asset = db.session.get(Asset, int(raw_asset)) if raw_asset.isdigit() and len(raw_asset) < 10 else None
     try:
-        flags.resolve_flag(db.session, record, current_user, request.form.get("resolution", ""), now=utcnow(),
+        fields = parse_form(inputs.ResolveForm)
+    except Invalid as exc:
+        return _flags_page(project, {record.id: exc.details}, 422)
+    action = fields.action
+    asset = db.session.get(Asset, fields.asset_id) if fields.asset_id else None
+    try:
+        flags.resolve_flag(db.session, record, current_user, fields.resolution, now=utcnow(),
                            action=action, asset=asset)
     except AnswerInvalid as exc:
         return _flags_page(project, {record.id: exc.details or {}}, 422)

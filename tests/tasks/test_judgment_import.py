@@ -201,7 +201,7 @@ def test_an_empty_or_binary_file_is_refused(api, pairwise):
     client, _ = api("manager")
     assert post(client, pairwise).json["error"]["details"]["errors"] == ["the file holds no judgments"]
     response = client.post(URL.format(pairwise.id), data=b"\xff\xfe\x00", content_type="application/x-ndjson")
-    assert response.json["error"]["details"]["errors"][0].startswith("the file is not UTF-8 text")
+    assert response.json["error"]["details"]["errors"][0].startswith("line 1: not UTF-8 text")
 
 
 def test_the_upload_form_imports_or_shows_every_bad_line(client, login_as, session, pairwise):
