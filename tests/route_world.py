@@ -68,7 +68,8 @@ def login(app, role, world):
 # A path argument's name → the world's key for it (``<int:rater_id>`` is a user, ``<public_id>`` media).
 ARGUMENT_KEYS = {"project_id": "project", "asset_id": "asset", "public_id": "media", "user_id": "user",
                  "rater_id": "user", "token_id": "token", "assignment_id": "assignment", "export_id": "export",
-                 "flag_id": "flag", "item_id": "item"}
+                 "flag_id": "flag", "item_id": "item",
+                 "judgment_id": "item"}  # the world has no judgment: an id that answers 404 to readers, 403 to others
 
 
 def routes(app):

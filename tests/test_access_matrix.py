@@ -51,6 +51,13 @@ EXPECTED = {
     ("exports_api.release", "POST"): STAFF,
     ("exports_api.retry", "POST"): READERS,
     ("quality.calibration", "GET"): READERS,
+    ("quality.judgment", "GET"): READERS,  # readers: 404 for a judgment not the rater's
+    ("quality.set_standing", "POST"): STAFF,
+    ("quality.settings", "GET"): STAFF,
+    ("quality.settings", "POST"): STAFF,
+    ("quality_api.thresholds", "GET"): READERS,
+    ("quality_api.put_thresholds", "PUT"): STAFF,
+    **{(f"quality_api.rater_{act}", "POST"): STAFF for act in ("pause", "resume", "remove", "exclude", "include")},
     ("quality.items", "GET"): READERS,
     ("quality.panel", "GET"): READERS,
     ("quality.progress", "GET"): READERS,
