@@ -13,6 +13,7 @@ import boundary
 from raters.models import User
 from tasks.catalogue.importing import ImportRejected
 from tasks.catalogue.models import Item
+from tasks.catalogue.store import asset_store
 from tests.helpers import RUBRIC, import_rows, install_demo_media, jsonl, make_project, video_row
 from tests.route_world import login, path_of, routes, world  # noqa: F401 (fixture)
 
@@ -148,7 +149,7 @@ def _errors(session, app, project, data: bytes, filename="items.jsonl"):
     from tasks.catalogue import assets as asset_ops, importing
     with pytest.raises(ImportRejected) as exc:
         importing.import_items(session, project, data, filename, actor=None,
-                               store=asset_ops.AssetStore(app.config["ASSET_STORE"]),
+                               store=asset_store(app),
                                media_root=app.config["MEDIA_ROOT"], max_asset_bytes=2 * 1024 * 1024)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Item)) == 0

@@ -43,6 +43,13 @@ class Criterion(Body):
     levels: dict[ColumnText(max_length=4), LevelText] = Field(default_factory=dict, max_length=2 * MAX_SCALE + 1)
 
 
+class PairwiseCriterion(Body):
+    """A per-criterion comparison of a pairwise project (its rules: ``projects.validate_pairwise_criteria``)."""
+    key: ColumnText(max_length=200)
+    name: Optional[ColumnText(max_length=500)] = None
+    description: Optional[ColumnText(max_length=4_000)] = None
+
+
 class _ProjectFields(Body):
     name: Optional[ColumnText(Project.name, min_length=1, strip=True)] = None
     kind: Optional[Kind] = None
@@ -51,6 +58,8 @@ class _ProjectFields(Body):
     rubric: Optional[list[Criterion]] = Field(None, max_length=MAX_CRITERIA)
     owner_id: Optional[Id] = None
     members: Optional[list[Id]] = Field(None, max_length=MAX_MEMBERS)
+    pairwise_criteria: Optional[list[PairwiseCriterion]] = Field(None, max_length=MAX_CRITERIA)
+    require_note: Optional[bool] = None
 
 
 ProjectPatch = create_model("ProjectPatch", __base__=_ProjectFields, **SETTING_FIELDS)
@@ -83,6 +92,8 @@ class ProjectForm(_ProjectFormBase):
     instructions: ColumnText(Project.instructions) = ""
     owner_id: Annotated[Optional[Id], FormNumber] = None
     rubric_rows: Annotated[Count(MAX_CRITERIA + 10), FormNumber] = 0
+    pairwise_criteria: ColumnText(max_length=MAX_CRITERIA * 4_800) = ""  # one `key | Name | description` a line
+    require_note: ColumnText(max_length=10) = ""
 
 
 class MembersForm(Form):

@@ -25,7 +25,7 @@ Counter = Annotated[int, Field(ge=0, le=10**7)]
 
 
 Number = Annotated[float, Field(allow_inf_nan=False, strict=False)]
-LineNumber = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+LineNumber = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class Note(Body):
