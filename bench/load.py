@@ -309,6 +309,9 @@ def seed(app, n_raters: int, n_items: int, tag: str) -> tuple[int, list[str]]:
             "name": f"Load {tag}", "kind": "pairwise", "modality": "video", "rubric": [], "overlap": 3,
             "max_overlap": 3, "min_rationale_words": 12, "min_media_fraction": 0.0, "gold_rate": 0.0,
             "audit_rate": 0.0, "confidence_threshold": 0.9}, manager)
+        # The simulated raters answer as fast as the server lets them: the speed and burst pause
+        # rules (tasks.rating.standing) are off here, so the run measures the server, not them.
+        project.quality_thresholds = {"speed_streak": 10**6, "burst_count": 10**6}
         set_members(session, project, [r.id for r in raters], manager)
         assets = [Asset(sha256=secrets.token_hex(32), public_id=secrets.token_urlsafe(18), media_kind="video",
                         mime_type="video/mp4", size_bytes=1, duration_s=8.0 + i, duration_source="declared",
