@@ -79,13 +79,13 @@ def check_transport(page):
     page.wait_for_timeout(400)
     assert all(p for p in paused(page))
     assert all(t < 1.95 for t in times(page)), times(page)
-    assert page.locator(".transport[data-side=left] .tp-rate").inner_text() == "◀ 1×"
+    wait_until(page, "document.querySelector('.transport[data-side=left] .tp-rate').textContent.trim() === '◀ 1×'")
     page.keyboard.press("j")
-    assert page.locator(".transport[data-side=left] .tp-rate").inner_text() == "◀ 2×"
+    wait_until(page, "document.querySelector('.transport[data-side=left] .tp-rate').textContent.trim() === '◀ 2×'")
     page.keyboard.press("k")
     seek_all(page, 2.0)
     page.keyboard.press("Shift+J")
-    assert page.locator(".transport[data-side=left] .tp-rate").inner_text() == "◀ .5×"
+    wait_until(page, "document.querySelector('.transport[data-side=left] .tp-rate').textContent.trim() === '◀ .5×'")
     page.wait_for_timeout(300)
     page.keyboard.press("k")
     assert all(1.0 < t < 2.0 for t in times(page)), times(page)  # backwards, slowly (the machine may be loaded)
