@@ -87,8 +87,10 @@ export class Deck {
     // Native controls (the adjudication desk shows them): a play or pause the deck did not ask
     // for moves the linked others — never the pause of a take that ended, so the longer plays on.
     // The deck sets its rate before it plays or pauses, so its own events are told apart by it.
+    // Events arrive after the call that caused them: one whose state has since been undone (Space
+    // pressed twice quickly) is stale and moves nothing, or the sides would restart each other.
     m.addEventListener('play', () => {
-      if (this.linked && this.rate === 0) {
+      if (this.linked && this.rate === 0 && !m.paused) {
         this.rate = m.playbackRate;
         this.quietly(() => this.outputs.forEach((o) => {
           if (o.media !== m && o.media.paused && !atEnd(o.media)) o.media.play().catch(() => {});
@@ -97,7 +99,7 @@ export class Deck {
       this.changed();
     });
     m.addEventListener('pause', () => {
-      if (this.linked && this.rate > 0 && !atEnd(m)) {
+      if (this.linked && this.rate > 0 && m.paused && !atEnd(m)) {
         this.rate = 0;
         this.quietly(() => this.outputs.forEach((o) => { if (o.media !== m) o.media.pause(); }));
       }

@@ -58,8 +58,11 @@ def check_transport(page):
     focus_body(page)
     page.keyboard.press("Space")
     wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused)")
-    page.keyboard.press("Space")
+    page.keyboard.press("Space")  # straight after play: its late 'play' events must not restart the sides
     wait_until(page, "[...document.querySelectorAll('video')].every(v => v.paused)")
+    held = times(page)
+    page.wait_for_timeout(600)
+    assert all(paused(page)) and times(page) == held, (paused(page), held, times(page))
     seek_all(page, 0.5)
     page.keyboard.press("l")
     wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused && v.playbackRate === 1)")
