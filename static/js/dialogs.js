@@ -31,7 +31,9 @@ export function wireDialogs(root = document) {
   for (const dialog of root.querySelectorAll('dialog')) {
     // Esc (the browser's cancel) and any other close: one path that returns focus.
     dialog.addEventListener('cancel', (e) => { e.preventDefault(); closeDialog(); });
-    dialog.addEventListener('close', () => { if (current && current.dialog === dialog) closeDialog(); });
+    // 'close' arrives a task after close(): by then the same dialog may be open again (Esc, then
+    // Enter on its button at once), and a stale event must not shut it.
+    dialog.addEventListener('close', () => { if (current && current.dialog === dialog && !dialog.open) closeDialog(); });
     // A click on the backdrop closes too.
     dialog.addEventListener('click', (e) => { if (e.target === dialog) closeDialog(); });
   }

@@ -372,6 +372,13 @@ def test_space_and_enter_on_a_focused_button_press_it_and_dialogs_return_focus(p
     page.keyboard.press("Enter")
     assert js(page, "document.getElementById('shortcuts').open")
     page.keyboard.press("Escape")
+    # closed and reopened within one task: the late 'close' event of the first must not shut the second
+    assert js(page, """(async () => {
+      const d = document.getElementById('shortcuts'), keys = [...document.querySelectorAll('.rate-tools button')].find(b => b.textContent.startsWith('Keys'));
+      keys.click(); d.dispatchEvent(new Event('cancel', {cancelable: true})); keys.click();  // Esc, then Enter
+      await new Promise(r => setTimeout(r, 100));
+      return d.open; })()""")
+    page.keyboard.press("Escape")
     page.locator("button[data-open='#skip-dialog']").focus()
     page.keyboard.press("Enter")
     assert js(page, "document.activeElement.name") == "reason"
