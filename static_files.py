@@ -115,9 +115,29 @@ def data_uri(folder: str, filename: str) -> str:
     return _data_uri(_state(str(path.resolve())), COMPRESSIBLE.get(path.suffix.lower(), "application/octet-stream"))
 
 
+def module_imports(folder: str, filename: str) -> list[str]:
+    """Every module ``filename`` imports, directly or not, as file names under ``folder`` (for
+    ``<link rel=modulepreload>``: the browser then asks for the whole graph at once instead of
+    discovering it one level of imports at a time)."""
+    path = _file(folder, filename)
+    if path is None:
+        return []
+    root, found = Path(folder).resolve(), []
+
+    def walk(state: tuple) -> None:
+        for dep in state[2]:
+            name = Path(dep[0]).relative_to(root).as_posix()
+            if name not in found:
+                found.append(name)
+                walk(dep)
+    walk(_state(str(path.resolve())))
+    return found
+
+
 def init_app(app: Flask) -> None:
     folder = app.static_folder
     app.jinja_env.globals["static_data_uri"] = lambda filename: data_uri(folder, filename)
+    app.jinja_env.globals["module_imports"] = lambda filename: module_imports(folder, filename)
 
     @app.url_defaults
     def _versioned(endpoint, values):

@@ -63,3 +63,29 @@ def test_a_change_below_a_module_changes_the_module_version(tmp_path):
     stat = (tmp_path / "leaf.js").stat()
     os.utime(tmp_path / "leaf.js", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
     assert _digest(_state(top)) != before
+
+
+def test_module_imports_list_the_whole_graph_once_in_order(tmp_path):
+    from static_files import module_imports
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "leaf.js").write_text("export const x = 1;\n")
+    (tmp_path / "js" / "mid.js").write_text("import { x } from './leaf.js';\nexport const y = x;\n")
+    (tmp_path / "js" / "side.js").write_text("import { x } from './leaf.js';\nexport const z = x;\n")
+    (tmp_path / "js" / "top.js").write_text("import { y } from './mid.js';\nimport { z } from './side.js';\n"
+                                            "import './missing.js';\n")
+    assert module_imports(str(tmp_path), "js/top.js") == ["js/mid.js", "js/leaf.js", "js/side.js"]
+    assert module_imports(str(tmp_path), "js/leaf.js") == []
+    assert module_imports(str(tmp_path), "js/nowhere.js") == []
+
+
+def test_the_rating_page_preloads_every_module_its_script_imports_at_the_version_it_imports(app, client):
+    """The page names the whole module graph up front (rel=modulepreload), at the same versioned URLs
+    the modules import each other by, so the browser fetches (or finds cached) all of it at once."""
+    page_js = client.get("/static/js/rate.js").get_data().decode()
+    imported = {f"/static/js/{name}?v={v}" for name, v in re.findall(r"from '\./([a-z]+\.js)\?v=([0-9a-f]{12})'", page_js)}
+    from flask import render_template_string
+    with app.test_request_context():
+        html = render_template_string('{% from "macros.html" import module_script %}{{ module_script("js/rate.js") }}')
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    assert imported and imported <= preloaded
+    assert re.search(r'<script type="module" src="/static/js/rate\.js\?v=[0-9a-f]{12}"></script>', html)
