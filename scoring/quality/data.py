@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
@@ -48,16 +48,18 @@ def item_facts(session: Session, project: Project, outputs: pd.DataFrame | None 
 def judgments_frame(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:
     """Every current judgment of the project in :data:`scoring.quality.panel.COLUMNS` form
     (``items_of``: only those on items this rater judged — enough for their own figures)."""
+    j, a = Judgment.__table__.c, Assignment.__table__.c  # plain columns: rows as tuples, no ORM loading
     statement = (
-        select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
-               Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
-               Assignment.left_label, Judgment.playback, Judgment.rationale_features, Judgment.notes)
-        .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
-        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
-        .order_by(Judgment.id))
+        # The stored rationale features as their JSON text: measures.stored_features reads the
+        # shingle hashes of every judgment at once rather than building a dict per judgment.
+        select(j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, j.scores, j.rationale,
+               j.time_on_task_ms, a.left_label, j.playback, cast(j.rationale_features, Text), j.notes)
+        .select_from(Judgment.__table__.outerjoin(Assignment.__table__, a.id == j.assignment_id))
+        .where(j.project_id == project.id, j.superseded_at.is_(None))
+        .order_by(j.id))
     if items_of is not None:
-        statement = statement.where(Judgment.item_id.in_(select(Judgment.item_id).where(
-            Judgment.project_id == project.id, Judgment.rater_id == items_of, Judgment.superseded_at.is_(None))))
+        statement = statement.where(j.item_id.in_(select(j.item_id).where(
+            j.project_id == project.id, j.rater_id == items_of, j.superseded_at.is_(None))))
     rows = session.execute(statement).all()
     if not rows:
         return qp.empty_frame()

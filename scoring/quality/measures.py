@@ -6,6 +6,7 @@ interval. A figure that cannot be computed (no judgment of that kind) is ``None`
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from itertools import chain
@@ -127,17 +128,54 @@ def criterion_variance(score_rows) -> float | None:
 def text_features(texts, groups=None, criterion_words=(), stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per text: its number of words, whether it nearly duplicates another text of the same group
     (rater), and whether it names a criterion or points at a moment. ``stored``: per text, the
-    ``tasks.rating.answers.rationale_features`` written with its judgment (or None): those texts
+    ``tasks.rating.answers.rationale_features`` written with its judgment — as a dict, as the JSON
+    text the database holds (read without building a dict per judgment), or None: those texts
     are not tokenised again; the others once each."""
     texts = [t or "" for t in texts]
-    stored = list(stored) if stored is not None else [None] * len(texts)
-    features = [f if isinstance(f, dict) and f.get("v") == FEATURES_VERSION else rationale_features(t)
-                for t, f in zip(texts, stored)]
-    counts = np.fromiter((f["words"] for f in features), dtype=np.int64, count=len(features))
-    dup = near_duplicates([frozenset(f["shingles"]) for f in features], groups)
-    specific = np.fromiter((f["moment"] or _names_any(t, criterion_words) for t, f in zip(texts, features)),
+    counts, moment, flat, sizes = stored_features(texts, stored)
+    dup = _near_duplicates_flat(flat, sizes, groups)
+    specific = np.fromiter((mo or _names_any(t, criterion_words) for t, mo in zip(texts, moment.tolist())),
                            dtype=bool, count=len(texts))
     return counts, dup, specific
+
+
+# The JSON text of a current ``rationale_features`` as stored (json.dumps on SQLite; jsonb's text
+# output on PostgreSQL orders these keys the same way); anything else is parsed as JSON.
+_STORED = re.compile(r'\{"v": (\d+), "words": (\d+), "moment": (true|false), "shingles": \[([\d, ]*)\]\}')
+
+
+def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rationale features of every text, columnar: word counts, "points at a moment", and
+    every text's sorted shingle hashes laid end to end (``flat``) with their number per text
+    (``sizes``). ``stored`` as :func:`text_features` takes it; stale or missing features are
+    computed from the text."""
+    n = len(texts)
+    stored = [None] * n if stored is None else stored
+    words = np.zeros(n, dtype=np.int64)
+    moment = np.zeros(n, dtype=bool)
+    sizes = np.zeros(n, dtype=np.int64)
+    segments = []
+    for i, (text, raw) in enumerate(zip(texts, stored)):
+        match = _STORED.fullmatch(raw) if isinstance(raw, str) else None
+        if match is not None and int(match[1]) == FEATURES_VERSION:
+            words[i], moment[i], segment = int(match[2]), match[3] == "true", match[4]
+            if segment:
+                segments.append(segment)
+                sizes[i] = segment.count(",") + 1
+            continue
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raw = None
+        f = raw if isinstance(raw, dict) and raw.get("v") == FEATURES_VERSION else rationale_features(text)
+        words[i], moment[i], sizes[i] = int(f["words"]), bool(f["moment"]), len(f["shingles"])
+        if f["shingles"]:
+            segments.append(", ".join(map(str, sorted(f["shingles"]))))
+    flat = np.fromstring(", ".join(segments), dtype=np.int64, sep=",") if segments else np.zeros(0, np.int64)
+    if flat.size != int(sizes.sum()):
+        raise ValueError("stored rationale features: shingle hashes did not parse")
+    return words, moment, flat, sizes
 
 
 def rationale_effort(rationales=None, notes=None, criterion_words=(), *, features=None) -> dict:
@@ -163,17 +201,29 @@ def _names_any(text: str, criterion_words) -> bool:
 
 def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
     """For each shingle set, whether another of the same group (rater) overlaps it by Jaccard ≥
-    ``threshold`` (:func:`tasks.rating.answers.jaccard`). Identical sets are matched by hash;
-    the rest through the shingles they share (sorted arrays: unrelated texts cost nothing)."""
-    n = len(sets)
+    ``threshold`` (:func:`tasks.rating.answers.jaccard`)."""
+    hashed = [sorted(set(map(hash, s))) for s in sets]
+    sizes = np.fromiter(map(len, hashed), dtype=np.int64, count=len(hashed))
+    flat = np.fromiter(chain.from_iterable(hashed), dtype=np.int64, count=int(sizes.sum()))
+    return _near_duplicates_flat(flat, sizes, groups, threshold)
+
+
+def _near_duplicates_flat(flat, sizes, groups=None, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
+    """:func:`near_duplicates` of sets given as sorted distinct shingle hashes laid end to end
+    (``flat``), ``sizes`` per set. Identical sets are matched whole; the rest through the shingles
+    they share (sorted arrays: unrelated texts cost nothing)."""
+    n = len(sizes)
     groups = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
     found = np.zeros(n, dtype=bool)
     if n == 0:
         return found
-    # Identical non-empty sets (same hash) within a group: copies of each other. (Two empty
-    # rationales copy nothing: Jaccard 0, as tasks.rating.answers.jaccard has it.)
-    sizes_all = np.fromiter(map(len, sets), dtype=np.int64, count=n)
-    whole = np.fromiter(map(hash, sets), dtype=np.int64, count=n)
+    # Identical non-empty sets within a group: copies of each other. (Two empty rationales copy
+    # nothing: Jaccard 0, as tasks.rating.answers.jaccard has it.)
+    sizes_all = np.asarray(sizes, dtype=np.int64)
+    ends = np.cumsum(sizes_all)
+    buffer = np.ascontiguousarray(flat, dtype=np.int64).tobytes()
+    whole, _ = pd.factorize(np.array([buffer[8 * (e - k):8 * e] for e, k in zip(ends.tolist(), sizes_all.tolist())],
+                                     dtype=object))
     order = np.lexsort((np.arange(n), whole, groups))
     same = ((groups[order][1:] == groups[order][:-1]) & (whole[order][1:] == whole[order][:-1])
             & (sizes_all[order][1:] > 0))
@@ -183,10 +233,10 @@ def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.
     unique = np.sort(unique[sizes_all[unique] > 0])
     if not unique.size:
         return found
-    sizes = sizes_all[unique]
-    text = np.repeat(unique, sizes)
-    shingle = np.fromiter(map(hash, chain.from_iterable(sets[i] for i in unique.tolist())), dtype=np.int64,
-                          count=int(sizes.sum()))
+    kept = np.zeros(n, dtype=bool)
+    kept[unique] = True
+    text = np.repeat(unique, sizes_all[unique])
+    shingle = np.asarray(flat, dtype=np.int64)[np.repeat(kept, sizes_all)]  # the kept sets' shingles, in order
     order = np.lexsort((text, shingle, groups[text]))
     text, shingle, group = text[order], shingle[order], groups[text[order]]
     boundary = np.flatnonzero(np.r_[True, (shingle[1:] != shingle[:-1]) | (group[1:] != group[:-1]), True])
