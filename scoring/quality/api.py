@@ -101,10 +101,12 @@ def rater(project_id: int, rater_id: int):
     "awaiting_adjudication": {"type": "integer"}, "projected_days": NUMBER,
     "projected_at": {"type": ["string", "null"]},
     "funnel": {"type": "array", "items": {"type": "object", "properties": {
-        "step": {"type": "string"}, "n": {"type": "integer"}, "lost": {"type": "array"}}}}}})
+        "step": {"type": "string"}, "n": {"type": "integer"}, "lost": {"type": "array"},
+        "judgments": {"type": "object", "description": "the counted step only: current judgments, those the "
+                      "statistics count, and those left out for an excluded rater or missing consent"}}}}}})
 def progress(project_id: int):
     """Items by state, judgments and raters per day, the projected completion at the last 14
-    days' pace, and the funnel imported → routed → judged → agreed → exportable with what each
+    days' pace, and the funnel imported → routed → judged → counted → agreed → exportable with what each
     step lost and why."""
     project = project_for(project_id, "quality.view")
     return desk.progress(db.session, project, utcnow())

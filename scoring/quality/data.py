@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
 from scoring.quality import panel as qp
+from scoring.reports.data import counted_judgments
 from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
 from tasks.rating import item_states
 from tasks.rating.models import Adjudication, Assignment, Judgment
+from tasks.rating.consent import unusable_output_sql
 from tasks.rating.overlap import gold_correct, tolerance
 from tasks.rating.routing import is_gold_sql
+from tasks.rating.standing import excluded_raters_sql
 
 
 def _outputs(session: Session, project: Project) -> pd.DataFrame:
@@ -149,3 +152,26 @@ def item_consensus(session: Session, judgments: pd.DataFrame, project: Project) 
         if choice is not None:
             out[item_id] = choice
     return out
+
+
+def excluded_by_item(session: Session, project: Project) -> dict[int, int]:
+    """item id -> its current judgments by raters a manager excluded from statistics."""
+    return dict(session.execute(
+        select(Judgment.item_id, func.count()).where(
+            Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
+            Judgment.rater_id.in_(excluded_raters_sql(project.id))).group_by(Judgment.item_id)).all())
+
+
+def judgment_counts(session: Session, project: Project, excluded: dict[int, int]) -> dict:
+    """The project's current judgments and what the statistics count of them
+    (``scoring.reports.data.counted_judgments``, the one selection they use), with why the rest
+    are left out: their rater was excluded (``excluded``: :func:`excluded_by_item`), or an output
+    of their item lacks consent (judgments of raters not excluded)."""
+    def n(*where) -> int:
+        return int(session.scalar(select(func.count()).select_from(Judgment).where(*where)))
+    current = [Judgment.project_id == project.id, Judgment.superseded_at.is_(None)]
+    withdrawn = select(Item.id).where(Item.project_id == project.id, unusable_output_sql())
+    return {"current": n(*current), "counted": n(*counted_judgments(project)),
+            "excluded_rater": int(sum(excluded.values())),
+            "consent": n(*current, Judgment.item_id.in_(withdrawn),
+                         Judgment.rater_id.not_in(excluded_raters_sql(project.id)))}

@@ -198,7 +198,10 @@ def _item_json(row: dict) -> dict:
 def progress(session: Session, project: Project, now: datetime) -> dict:
     items = data.items_frame(session, project, now)
     out = pipeline.progress(items, data.votes_frame(session, project), pd.Timestamp(now))
-    return {"project_id": project.id, "states_order": list(STATES), **out, "funnel": pipeline.funnel(items)}
+    excluded = data.excluded_by_item(session, project)
+    items["n_excluded"] = [excluded.get(i, 0) for i in items["item_id"]]
+    return {"project_id": project.id, "states_order": list(STATES), **out,
+            "funnel": pipeline.funnel(items, data.judgment_counts(session, project, excluded))}
 
 
 def calibration(session: Session, project: Project, now: datetime) -> dict:
