@@ -81,7 +81,11 @@ def raters(project_id: int):
 @documented(response={"type": "object", "properties": {
     **RATER_ROW["properties"], "weekly": {"type": "array", "items": {"type": "object"}},
     "judgments": {"type": "array", "items": {"type": "object", "description": "newest first (200 at most), "
-                                             "each with ``presented``: the sides as the rater saw them"}},
+                                             "each with ``presented``: the sides as the rater saw them, "
+                                             "``notes``: how many time-coded notes, and ``notes_shown``: "
+                                             "those notes with the side the rater saw (left/right/output; "
+                                             "null when imported), HH:MM:SS:FF timecodes and ``anchor`` "
+                                             "in the rating page's words"}},
     "gold_results": {"type": "array", "items": {"type": "object"}}}})
 def rater(project_id: int, rater_id: int):
     """One rater's figures, their weekly drift, their judgments as they were presented, and gold results."""

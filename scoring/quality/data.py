@@ -14,7 +14,7 @@ from scoring.quality import panel as qp
 from scoring.reports.data import counted_judgments
 from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
-from tasks.rating import item_states
+from tasks.rating import item_states, notes, presentation
 from tasks.rating.models import Adjudication, Assignment, Judgment
 from tasks.rating.consent import unusable_output_sql
 from tasks.rating.overlap import gold_correct, tolerance
@@ -175,3 +175,31 @@ def judgment_counts(session: Session, project: Project, excluded: dict[int, int]
             "excluded_rater": int(sum(excluded.values())),
             "consent": n(*current, Judgment.item_id.in_(withdrawn),
                          Judgment.rater_id.not_in(excluded_raters_sql(project.id)))}
+
+
+def shown_notes(session: Session, project: Project, judgment_ids) -> dict[int, list[dict]]:
+    """judgment id -> its time-coded notes as its rater saw them (``tasks.rating.notes.note_json``
+    with the side of their screen from the stored presentation — None for an imported judgment —
+    and timecodes at each output's frame rate) and each note's ``anchor`` in the rating page's
+    words; judgments without notes left out."""
+    ids = [int(i) for i in judgment_ids]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Judgment.id, Judgment.item_id, Judgment.notes, Judgment.source, Assignment.left_label)
+        .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
+        .where(Judgment.project_id == project.id, Judgment.id.in_(ids), Judgment.notes.isnot(None))).all()
+    rows = [r for r in rows if isinstance(r.notes, list) and r.notes]
+    rates: dict[int, dict[str, float | None]] = {}
+    if rows:
+        for item_id, label, rate in session.execute(
+                select(ItemOutput.item_id, ItemOutput.label, Asset.frame_rate).join(Asset, Asset.id == ItemOutput.asset_id)
+                .where(ItemOutput.item_id.in_({r.item_id for r in rows}))):
+            rates.setdefault(item_id, {})[label] = rate
+    out = {}
+    for r in rows:
+        shown = presentation.sides(project.kind, r.left_label, None) if r.source == "live" else None
+        side_of = {v["label"]: k for k, v in shown.items()}.get if shown else None
+        out[r.id] = [{**n, "anchor": notes.anchor_text(n)}
+                     for n in (notes.note_json(note, side_of, rates.get(r.item_id, {})) for note in r.notes)]
+    return out
