@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from itertools import chain
 
 import numpy as np
@@ -140,8 +141,56 @@ def text_features(texts, groups=None, criterion_words=(), stored=None) -> tuple[
 
 
 # The JSON text of a current ``rationale_features`` as stored (json.dumps on SQLite; jsonb's text
-# output on PostgreSQL orders these keys the same way); anything else is parsed as JSON.
-_STORED = re.compile(r'\{"v": (\d+), "words": (\d+), "moment": (true|false), "shingles": \[([\d, ]*)\]\}')
+# output on PostgreSQL orders these keys the same way):
+#   {"v": 1, "words": 20, "moment": false, "shingles": [123, 456]}
+# read by splitting at its fixed keys, the hashes of all texts parsed at once; anything else is
+# parsed as JSON.
+_HEAD = f'{{"v": {FEATURES_VERSION}, "words": '
+_MOMENT = ', "moment": '
+_SHINGLES = ', "shingles": ['
+
+
+def _split_stored(raw: str):
+    """(words, moment, shingle hashes as text) of a stored features text in the layout above,
+    else None (the hashes' text is checked for all texts at once, by :func:`_hashes`)."""
+    head, found, rest = raw.partition(_SHINGLES)
+    if not found or not head.startswith(_HEAD) or not rest.endswith("]}"):
+        return None
+    words, found, moment = head[len(_HEAD):].partition(_MOMENT)
+    if not found or not words.isdigit() or moment not in ("true", "false"):
+        return None
+    return int(words), moment == "true", rest[:-2]
+
+
+def _features_of(text: str, raw) -> tuple[int, bool, str]:
+    """(words, moment, shingle hashes as text) from a stored dict or JSON text, or computed from
+    the text when missing or of another version."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    usable = (isinstance(raw, dict) and raw.get("v") == FEATURES_VERSION and isinstance(raw.get("words"), int)
+              and isinstance(raw.get("shingles"), list)
+              and all(isinstance(h, int) and 0 <= h < 2 ** 63 for h in raw["shingles"]))
+    f = raw if usable else rationale_features(text)
+    return int(f["words"]), bool(f["moment"]), ", ".join(map(str, sorted(f["shingles"])))
+
+
+def _hashes(segments: list[str]) -> tuple[np.ndarray | None, np.ndarray]:
+    """Comma-separated hash lists parsed at once: (every hash end to end, how many per list), or
+    None when a list held anything but non-negative whole numbers (the parse stops early)."""
+    sizes = np.fromiter((s.count(",") + 1 if s else 0 for s in segments), dtype=np.int64, count=len(segments))
+    joined = ", ".join(s for s in segments if s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            flat = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, np.int64)
+        except (ValueError, DeprecationWarning):
+            return None, sizes
+    if flat.size != int(sizes.sum()) or (flat.size and flat.min() < 0):
+        return None, sizes
+    return flat, sizes
 
 
 def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -151,30 +200,16 @@ def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndar
     computed from the text."""
     n = len(texts)
     stored = [None] * n if stored is None else stored
-    words = np.zeros(n, dtype=np.int64)
-    moment = np.zeros(n, dtype=bool)
-    sizes = np.zeros(n, dtype=np.int64)
-    segments = []
-    for i, (text, raw) in enumerate(zip(texts, stored)):
-        match = _STORED.fullmatch(raw) if isinstance(raw, str) else None
-        if match is not None and int(match[1]) == FEATURES_VERSION:
-            words[i], moment[i], segment = int(match[2]), match[3] == "true", match[4]
-            if segment:
-                segments.append(segment)
-                sizes[i] = segment.count(",") + 1
-            continue
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except ValueError:
-                raw = None
-        f = raw if isinstance(raw, dict) and raw.get("v") == FEATURES_VERSION else rationale_features(text)
-        words[i], moment[i], sizes[i] = int(f["words"]), bool(f["moment"]), len(f["shingles"])
-        if f["shingles"]:
-            segments.append(", ".join(map(str, sorted(f["shingles"]))))
-    flat = np.fromstring(", ".join(segments), dtype=np.int64, sep=",") if segments else np.zeros(0, np.int64)
-    if flat.size != int(sizes.sum()):
-        raise ValueError("stored rationale features: shingle hashes did not parse")
+    parts = [(_split_stored(raw) if isinstance(raw, str) else None) or _features_of(text, raw)
+             for text, raw in zip(texts, stored)]
+    flat, sizes = _hashes([p[2] for p in parts])
+    if flat is None:  # a text in the fast layout held something else: read each as JSON
+        parts = [_features_of(text, raw) for text, raw in zip(texts, stored)]
+        flat, sizes = _hashes([p[2] for p in parts])
+        if flat is None:
+            raise ValueError("stored rationale features: shingle hashes did not parse")
+    words = np.fromiter((p[0] for p in parts), dtype=np.int64, count=n)
+    moment = np.fromiter((p[1] for p in parts), dtype=bool, count=n)
     return words, moment, flat, sizes
 
 
@@ -237,7 +272,10 @@ def _near_duplicates_flat(flat, sizes, groups=None, threshold: float = NEAR_DUPL
     kept[unique] = True
     text = np.repeat(unique, sizes_all[unique])
     shingle = np.asarray(flat, dtype=np.int64)[np.repeat(kept, sizes_all)]  # the kept sets' shingles, in order
-    order = np.lexsort((text, shingle, groups[text]))
+    # Sort by (group, shingle), texts ascending within each run: the shingles as dense codes
+    # so that group and shingle make one integer key, and a stable sort (``text`` is ascending).
+    codes, distinct = pd.factorize(shingle)
+    order = np.argsort(groups[text].astype(np.int64) * max(len(distinct), 1) + codes, kind="stable")
     text, shingle, group = text[order], shingle[order], groups[text[order]]
     boundary = np.flatnonzero(np.r_[True, (shingle[1:] != shingle[:-1]) | (group[1:] != group[:-1]), True])
     starts, lengths = boundary[:-1], np.diff(boundary)

@@ -118,6 +118,9 @@ def test_stored_features_read_the_json_text_as_the_dicts_it_holds():
     assert flat.tolist() == [h for d in dicts for h in sorted(d["shingles"])]
     counts, dup, _ = m.text_features(texts, [1, 1, 1, 1], stored=stored)
     assert dup.tolist() == [True, False, True, False] and counts.tolist() == words.tolist()
+    garbled = [stored[0].replace("[", "[-3, ", 1), stored[0].replace("[", "[1.5, ", 1), None, None]
+    again = m.stored_features(texts, garbled)  # not hashes: recomputed from the text, never misread
+    assert again[3].tolist()[:2] == sizes.tolist()[:2] and again[2][:2 * sizes[0]].tolist() == flat[:2 * sizes[0]].tolist()
 
 
 def test_a_straight_liner_is_flagged_and_honest_rubric_raters_are_not():
