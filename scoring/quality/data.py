@@ -69,7 +69,7 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
                                                  "scores", "rationale", "time_ms", "left_label", "playback", "features",
                                                  "notes"])
-    f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
+    f["created_at"] = pd.to_datetime(f["created_at"], utc=True, cache=False)  # no uniqueness scan: one per judgment
     f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
     if project.kind == "rubric":
         f["left_label"] = None
