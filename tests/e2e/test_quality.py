@@ -105,6 +105,12 @@ def test_a_manager_acts_on_the_bad_raters_of_the_drill(app, live_server, page):
     assert rex.locator(".status-paused").count() == 1 and rex.locator(".status-excluded").count() == 1
     assert page.locator("#rater-table .status-excluded").count() == 2
     screenshot(page, "quality-panel-acted")
+    page.goto(f"{live_server}/projects/{pid}/progress")
+    _plots(page, 3)
+    counted = page.locator(".funnel-table tr", has_text="counted").inner_text()
+    assert "by excluded raters" in counted and "0 by excluded raters" not in counted
+    screenshot(page, "quality-progress-excluded")
+    page.goto(f"{live_server}/projects/{pid}/raters")
     page.locator("#rater-table tbody tr", has_text="Rex Quinn").locator("a").first.click()
     assert "always Left, faster than the clips" in page.locator("#standing").inner_text()
     screenshot(page, "quality-rater-standing")
