@@ -92,14 +92,21 @@ def dawid_skene_accuracy(labels: pd.DataFrame, categories) -> dict:
     return dict(zip(result.raters["rater"], result.raters["accuracy"].astype(float)))
 
 
-def mace_competence(labels: pd.DataFrame, categories) -> dict:
+MACE_TOL = 1e-5  # EM stops when no item's posterior moves by more than this
+MACE_MAX_ITER = 5000  # a guard, not the stopping rule: the fit reports whether it converged
+
+
+def mace_competence(labels: pd.DataFrame, categories) -> tuple[dict, dict]:
     """rater -> MACE competence, the estimated probability that the rater knew the answer rather
     than answering by habit (:func:`scoring.stats.mace.mace`); unlike Dawid–Skene it marks a
-    rater who always gives the same answer as a spammer."""
+    rater who always gives the same answer as a spammer. Fitted over the distinct (item, rater,
+    label) rows with their counts. Also returns the fit: ``iterations`` and ``converged``."""
     if labels.empty or labels["item"].nunique() < 2:
-        return {}
-    result = mace(labels[["item", "rater", "label"]], classes=list(categories), n_iter=200, tol=1e-5)
-    return dict(zip(result.raters["rater"], result.raters["competence"].astype(float)))
+        return {}, {"iterations": 0, "converged": None}
+    counts = labels.groupby(["item", "rater", "label"], sort=False).size().rename("count").reset_index()
+    result = mace(counts, classes=list(categories), n_iter=MACE_MAX_ITER, tol=MACE_TOL)
+    return (dict(zip(result.raters["rater"], result.raters["competence"].astype(float))),
+            {"iterations": int(result.n_iter), "converged": bool(result.converged)})
 
 
 def vote_surprise(votes: pd.DataFrame, smoothing: float = 1.0) -> pd.DataFrame:

@@ -81,7 +81,11 @@ def raters(project_id: int):
 @documented(response={"type": "object", "properties": {
     **RATER_ROW["properties"], "weekly": {"type": "array", "items": {"type": "object"}},
     "judgments": {"type": "array", "items": {"type": "object", "description": "newest first (200 at most), "
-                                             "each with ``presented``: the sides as the rater saw them"}},
+                                             "each with ``presented``: the sides as the rater saw them, "
+                                             "``notes``: how many time-coded notes, and ``notes_shown``: "
+                                             "those notes with the side the rater saw (left/right/output; "
+                                             "null when imported), HH:MM:SS:FF timecodes and ``anchor`` "
+                                             "in the rating page's words"}},
     "gold_results": {"type": "array", "items": {"type": "object"}}}})
 def rater(project_id: int, rater_id: int):
     """One rater's figures, their weekly drift, their judgments as they were presented, and gold results."""
@@ -101,10 +105,12 @@ def rater(project_id: int, rater_id: int):
     "awaiting_adjudication": {"type": "integer"}, "projected_days": NUMBER,
     "projected_at": {"type": ["string", "null"]},
     "funnel": {"type": "array", "items": {"type": "object", "properties": {
-        "step": {"type": "string"}, "n": {"type": "integer"}, "lost": {"type": "array"}}}}}})
+        "step": {"type": "string"}, "n": {"type": "integer"}, "lost": {"type": "array"},
+        "judgments": {"type": "object", "description": "the counted step only: current judgments, those the "
+                      "statistics count, and those left out for an excluded rater or missing consent"}}}}}})
 def progress(project_id: int):
     """Items by state, judgments and raters per day, the projected completion at the last 14
-    days' pace, and the funnel imported → routed → judged → agreed → exportable with what each
+    days' pace, and the funnel imported → routed → judged → counted → agreed → exportable with what each
     step lost and why."""
     project = project_for(project_id, "quality.view")
     return desk.progress(db.session, project, utcnow())

@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
 from scoring.quality import panel as qp
+from scoring.reports.data import counted_judgments
 from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
-from tasks.rating import item_states
+from tasks.rating import item_states, notes, presentation
 from tasks.rating.models import Adjudication, Assignment, Judgment
+from tasks.rating.consent import unusable_output_sql
 from tasks.rating.overlap import gold_correct, tolerance
 from tasks.rating.routing import is_gold_sql
+from tasks.rating.standing import excluded_raters_sql
 
 
 def _outputs(session: Session, project: Project) -> pd.DataFrame:
@@ -48,23 +51,25 @@ def item_facts(session: Session, project: Project, outputs: pd.DataFrame | None 
 def judgments_frame(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:
     """Every current judgment of the project in :data:`scoring.quality.panel.COLUMNS` form
     (``items_of``: only those on items this rater judged — enough for their own figures)."""
+    j, a = Judgment.__table__.c, Assignment.__table__.c  # plain columns: rows as tuples, no ORM loading
     statement = (
-        select(Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at,
-               Judgment.choice, Judgment.scores, Judgment.rationale, Judgment.time_on_task_ms,
-               Assignment.left_label, Judgment.playback, Judgment.rationale_features, Judgment.notes)
-        .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
-        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))
-        .order_by(Judgment.id))
+        # The stored rationale features as their JSON text: measures.stored_features reads the
+        # shingle hashes of every judgment at once rather than building a dict per judgment.
+        select(j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, j.scores, j.rationale,
+               j.time_on_task_ms, a.left_label, j.playback, cast(j.rationale_features, Text), j.notes)
+        .select_from(Judgment.__table__.outerjoin(Assignment.__table__, a.id == j.assignment_id))
+        .where(j.project_id == project.id, j.superseded_at.is_(None))
+        .order_by(j.id))
     if items_of is not None:
-        statement = statement.where(Judgment.item_id.in_(select(Judgment.item_id).where(
-            Judgment.project_id == project.id, Judgment.rater_id == items_of, Judgment.superseded_at.is_(None))))
+        statement = statement.where(j.item_id.in_(select(j.item_id).where(
+            j.project_id == project.id, j.rater_id == items_of, j.superseded_at.is_(None))))
     rows = session.execute(statement).all()
     if not rows:
         return qp.empty_frame()
     f = pd.DataFrame.from_records(rows, columns=["judgment", "item", "rater", "source", "created_at", "choice",
                                                  "scores", "rationale", "time_ms", "left_label", "playback", "features",
                                                  "notes"])
-    f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
+    f["created_at"] = pd.to_datetime(f["created_at"], utc=True, cache=False)  # no uniqueness scan: one per judgment
     f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
     if project.kind == "rubric":
         f["left_label"] = None
@@ -146,4 +151,55 @@ def item_consensus(session: Session, judgments: pd.DataFrame, project: Project) 
                                            .where(Adjudication.project_id == project.id)):
         if choice is not None:
             out[item_id] = choice
+    return out
+
+
+def excluded_by_item(session: Session, project: Project) -> dict[int, int]:
+    """item id -> its current judgments by raters a manager excluded from statistics."""
+    return dict(session.execute(
+        select(Judgment.item_id, func.count()).where(
+            Judgment.project_id == project.id, Judgment.superseded_at.is_(None),
+            Judgment.rater_id.in_(excluded_raters_sql(project.id))).group_by(Judgment.item_id)).all())
+
+
+def judgment_counts(session: Session, project: Project, excluded: dict[int, int]) -> dict:
+    """The project's current judgments and what the statistics count of them
+    (``scoring.reports.data.counted_judgments``, the one selection they use), with why the rest
+    are left out: their rater was excluded (``excluded``: :func:`excluded_by_item`), or an output
+    of their item lacks consent (judgments of raters not excluded)."""
+    def n(*where) -> int:
+        return int(session.scalar(select(func.count()).select_from(Judgment).where(*where)))
+    current = [Judgment.project_id == project.id, Judgment.superseded_at.is_(None)]
+    withdrawn = select(Item.id).where(Item.project_id == project.id, unusable_output_sql())
+    return {"current": n(*current), "counted": n(*counted_judgments(project)),
+            "excluded_rater": int(sum(excluded.values())),
+            "consent": n(*current, Judgment.item_id.in_(withdrawn),
+                         Judgment.rater_id.not_in(excluded_raters_sql(project.id)))}
+
+
+def shown_notes(session: Session, project: Project, judgment_ids) -> dict[int, list[dict]]:
+    """judgment id -> its time-coded notes as its rater saw them (``tasks.rating.notes.note_json``
+    with the side of their screen from the stored presentation — None for an imported judgment —
+    and timecodes at each output's frame rate) and each note's ``anchor`` in the rating page's
+    words; judgments without notes left out."""
+    ids = [int(i) for i in judgment_ids]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Judgment.id, Judgment.item_id, Judgment.notes, Judgment.source, Assignment.left_label)
+        .outerjoin(Assignment, Assignment.id == Judgment.assignment_id)
+        .where(Judgment.project_id == project.id, Judgment.id.in_(ids), Judgment.notes.isnot(None))).all()
+    rows = [r for r in rows if isinstance(r.notes, list) and r.notes]
+    rates: dict[int, dict[str, float | None]] = {}
+    if rows:
+        for item_id, label, rate in session.execute(
+                select(ItemOutput.item_id, ItemOutput.label, Asset.frame_rate).join(Asset, Asset.id == ItemOutput.asset_id)
+                .where(ItemOutput.item_id.in_({r.item_id for r in rows}))):
+            rates.setdefault(item_id, {})[label] = rate
+    out = {}
+    for r in rows:
+        shown = presentation.sides(project.kind, r.left_label, None) if r.source == "live" else None
+        side_of = {v["label"]: k for k, v in shown.items()}.get if shown else None
+        out[r.id] = [{**n, "anchor": notes.anchor_text(n)}
+                     for n in (notes.note_json(note, side_of, rates.get(r.item_id, {})) for note in r.notes)]
     return out

@@ -89,7 +89,7 @@ def panel_overview(session: Session, project: Project) -> dict:
     rows = [_named(r, loaded.names) | {"standing": standings.get(int(r["rater"]))} for r in qp.rater_rows(loaded.panel, t)]
     return {"project_id": project.id, "kind": project.kind, "thresholds": t.as_dict(), "raters": rows,
             "panel": {"n_judgments": int(len(loaded.panel.frame)), "tie_share": loaded.panel.tie_share,
-                      "score_variance": loaded.panel.score_variance}}
+                      "score_variance": loaded.panel.score_variance, "mace": loaded.panel.mace_fit}}
 
 
 def flagged_raters(session: Session, project: Project) -> set[int]:
@@ -99,7 +99,7 @@ def flagged_raters(session: Session, project: Project) -> set[int]:
     return {int(r["rater"]) for r in qp.rater_rows(loaded.panel, t) if r["flags"]}
 
 
-def _judgment_json(row, kind: str) -> dict:
+def _judgment_json(row, kind: str, shown_notes: dict | None = None) -> dict:
     presented = None
     if row.source == "live":  # imported judgments: what was shown is not known
         presented = presentation.sides(kind, row.left_label, {"a": row.model_a, "b": row.model_b})
@@ -109,6 +109,7 @@ def _judgment_json(row, kind: str) -> dict:
     return {"judgment_id": int(row.judgment), "item_id": int(row.item), "created_at": row.created_at.isoformat(),
             "source": row.source, "choice": row.choice, "side": side, "scores": row.scores,
             "rationale": row.rationale, "notes": int(row.notes), "presented": presented,
+            "notes_shown": (shown_notes or {}).get(int(row.judgment), []),
             "time_s": None if pd.isna(row.time_s) else float(row.time_s),
             "media_s": None if pd.isna(row.media_s) else float(row.media_s),
             "is_gold": bool(row.is_gold), "gold_correct": None if row.gold_correct is None else bool(row.gold_correct),
@@ -123,10 +124,12 @@ def rater_detail(session: Session, project: Project, rater_id: int) -> dict | No
     figures = qp.rater_figures(loaded.panel, rater_id, thresholds_for(project))
     newest = rows.iloc[::-1].head(RECENT_JUDGMENTS)
     member = standing.membership(session, project, rater_id)
+    gold = rows[rows["is_gold"]]
+    shown = data.shown_notes(session, project, [*newest["judgment"], *gold["judgment"]])
     return {**_named(figures, loaded.names), "standing": standing.standing_json(project, member) if member else None,
             "weekly": qp.weekly(loaded.panel, rater_id),
-            "judgments": [_judgment_json(r, project.kind) for r in newest.itertuples()],
-            "gold_results": [_judgment_json(r, project.kind) for r in rows[rows["is_gold"]].itertuples()]}
+            "judgments": [_judgment_json(r, project.kind, shown) for r in newest.itertuples()],
+            "gold_results": [_judgment_json(r, project.kind, shown) for r in gold.itertuples()]}
 
 
 def judgment_as_shown(session: Session, project: Project, rater_id: int, judgment_id: int, store) -> dict | None:
@@ -163,7 +166,8 @@ def judgment_as_shown(session: Session, project: Project, rater_id: int, judgmen
             "sides_known": shown is not None, "panes": panes, "choice": judgment.choice, "strength": judgment.strength,
             "scores": judgment.scores, "rationale": judgment.rationale, "confidence": judgment.confidence,
             "time_s": judgment.time_on_task_ms / 1000 if judgment.time_on_task_ms is not None else None,
-            "gold": gold, "served_at": assignment.served_at if assignment else None}
+            "gold": gold, "served_at": assignment.served_at if assignment else None,
+            "notes": data.shown_notes(session, project, [judgment.id]).get(judgment.id, [])}
 
 
 def own_figures(session: Session, project: Project, rater_id: int) -> dict | None:
@@ -198,7 +202,10 @@ def _item_json(row: dict) -> dict:
 def progress(session: Session, project: Project, now: datetime) -> dict:
     items = data.items_frame(session, project, now)
     out = pipeline.progress(items, data.votes_frame(session, project), pd.Timestamp(now))
-    return {"project_id": project.id, "states_order": list(STATES), **out, "funnel": pipeline.funnel(items)}
+    excluded = data.excluded_by_item(session, project)
+    items["n_excluded"] = [excluded.get(i, 0) for i in items["item_id"]]
+    return {"project_id": project.id, "states_order": list(STATES), **out,
+            "funnel": pipeline.funnel(items, data.judgment_counts(session, project, excluded))}
 
 
 def calibration(session: Session, project: Project, now: datetime) -> dict:

@@ -110,7 +110,7 @@ def funnel_figure(steps: list[dict]) -> dict | None:
     if not steps or not steps[0]["n"]:
         return None
     trace = {"type": "funnel", "y": [s["step"] for s in steps], "x": [s["n"] for s in steps],
-             "textinfo": "value+percent initial", "marker": {"color": [GREY, BLUE, BLUE, GREEN, ACCENT]},
+             "textinfo": "value+percent initial", "marker": {"color": [GREY, BLUE, BLUE, BLUE, GREEN, ACCENT][:len(steps)]},
              "connector": {"line": {"color": GRID}}}
     return _figure([trace], _layout(260, margin={"l": 10, "r": 20, "t": 10, "b": 20},
                                     yaxis=_axis(None, type="category", showgrid=False)))

@@ -6,8 +6,9 @@ interval. A figure that cannot be computed (no judgment of that kind) is ``None`
 """
 from __future__ import annotations
 
+import json
 import math
-import re
+import warnings
 from itertools import chain
 
 import numpy as np
@@ -127,17 +128,88 @@ def criterion_variance(score_rows) -> float | None:
 def text_features(texts, groups=None, criterion_words=(), stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per text: its number of words, whether it nearly duplicates another text of the same group
     (rater), and whether it names a criterion or points at a moment. ``stored``: per text, the
-    ``tasks.rating.answers.rationale_features`` written with its judgment (or None): those texts
+    ``tasks.rating.answers.rationale_features`` written with its judgment — as a dict, as the JSON
+    text the database holds (read without building a dict per judgment), or None: those texts
     are not tokenised again; the others once each."""
     texts = [t or "" for t in texts]
-    stored = list(stored) if stored is not None else [None] * len(texts)
-    features = [f if isinstance(f, dict) and f.get("v") == FEATURES_VERSION else rationale_features(t)
-                for t, f in zip(texts, stored)]
-    counts = np.fromiter((f["words"] for f in features), dtype=np.int64, count=len(features))
-    dup = near_duplicates([frozenset(f["shingles"]) for f in features], groups)
-    specific = np.fromiter((f["moment"] or _names_any(t, criterion_words) for t, f in zip(texts, features)),
+    counts, moment, flat, sizes = stored_features(texts, stored)
+    dup = _near_duplicates_flat(flat, sizes, groups)
+    specific = np.fromiter((mo or _names_any(t, criterion_words) for t, mo in zip(texts, moment.tolist())),
                            dtype=bool, count=len(texts))
     return counts, dup, specific
+
+
+# The JSON text of a current ``rationale_features`` as stored (json.dumps on SQLite; jsonb's text
+# output on PostgreSQL orders these keys the same way):
+#   {"v": 1, "words": 20, "moment": false, "shingles": [123, 456]}
+# read by splitting at its fixed keys, the hashes of all texts parsed at once; anything else is
+# parsed as JSON.
+_HEAD = f'{{"v": {FEATURES_VERSION}, "words": '
+_MOMENT = ', "moment": '
+_SHINGLES = ', "shingles": ['
+
+
+def _split_stored(raw: str):
+    """(words, moment, shingle hashes as text) of a stored features text in the layout above,
+    else None (the hashes' text is checked for all texts at once, by :func:`_hashes`)."""
+    head, found, rest = raw.partition(_SHINGLES)
+    if not found or not head.startswith(_HEAD) or not rest.endswith("]}"):
+        return None
+    words, found, moment = head[len(_HEAD):].partition(_MOMENT)
+    if not found or not words.isdigit() or moment not in ("true", "false"):
+        return None
+    return int(words), moment == "true", rest[:-2]
+
+
+def _features_of(text: str, raw) -> tuple[int, bool, str]:
+    """(words, moment, shingle hashes as text) from a stored dict or JSON text, or computed from
+    the text when missing or of another version."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    usable = (isinstance(raw, dict) and raw.get("v") == FEATURES_VERSION and isinstance(raw.get("words"), int)
+              and isinstance(raw.get("shingles"), list)
+              and all(isinstance(h, int) and 0 <= h < 2 ** 63 for h in raw["shingles"]))
+    f = raw if usable else rationale_features(text)
+    return int(f["words"]), bool(f["moment"]), ", ".join(map(str, sorted(f["shingles"])))
+
+
+def _hashes(segments: list[str]) -> tuple[np.ndarray | None, np.ndarray]:
+    """Comma-separated hash lists parsed at once: (every hash end to end, how many per list), or
+    None when a list held anything but non-negative whole numbers (the parse stops early)."""
+    sizes = np.fromiter((s.count(",") + 1 if s else 0 for s in segments), dtype=np.int64, count=len(segments))
+    joined = ", ".join(s for s in segments if s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            flat = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, np.int64)
+        except (ValueError, DeprecationWarning):
+            return None, sizes
+    if flat.size != int(sizes.sum()) or (flat.size and flat.min() < 0):
+        return None, sizes
+    return flat, sizes
+
+
+def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rationale features of every text, columnar: word counts, "points at a moment", and
+    every text's sorted shingle hashes laid end to end (``flat``) with their number per text
+    (``sizes``). ``stored`` as :func:`text_features` takes it; stale or missing features are
+    computed from the text."""
+    n = len(texts)
+    stored = [None] * n if stored is None else stored
+    parts = [(_split_stored(raw) if isinstance(raw, str) else None) or _features_of(text, raw)
+             for text, raw in zip(texts, stored)]
+    flat, sizes = _hashes([p[2] for p in parts])
+    if flat is None:  # a text in the fast layout held something else: read each as JSON
+        parts = [_features_of(text, raw) for text, raw in zip(texts, stored)]
+        flat, sizes = _hashes([p[2] for p in parts])
+        if flat is None:
+            raise ValueError("stored rationale features: shingle hashes did not parse")
+    words = np.fromiter((p[0] for p in parts), dtype=np.int64, count=n)
+    moment = np.fromiter((p[1] for p in parts), dtype=bool, count=n)
+    return words, moment, flat, sizes
 
 
 def rationale_effort(rationales=None, notes=None, criterion_words=(), *, features=None) -> dict:
@@ -163,17 +235,29 @@ def _names_any(text: str, criterion_words) -> bool:
 
 def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
     """For each shingle set, whether another of the same group (rater) overlaps it by Jaccard ≥
-    ``threshold`` (:func:`tasks.rating.answers.jaccard`). Identical sets are matched by hash;
-    the rest through the shingles they share (sorted arrays: unrelated texts cost nothing)."""
-    n = len(sets)
+    ``threshold`` (:func:`tasks.rating.answers.jaccard`)."""
+    hashed = [sorted(set(map(hash, s))) for s in sets]
+    sizes = np.fromiter(map(len, hashed), dtype=np.int64, count=len(hashed))
+    flat = np.fromiter(chain.from_iterable(hashed), dtype=np.int64, count=int(sizes.sum()))
+    return _near_duplicates_flat(flat, sizes, groups, threshold)
+
+
+def _near_duplicates_flat(flat, sizes, groups=None, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
+    """:func:`near_duplicates` of sets given as sorted distinct shingle hashes laid end to end
+    (``flat``), ``sizes`` per set. Identical sets are matched whole; the rest through the shingles
+    they share (sorted arrays: unrelated texts cost nothing)."""
+    n = len(sizes)
     groups = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
     found = np.zeros(n, dtype=bool)
     if n == 0:
         return found
-    # Identical non-empty sets (same hash) within a group: copies of each other. (Two empty
-    # rationales copy nothing: Jaccard 0, as tasks.rating.answers.jaccard has it.)
-    sizes_all = np.fromiter(map(len, sets), dtype=np.int64, count=n)
-    whole = np.fromiter(map(hash, sets), dtype=np.int64, count=n)
+    # Identical non-empty sets within a group: copies of each other. (Two empty rationales copy
+    # nothing: Jaccard 0, as tasks.rating.answers.jaccard has it.)
+    sizes_all = np.asarray(sizes, dtype=np.int64)
+    ends = np.cumsum(sizes_all)
+    buffer = np.ascontiguousarray(flat, dtype=np.int64).tobytes()
+    whole, _ = pd.factorize(np.array([buffer[8 * (e - k):8 * e] for e, k in zip(ends.tolist(), sizes_all.tolist())],
+                                     dtype=object))
     order = np.lexsort((np.arange(n), whole, groups))
     same = ((groups[order][1:] == groups[order][:-1]) & (whole[order][1:] == whole[order][:-1])
             & (sizes_all[order][1:] > 0))
@@ -183,11 +267,14 @@ def near_duplicates(sets, groups=None, threshold: float = NEAR_DUPLICATE) -> np.
     unique = np.sort(unique[sizes_all[unique] > 0])
     if not unique.size:
         return found
-    sizes = sizes_all[unique]
-    text = np.repeat(unique, sizes)
-    shingle = np.fromiter(map(hash, chain.from_iterable(sets[i] for i in unique.tolist())), dtype=np.int64,
-                          count=int(sizes.sum()))
-    order = np.lexsort((text, shingle, groups[text]))
+    kept = np.zeros(n, dtype=bool)
+    kept[unique] = True
+    text = np.repeat(unique, sizes_all[unique])
+    shingle = np.asarray(flat, dtype=np.int64)[np.repeat(kept, sizes_all)]  # the kept sets' shingles, in order
+    # Sort by (group, shingle), texts ascending within each run: the shingles as dense codes
+    # so that group and shingle make one integer key, and a stable sort (``text`` is ascending).
+    codes, distinct = pd.factorize(shingle)
+    order = np.argsort(groups[text].astype(np.int64) * max(len(distinct), 1) + codes, kind="stable")
     text, shingle, group = text[order], shingle[order], groups[text[order]]
     boundary = np.flatnonzero(np.r_[True, (shingle[1:] != shingle[:-1]) | (group[1:] != group[:-1]), True])
     starts, lengths = boundary[:-1], np.diff(boundary)

@@ -50,6 +50,7 @@ class Panel:
     anomalies: pd.DataFrame  # vote_surprise per rater
     tie_counts: tuple = ({}, {})  # pairwise: (rater -> ties, rater -> choices) on regular items
     columns: dict | None = None  # the frame as arrays, rater-sorted, with ``slices`` per rater
+    mace_fit: dict | None = None  # MACE's EM: iterations and whether it converged (rubric: over criteria)
 
 
 def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
@@ -65,6 +66,7 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
     tie_counts: tuple = ({}, {})
     ds: dict = {}
     competence: dict = {}
+    fits: list[dict] = []
     anomalies = vote_surprise(f.loc[regular, ["rater", "model_a", "model_b", "choice"]]) if kind == "pairwise" \
         else pd.DataFrame(columns=list(SURPRISE_COLUMNS))
     f["agrees"] = np.nan
@@ -80,7 +82,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         tie_counts = ((labels["label"] == "tie").groupby(labels["rater"]).sum().to_dict(),
                       labels.groupby("rater").size().to_dict())
         ds = dawid_skene_accuracy(labels, CHOICES)
-        competence = mace_competence(labels, CHOICES)
+        competence, fit = mace_competence(labels, CHOICES)
+        fits.append(fit)
     else:
         f["chose_left"] = np.nan
         matches = []
@@ -97,7 +100,9 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
             matches.append((f.loc[has, key] == f.loc[has, f"consensus:{key}"].astype(float)).reindex(f.index))
             for rater, acc in dawid_skene_accuracy(rows, range(low, high + 1)).items():
                 ds.setdefault(rater, []).append(acc)
-            for rater, value in mace_competence(rows, range(low, high + 1)).items():
+            values, fit = mace_competence(rows, range(low, high + 1))
+            fits.append(fit)
+            for rater, value in values.items():
                 competence.setdefault(rater, []).append(value)
         ds = {r: float(np.mean(v)) for r, v in ds.items()}
         competence = {r: float(np.mean(v)) for r, v in competence.items()}
@@ -108,7 +113,10 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         f["rationale"], f["rater"], criterion_words(rubric), f["features"] if "features" in f else None)
     columns = _columns(f, criteria)
     columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
-    return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns)
+    fitted = [x for x in fits if x["converged"] is not None]
+    mace_fit = {"iterations": max((x["iterations"] for x in fitted), default=0),
+                "converged": all(x["converged"] for x in fitted) if fitted else None}
+    return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns, mace_fit)
 
 
 def criterion_words(rubric: list[dict]) -> tuple[str, ...]:

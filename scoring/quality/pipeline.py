@@ -28,18 +28,33 @@ def states(items: pd.DataFrame) -> dict:
     return {k: int(v) for k, v in Counter(items["state"]).items()} if len(items) else {}
 
 
-def funnel(items: pd.DataFrame) -> list[dict]:
-    """imported → routed → judged → agreed → exportable, each step with what it lost and why."""
+STEPS = ("imported", "routed", "judged", "counted", "agreed", "exportable")
+
+
+def funnel(items: pd.DataFrame, judgments: dict | None = None) -> list[dict]:
+    """imported → routed → judged → counted → agreed → exportable, each step with what it lost
+    and why. ``items`` may carry ``n_excluded``: its current judgments by raters a manager
+    excluded from statistics (absent: none). An item is *counted* when a rater who is not
+    excluded judged it (or it was adjudicated): judged only by excluded raters, the statistics
+    see nothing of it. ``judgments``: the judgment-level counts of that step
+    (:func:`scoring.quality.data.judgment_counts`), attached to it as they are."""
     regular = items[~items["is_gold"]] if len(items) else items
     count = lambda mask: int(mask.sum())  # noqa: E731
     if regular.empty:
-        return [{"step": s, "n": 0, "lost": []} for s in ("imported", "routed", "judged", "agreed", "exportable")]
+        return [{"step": s, "n": 0, "lost": []} | ({"judgments": judgments} if s == "counted" and judgments else {})
+                for s in STEPS]
     state = regular["state"]
+    excluded = regular["n_excluded"].fillna(0) if "n_excluded" in regular else pd.Series(0, index=regular.index)
     routed = regular["routed"] | state.eq("adjudicated")
     judged = routed & ((regular["n_judgments"] > 0) | state.eq("adjudicated"))
-    agreed = state.isin(["agreed", "adjudicated"])
+    counted = judged & ((regular["n_judgments"] > excluded) | state.eq("adjudicated"))
+    agreed = counted & state.isin(["agreed", "adjudicated"])
     exportable = agreed & regular["consent_ok"]
     unjudged = routed & ~judged
+    counted_step = {"step": "counted", "n": count(counted), "lost": [
+        {"reason": "judged only by raters a manager excluded from statistics", "n": count(judged & ~counted)}]}
+    if judgments:
+        counted_step["judgments"] = judgments
     return [
         {"step": "imported", "n": count(pd.Series(True, index=regular.index)), "lost": []},
         {"step": "routed", "n": count(routed), "lost": [
@@ -50,10 +65,11 @@ def funnel(items: pd.DataFrame) -> list[dict]:
             {"reason": "skipped by every rater who was served it so far",
              "n": count(unjudged & ~state.eq("flagged") & (regular["n_skipped"] > 0))},
             {"reason": "not judged yet", "n": count(unjudged & ~state.eq("flagged") & (regular["n_skipped"] == 0))}]},
+        counted_step,
         {"step": "agreed", "n": count(agreed), "lost": [
-            {"reason": "still split: waiting for adjudication", "n": count(judged & state.eq("split"))},
-            {"reason": "panel still collecting or extended", "n": count(judged & state.isin(["in_progress", "extended"]))},
-            {"reason": "flagged after judging", "n": count(judged & state.eq("flagged"))}]},
+            {"reason": "still split: waiting for adjudication", "n": count(counted & state.eq("split"))},
+            {"reason": "panel still collecting or extended", "n": count(counted & state.isin(["in_progress", "extended"]))},
+            {"reason": "flagged after judging", "n": count(counted & state.eq("flagged"))}]},
         {"step": "exportable", "n": count(exportable), "lost": [
             {"reason": "an output lacks export consent (pending or revoked)", "n": count(agreed & ~regular["consent_ok"])}]},
     ]

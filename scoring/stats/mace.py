@@ -51,16 +51,17 @@ def mace(labels: pd.DataFrame, n_iter: int = 500, tol: float = 1e-6, smoothing: 
     competence = np.full(n_raters, 0.5)
     strategy = np.full((n_raters, max(n_classes, 1)), 1.0 / max(n_classes, 1))
     posterior = np.zeros((n_items, n_classes))
+    weight = coded.weights
+    given = np.bincount(coded.rater, weights=weight, minlength=n_raters)
     done, converged, log_lik = 0, n_items == 0, 0.0
     while not converged and done < n_iter:
-        new, log_lik, knew, spam_counts = _e_step(coded, competence, strategy)
+        new, log_lik, knew, spam_counts = _e_step(coded, weight, competence, strategy)
         converged = bool(np.max(np.abs(new - posterior)) < tol) if done else False
         posterior, done = new, done + 1
-        given = np.bincount(coded.rater, minlength=n_raters)
         competence = (knew + s) / (given + 2.0 * s)
         strategy = (spam_counts + s) / (spam_counts + s).sum(axis=1, keepdims=True)
     if n_items:
-        posterior, log_lik, _, _ = _e_step(coded, competence, strategy)
+        posterior, log_lik, _, _ = _e_step(coded, weight, competence, strategy)
     best = posterior.argmax(axis=1) if n_classes else np.zeros(n_items, dtype=np.intp)
     class_index = pd.Index(coded.classes, name="label")
     return MaceResult(
@@ -68,30 +69,35 @@ def mace(labels: pd.DataFrame, n_iter: int = 500, tol: float = 1e-6, smoothing: 
                             "label": pd.Series(coded.classes[best] if n_classes else [], dtype=object),
                             "probability": posterior[np.arange(n_items), best] if n_classes else []}),
         posterior=pd.DataFrame(posterior, index=pd.Index(coded.items, name="item"), columns=class_index),
-        raters=pd.DataFrame({"rater": coded.raters, "n_labels": np.bincount(coded.rater, minlength=n_raters),
+        raters=pd.DataFrame({"rater": coded.raters, "n_labels": np.rint(given).astype(np.int64),
                              "competence": competence}),
         strategy=pd.DataFrame(strategy[:, :n_classes], index=pd.Index(coded.raters, name="rater"),
                               columns=class_index),
         n_iter=done, converged=converged, log_likelihood=log_lik)
 
 
-def _e_step(coded, competence, strategy):
-    """Posteriors, log-likelihood, expected "knew it" counts per rater and spam counts per label."""
+def _e_step(coded, weight, competence, strategy):
+    """Posteriors, log-likelihood, expected "knew it" counts per rater and spam counts per label.
+
+    Over the labels as given (one row per distinct item, rater, label with its ``weight``), not
+    over items x classes: a label ``l`` by rater ``j`` has likelihood ``spam = (1 - c_j) s_j[l]``
+    under every true class but ``l``, and ``c_j + spam`` under ``l``; so an item's log posterior
+    is the sum of its labels' ``log spam`` plus, per class, the ``log((c_j + spam) / spam)`` of
+    the labels that name it."""
     n_items, n_raters, n_classes = coded.shape
-    theta = competence[coded.rater][:, None]  # (N, 1)
-    spam = (1.0 - theta) * strategy[coded.rater, coded.label][:, None]  # (N, 1)
-    truth = np.arange(n_classes)[None, :] == coded.label[:, None]  # (N, K): label equals class t
-    like = theta * truth + spam  # (N, K) P(label | true t)
-    log_post = np.zeros((n_items, n_classes))
-    for t in range(n_classes):
-        log_post[:, t] = np.bincount(coded.item, weights=np.log(like[:, t]), minlength=n_items)
+    theta = competence[coded.rater]  # (N,)
+    spam = (1.0 - theta) * strategy[coded.rater, coded.label]  # (N,)
+    base = np.bincount(coded.item, weights=weight * np.log(spam), minlength=n_items)
+    cell = coded.item.astype(np.int64) * n_classes + coded.label
+    boost = np.bincount(cell, weights=weight * np.log1p(theta / spam), minlength=n_items * n_classes)
+    log_post = base[:, None] + boost.reshape(n_items, n_classes)
     top = log_post.max(axis=1, keepdims=True)
     norm = np.exp(log_post - top).sum(axis=1, keepdims=True)
     posterior = np.exp(log_post - top) / norm
     log_lik = float((top[:, 0] + np.log(norm[:, 0]) - np.log(n_classes)).sum())
-    at = posterior[coded.item]  # (N, K)
-    p_knew = (at * (theta * truth) / like).sum(axis=1)  # P(not spamming | data)
-    knew = np.bincount(coded.rater, weights=p_knew, minlength=n_raters)
-    cell = coded.rater.astype(np.int64) * n_classes + coded.label
-    spam_counts = np.bincount(cell, weights=1.0 - p_knew, minlength=n_raters * n_classes).reshape(n_raters, n_classes)
+    p_knew = posterior.ravel()[cell] * theta / (theta + spam)  # P(not spamming | data)
+    knew = np.bincount(coded.rater, weights=weight * p_knew, minlength=n_raters)
+    spam_cell = coded.rater.astype(np.int64) * n_classes + coded.label
+    spam_counts = np.bincount(spam_cell, weights=weight * (1.0 - p_knew),
+                              minlength=n_raters * n_classes).reshape(n_raters, n_classes)
     return posterior, log_lik, knew, spam_counts

@@ -176,6 +176,22 @@ def note_json(note: dict, side_of, frame_rates: dict[str, float | None]) -> dict
     return shown
 
 
+SIDE_NAMES = {"left": "Left", "right": "Right", "output": "Output"}  # as static/js/notes.js names them
+
+
+def anchor_text(shown: dict) -> str:
+    """Where a shown note (:func:`note_json`) points, as the rating page writes it
+    (``anchorText`` in static/js/notes.js): "Left 00:00:01:05–00:00:02:00", "Right lines 4–6";
+    with the item label when the author's side is unknown (imported)."""
+    side = SIDE_NAMES.get(shown.get("side")) or f"label {shown.get('label')}"
+    if shown.get("line_in") is not None:
+        line_in, line_out = shown["line_in"], shown.get("line_out")
+        return f"{side} lines {line_in}–{line_out}" if line_out and line_out != line_in else f"{side} line {line_in}"
+    if shown.get("timecode_out") is None:
+        return f"{side} {shown.get('timecode_in')}"
+    return f"{side} {shown.get('timecode_in')}–{shown['timecode_out']}"
+
+
 def note_texts(notes: list[dict] | None) -> list[str]:
     return [n["text"] for n in notes or [] if n.get("text")]
 

@@ -105,6 +105,12 @@ def test_a_manager_acts_on_the_bad_raters_of_the_drill(app, live_server, page):
     assert rex.locator(".status-paused").count() == 1 and rex.locator(".status-excluded").count() == 1
     assert page.locator("#rater-table .status-excluded").count() == 2
     screenshot(page, "quality-panel-acted")
+    page.goto(f"{live_server}/projects/{pid}/progress")
+    _plots(page, 3)
+    counted = page.locator(".funnel-table tr", has_text="counted").inner_text()
+    assert "by excluded raters" in counted and "0 by excluded raters" not in counted
+    screenshot(page, "quality-progress-excluded")
+    page.goto(f"{live_server}/projects/{pid}/raters")
     page.locator("#rater-table tbody tr", has_text="Rex Quinn").locator("a").first.click()
     assert "always Left, faster than the clips" in page.locator("#standing").inner_text()
     screenshot(page, "quality-rater-standing")
@@ -120,4 +126,32 @@ def test_a_manager_acts_on_the_bad_raters_of_the_drill(app, live_server, page):
     page.click("text=Save thresholds")
     assert "overridden" in page.locator("#thresholds").inner_text()
     screenshot(page, "quality-settings")
+    assert page.console_errors == []
+
+
+def test_a_judgment_opened_as_shown_lists_its_notes_as_the_rater_placed_them(app, live_server, page):
+    from tasks.rating.models import Assignment, Judgment
+
+    with app.app_context():
+        pid = _drill(live_server)
+        judgment = db.session.scalar(select(Judgment).join(Assignment, Assignment.id == Judgment.assignment_id)
+                                     .where(Judgment.project_id == pid, Assignment.left_label == "b")
+                                     .order_by(Judgment.id).limit(1))
+        for output in judgment.item.outputs:
+            output.asset.frame_rate = 24.0
+        judgment.notes = [  # label a was on this rater's Right
+            {"label": "a", "t_in": 1.5, "t_out": 2.25, "frame_in": 36, "frame_out": 54, "text": "the horizon tilts"},
+            {"label": "b", "t_in": 0.5, "t_out": None, "frame_in": 12, "frame_out": None, "text": "pop on the cut"}]
+        rater_id, judgment_id = judgment.rater_id, judgment.id
+        db.session.commit()
+    sign_in(page, live_server, "manager@dailies.example", "demo-manager-pass")
+    page.goto(f"{live_server}/projects/{pid}/raters/{rater_id}")
+    row = page.locator(".judgments-table tbody tr", has=page.locator(f"a[href$='/judgments/{judgment_id}']"))
+    row.locator("details.notes-shown summary").click()
+    assert "Right 00:00:01:12–00:00:02:06 — the horizon tilts" in row.locator("details.notes-shown").inner_text()
+    row.locator(f"a[href$='/judgments/{judgment_id}']").click()
+    notes = page.locator("#notes li").all_inner_texts()
+    assert notes == ["Right 00:00:01:12–00:00:02:06 — the horizon tilts", "Left 00:00:00:12 — pop on the cut"]
+    assert page.locator("figure.output").first.get_attribute("data-label") == "b"  # their Left
+    screenshot(page, "quality-judgment-notes")
     assert page.console_errors == []

@@ -8,11 +8,16 @@ import re
 import tarfile
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from raters.models import AuditEvent
 from tasks.catalogue.models import ProjectMember
-from tests.scoring.test_quality_pages import N_ITEMS, desk  # noqa: F401
+from database import utcnow
+from raters.models import User
+from scoring.reports.data import counted_judgments
+from tasks.rating import overlap
+from tasks.rating.models import Judgment
+from tests.scoring.test_quality_pages import N_ITEMS, _item, _live, desk  # noqa: F401
 
 
 @pytest.fixture
@@ -55,6 +60,46 @@ def test_pause_exclude_include_resume_over_the_api(api, members, session):
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.subject == f"user:{stamper}")
                               .order_by(AuditEvent.id)).all()
     assert actions == ["rater.pause", "rater.exclude", "rater.include", "rater.resume", "rater.resume.note"]
+
+
+def test_the_funnel_counts_an_excluded_raters_judgments_as_the_statistics_do(api, login_as, members, session):
+    client, _ = api("manager")
+    project, stamper = members["project"], members["raters"]["Stamper"]
+    only_theirs = _item(session, project, model_choice="a", confidence=0.5)  # judged by the stamper alone
+    _live(session, only_theirs, session.get(User, stamper), choice="a", left="a", seconds=6.0,
+          rationale="looks fine to me overall good", when=utcnow())
+    session.flush()
+    overlap.refresh_project(session, project)
+    session.commit()
+    progress = f"/api/v1/projects/{project.id}/progress"
+
+    def counted_step() -> dict:
+        steps = {s["step"]: s for s in client.get(progress).json["funnel"]}
+        assert [s for s in steps] == ["imported", "routed", "judged", "counted", "agreed", "exportable"]
+        assert steps["counted"]["n"] <= steps["judged"]["n"] and steps["agreed"]["n"] <= steps["counted"]["n"]
+        return steps["counted"] | {"judged": steps["judged"]["n"]}
+
+    counted_n = lambda: session.scalar(select(func.count()).select_from(Judgment).where(*counted_judgments(project)))  # noqa: E731
+    current = 4 * (N_ITEMS + 2) + 1
+    before = counted_step()
+    assert before["n"] == before["judged"] and before["lost"][0]["n"] == 0
+    assert before["judgments"] == {"current": current, "counted": counted_n(), "excluded_rater": 0, "consent": 4}
+    assert before["judgments"]["counted"] == current - 4
+
+    client.post(f"/api/v1/projects/{project.id}/raters/{stamper}/exclude", json={"note": "rubber-stamper"})
+    after = counted_step()
+    assert after["lost"][0] == {"reason": "judged only by raters a manager excluded from statistics", "n": 1}
+    assert after["n"] == before["n"] - 1
+    excluded = client.get(f"/api/v1/projects/{project.id}/agreement").json["excluded"]["rater"]
+    assert after["judgments"]["excluded_rater"] == excluded == N_ITEMS + 3  # every current judgment of theirs
+    assert after["judgments"]["consent"] == 3  # the careful raters' on the item without consent
+    assert after["judgments"]["counted"] == counted_n() == current - (N_ITEMS + 3) - 3
+    page = login_as("manager")[0].get(f"/projects/{project.id}/progress").get_data(as_text=True)
+    assert "judged only by raters a manager excluded from statistics" in page
+    assert f"<span class=\"num\">{N_ITEMS + 3}</span> by excluded raters" in page
+
+    client.post(f"/api/v1/projects/{project.id}/raters/{stamper}/include", json={"note": "second look"})
+    assert counted_step() == before  # reversible
 
 
 def test_exports_always_leave_out_excluded_raters_and_filter_paused_and_flagged_ones(api, members):

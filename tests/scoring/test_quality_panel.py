@@ -95,6 +95,34 @@ def test_each_bad_pairwise_rater_is_flagged_for_the_right_reason():
     assert all(not figures for rater, figures in flagged.items() if rater.startswith("honest"))
 
 
+def test_mace_runs_to_convergence_and_reports_it():
+    from scoring.quality.agreement import MACE_MAX_ITER
+
+    panel = qp.build(pairwise_panel(0), "pairwise", [])
+    assert panel.mace_fit["converged"] is True and 1 < panel.mace_fit["iterations"] < MACE_MAX_ITER
+    assert panel.mace["stamper"] < min(v for r, v in panel.mace.items() if r.startswith("honest"))
+
+
+def test_stored_features_read_the_json_text_as_the_dicts_it_holds():
+    import json
+
+    from tasks.rating.answers import rationale_features
+
+    texts = ["grain in take A at 0:04, take B holds", "", "grain in take A at 0:04, take B holds", "cut"]
+    dicts = [rationale_features(t) for t in texts]
+    stale = {**dicts[3], "v": 0, "words": 99}  # an older version: recomputed from the text
+    stored = [json.dumps(dicts[0]), None, dicts[2], json.dumps(stale)]
+    words, moment, flat, sizes = m.stored_features(texts, stored)
+    assert words.tolist() == [d["words"] for d in dicts] and moment.tolist() == [d["moment"] for d in dicts]
+    assert sizes.tolist() == [len(d["shingles"]) for d in dicts]
+    assert flat.tolist() == [h for d in dicts for h in sorted(d["shingles"])]
+    counts, dup, _ = m.text_features(texts, [1, 1, 1, 1], stored=stored)
+    assert dup.tolist() == [True, False, True, False] and counts.tolist() == words.tolist()
+    garbled = [stored[0].replace("[", "[-3, ", 1), stored[0].replace("[", "[1.5, ", 1), None, None]
+    again = m.stored_features(texts, garbled)  # not hashes: recomputed from the text, never misread
+    assert again[3].tolist()[:2] == sizes.tolist()[:2] and again[2][:2 * sizes[0]].tolist() == flat[:2 * sizes[0]].tolist()
+
+
 def test_a_straight_liner_is_flagged_and_honest_rubric_raters_are_not():
     flagged = _flags(rubric_panel(1), "rubric", RUBRIC)
     assert flagged["flatliner"] == {"straight_lining"}

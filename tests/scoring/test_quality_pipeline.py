@@ -44,12 +44,28 @@ def test_the_funnel_says_where_items_were_lost():
         {"is_gold": True, "n_judgments": 4},
     ])
     steps = {s["step"]: s for s in pipeline.funnel(items)}
-    assert [steps[k]["n"] for k in ("imported", "routed", "judged", "agreed", "exportable")] == [9, 8, 5, 3, 2]
+    assert [steps[k]["n"] for k in ("imported", "routed", "judged", "counted", "agreed", "exportable")] == [9, 8, 5, 5, 3, 2]
+    assert steps["counted"]["lost"][0]["n"] == 0 and "judgments" not in steps["counted"]
     judged_lost = {e["reason"]: e["n"] for e in steps["judged"]["lost"]}
     assert list(judged_lost.values()) == [1, 1, 1]
     agreed_lost = [e["n"] for e in steps["agreed"]["lost"]]
     assert agreed_lost == [1, 1, 0]
     assert steps["exportable"]["lost"][0]["n"] == 1
+
+
+def test_the_funnel_loses_items_judged_only_by_excluded_raters_at_the_counted_step():
+    items = _items([
+        {"panel_state": "agreed", "n_judgments": 3, "n_excluded": 3},  # every rater excluded: not counted
+        {"panel_state": "agreed", "n_judgments": 3, "n_excluded": 1},  # one of three: still counted, agreed
+        {"panel_state": "split", "n_judgments": 2, "n_excluded": 2},  # lost at counted, not as split
+        {"adjudicated": True, "n_judgments": 2, "n_excluded": 2},  # a senior's decision stands
+    ])
+    counts = {"current": 10, "counted": 4, "excluded_rater": 6, "consent": 0}
+    steps = {s["step"]: s for s in pipeline.funnel(items, counts)}
+    assert [steps[k]["n"] for k in ("judged", "counted", "agreed", "exportable")] == [4, 2, 2, 2]
+    assert steps["counted"]["lost"] == [{"reason": "judged only by raters a manager excluded from statistics", "n": 2}]
+    assert steps["counted"]["judgments"] == counts
+    assert [e["n"] for e in steps["agreed"]["lost"]] == [0, 0, 0]  # the split item was lost a step earlier
 
 
 def test_progress_projects_completion_from_the_recent_live_pace():

@@ -104,6 +104,16 @@ def test_mace_flags_a_constant_answer_spammer_that_dawid_skene_trusts():
     assert strategy[0] > 0.99  # the spammer's strategy: always 0
 
 
+def test_mace_over_counts_equals_mace_over_the_rows_they_stand_for():
+    frame, _ = simulated()
+    rows = pd.concat([frame, frame.iloc[::3]], ignore_index=True)  # some labels given twice
+    counts = rows.groupby(["item", "rater", "label"]).size().rename("count").reset_index()
+    by_rows, by_counts = mace(rows), mace(counts)
+    assert by_counts.n_iter == by_rows.n_iter and by_counts.converged
+    assert np.allclose(by_counts.raters["competence"], by_rows.raters["competence"], atol=1e-12)
+    assert by_counts.raters["n_labels"].tolist() == by_rows.raters["n_labels"].tolist()
+
+
 def test_mace_at_least_as_accurate_as_crowdkit_vb():
     frame, truth = simulated()
     data = pd.concat([frame, pd.DataFrame({"item": range(200), "rater": 9, "label": 0})], ignore_index=True)
