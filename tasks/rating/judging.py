@@ -37,7 +37,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select, true, union_all
+from sqlalchemy import and_, func, literal, select, true, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,7 +49,7 @@ from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, explanation, is_whole,
     rationale_problem, scores_problems,
 )
-from tasks.catalogue.models import Item, Project, is_member_sql
+from tasks.catalogue.models import Item, Project, ProjectMember
 from tasks.catalogue.projects import SETTINGS
 from tasks.catalogue.util import script_text
 from tasks.rating.models import (
@@ -81,17 +81,29 @@ class Answer:
 
 # -- look-ups -------------------------------------------------------------------------------
 
-def assignment_for(session: Session, assignment_id: int, rater: User) -> Assignment:
-    """The rater's own assignment; anyone else's is NotFound (its existence is not revealed)."""
-    # One read: the assignment, its project, and whether the rater is still one of its members
-    # (kept on the project for the access check that follows).
-    row = session.execute(select(Assignment, is_member_sql(Assignment.project_id, rater.id))
-                          .join(Assignment.project).options(contains_eager(Assignment.project))
-                          .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id)).first()
+def assignment_for(session: Session, assignment_id: int, rater: User, *, for_update: bool = False) -> Assignment:
+    """The rater's own assignment; anyone else's is NotFound (its existence is not revealed).
+
+    One read: the assignment, its project, and the rater's membership row (whether they are
+    still a member, kept on the project for the access check that follows; the row itself stays
+    in the session for the standing rules a submit applies). ``for_update``: read it under the
+    writer lock, with its draft, as a judgment write takes it first (``_lock`` then reads only
+    the item), so a submit does not read the assignment twice."""
+    query = (select(Assignment, ProjectMember).join(Assignment.project)
+             .outerjoin(ProjectMember, and_(ProjectMember.project_id == Assignment.project_id,
+                                            ProjectMember.user_id == rater.id))
+             .options(contains_eager(Assignment.project))
+             .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id))
+    if for_update:
+        query = (query.options(joinedload(Assignment.draft)).with_for_update(of=Assignment)
+                 .execution_options(populate_existing=True))
+    row = session.execute(query).first()
     if row is None:
         raise NotFound(f"There is no assignment {assignment_id}.")
     assignment, member = row
     assignment.project.remember_membership(rater.id, member)
+    if for_update:
+        assignment.__dict__[_LOCKED_IN] = session.get_transaction()
     return assignment
 
 
@@ -341,23 +353,32 @@ def _check_key(key) -> str:
     return key.strip()
 
 
-def _lock(session: Session, assignment: Assignment) -> None:
+_LOCKED_IN = "_locked_in_transaction"  # on an assignment read under its lock: in which transaction
+
+
+def _lock(session: Session, assignment: Assignment, key: str) -> int | None:
     """Lock the assignment and then its item (every writer of an item's panel does the same),
-    re-reading both under their locks: the assignment with its draft and project, the item with
-    its outputs and their assets (what the rules read next) — two statements."""
-    session.scalars(select(Assignment).where(Assignment.id == assignment.id)
-                    .options(joinedload(Assignment.project), joinedload(Assignment.draft))
-                    .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
-    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(routing.SERVED_WITH)
-                           .with_for_update(of=Item).execution_options(populate_existing=True)).unique().one()
+    re-reading both under their locks: the assignment with its draft and project (unless
+    ``assignment_for(for_update=True)`` read it so in this transaction), the item with its
+    outputs and their assets (what the rules read next), and in the item's statement the id of
+    the rater's judgment stored under ``key`` (a replay), if any — one or two statements."""
+    if assignment.__dict__.get(_LOCKED_IN) is not session.get_transaction():
+        session.scalars(select(Assignment).where(Assignment.id == assignment.id)
+                        .options(joinedload(Assignment.project), joinedload(Assignment.draft))
+                        .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
+    stored = (select(Judgment.id).where(Judgment.rater_id == assignment.rater_id, Judgment.idempotency_key == key)
+              .scalar_subquery())
+    item, replay_id = session.execute(select(Item, stored).where(Item.id == assignment.item_id)
+                                      .options(routing.SERVED_WITH).with_for_update(of=Item)
+                                      .execution_options(populate_existing=True)).unique().one()
     set_committed_value(assignment, "item", item)
+    return replay_id
 
 
-def _replay(session: Session, assignment: Assignment, key: str, fingerprint: str) -> Judgment | None:
-    stored = session.scalar(select(Judgment).where(Judgment.rater_id == assignment.rater_id,
-                                                   Judgment.idempotency_key == key))
-    if stored is None:
+def _replay(session: Session, stored_id: int | None, fingerprint: str) -> Judgment | None:
+    if stored_id is None:
         return None
+    stored = session.get(Judgment, stored_id)
     if stored.request_sha256 != fingerprint:
         raise RatingError("This Idempotency-Key was already used for a different request.",
                           {"idempotency_key": "already used"}, code="idempotency_key_reused")
@@ -398,9 +419,9 @@ def _begin(session: Session, assignment: Assignment, operation: str, data,
     the request's fingerprint, and the judgment already stored under that key (a replay)."""
     key = _check_key(idempotency_key)
     routing.require_serialised(session)
-    _lock(session, assignment)
+    stored_id = _lock(session, assignment, key)
     fingerprint = _fingerprint(assignment, operation, data)
-    return key, fingerprint, _replay(session, assignment, key, fingerprint)
+    return key, fingerprint, _replay(session, stored_id, fingerprint)
 
 
 def submit_judgment(session: Session, assignment: Assignment, data, *, idempotency_key: str,

@@ -16,7 +16,12 @@ from tests.tasks.rating_factories import make_item, rating_project, rationale
 # assignment, serve (PostgreSQL: one CTE; SQLite: pick, insert, count), the item's outputs.
 NEXT_NEW = {"postgresql": 6, "sqlite": 8}
 NEXT_RESUMED = 4
-SUBMIT = 15  # 12, plus the standing rules (tasks.rating.standing): the member row, its counters, the burst window
+# A submit: token+user; the assignment under its lock with its project, draft and the rater's
+# membership row (the standing rules reuse it); the item under its lock with its outputs and the
+# id of a judgment already stored under the Idempotency-Key; observed playback; the rationales
+# compared; the judgment; the assignment's status; the panel (read, upsert); the item's counters;
+# then the standing rules (tasks.rating.standing): the member's counters and the burst window.
+SUBMIT = 12
 
 
 @contextmanager
