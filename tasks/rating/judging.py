@@ -37,7 +37,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, literal, select, true, union_all
+from sqlalchemy import and_, cast, func, literal, null, select, true, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -257,32 +257,56 @@ def _playback_labels(assignment: Assignment, playback, problems: dict) -> dict |
     return {assignment.label_of(side): float(value) for side, value in playback.items()} or None
 
 
-def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> tuple[list[str], list[str]]:
+@dataclass
+class Compared:
+    """What a new explanation is compared with (``compared_rationales``), and the other raters'
+    current answers on the item read in the same statement: with the item locked, the item's
+    panel is those and the new judgment (``overlap.refresh_panel(answers=...)``)."""
+    earlier: list[str]  # the rater's own recent explanations in the project
+    others: list[str]  # other raters' current explanations on the item
+    other_answers: list[dict]  # their choices and scores ({"choice", "scores"})
+
+
+def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> Compared:
     """What a new explanation (rationale with its notes, ``answers.explanation``) is compared with,
     in one read through two bounded index scans: the rater's own last ``RECENT_RATIONALES`` in the
     project (``ix_judgments_project_rater_id``; not the judgment's own earlier versions when
-    revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's worth)."""
+    revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's
+    worth), with their choices and scores."""
     own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes)
            .where(Judgment.project_id == assignment.project_id, Judgment.rater_id == assignment.rater_id,
                   Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
            .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
-    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes).where(
+    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes, Judgment.choice,
+                    Judgment.scores).where(
         Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
         Judgment.superseded_at.is_(None))
-    rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes), others)).all()
+    rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes,
+                                            cast(null(), Judgment.choice.type), cast(null(), Judgment.scores.type)),
+                                     others)).all()
     side_words = [o.model for o in assignment.item.outputs]
-    texts = [(whose, explanation(rationale, notes_rules.note_texts(notes), side_words))
-             for whose, rationale, notes in rows]
-    return [t for w, t in texts if w == "own"], [t for w, t in texts if w == "other"]
+    compared = Compared([], [], [])
+    for whose, rationale, notes, choice, scores in rows:
+        text = explanation(rationale, notes_rules.note_texts(notes), side_words)
+        if whose == "own":
+            compared.earlier.append(text)
+        else:
+            compared.others.append(text)
+            compared.other_answers.append({"choice": choice, "scores": scores})
+    return compared
 
 
 def rule_problems(session: Session, assignment: Assignment, answer: Answer, now: datetime, *,
-                  revising: Judgment | None = None, seen: dict[str, float] | None = None) -> dict[str, str]:
+                  revising: Judgment | None = None, seen: dict[str, float] | None = None,
+                  compared: Compared | None = None) -> dict[str, str]:
     """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``,
-    ``notes``). ``seen``: the observed playback when the caller has read it already."""
+    ``notes``). ``seen``: the observed playback, ``compared``: the compared rationales, when the
+    caller has read them already."""
     project, problems = assignment.project, {}
     side_words = [o.model for o in assignment.item.outputs]
-    earlier, others = compared_rationales(session, assignment, revising=revising is not None)
+    if compared is None:
+        compared = compared_rationales(session, assignment, revising=revising is not None)
+    earlier, others = compared.earlier, compared.others
     levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
                                 brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
@@ -439,7 +463,8 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     except AnswerInvalid as exc:
         raise _refuse(session, assignment, data, exc, now) from None
     seen = playback.observed(session, assignment, now) if assignment.project.modality != "script" else {}
-    problems = rule_problems(session, assignment, answer, now, seen=seen)
+    compared = compared_rationales(session, assignment, revising=False)
+    problems = rule_problems(session, assignment, answer, now, seen=seen, compared=compared)
     if problems:
         raise _refuse(session, assignment, data, JudgmentRefused(
             "The judgment was refused: " + " ".join(problems.values()), problems), now)
@@ -449,7 +474,7 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
     session.flush()
-    panel = overlap.refresh_panel(session, assignment.item)
+    panel = overlap.refresh_panel(session, assignment.item, answers=_panel_answers(compared, judgment))
     routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
                              closed_assignment=True)
     standing.after_submit(session, assignment, judgment, now)  # qualification, auto-pause rules
@@ -471,7 +496,8 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     if until is None or now > until:
         raise RatingError("The time to revise this judgment has passed.", code="revision_window_closed")
     answer = parse_answer(assignment, data)
-    problems = rule_problems(session, assignment, answer, now, revising=current)
+    compared = compared_rationales(session, assignment, revising=True)
+    problems = rule_problems(session, assignment, answer, now, revising=current, compared=compared)
     if problems:
         raise JudgmentRefused("The revision was refused: " + " ".join(problems.values()), problems)
     if answer.playback is None:
@@ -479,10 +505,16 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     current.superseded_at = now
     session.flush()  # the old row leaves the "current" unique index before the new one enters
     judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
-    panel = overlap.refresh_panel(session, assignment.item)
+    panel = overlap.refresh_panel(session, assignment.item, answers=_panel_answers(compared, judgment))
     routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
                              closed_assignment=False)
     return judgment, True
+
+
+def _panel_answers(compared: Compared, judgment: Judgment) -> list[dict]:
+    """The item's current answers after ``judgment`` was written, with the item locked: the
+    other raters' (read with the compared rationales) and this rater's one current judgment."""
+    return [*compared.other_answers, {"choice": judgment.choice, "scores": judgment.scores}]
 
 
 def _write(session: Session, assignment: Assignment, answer: Answer, key: str, fingerprint: str,
