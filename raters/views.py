@@ -23,8 +23,8 @@ def account():
 
 def _account_page(errors: dict | None = None, status: int = 200, **shown):
     """The account page; ``errors``: a refused form's messages, each beside its field."""
-    return render_template("raters/account.html", tokens=current_user.tokens, new_secret=None,
-                           errors=errors or {}, **shown), status
+    shown.setdefault("new_secret", None)
+    return render_template("raters/account.html", tokens=current_user.tokens, errors=errors or {}, **shown), status
 
 
 @bp.post("/account/tokens")

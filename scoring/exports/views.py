@@ -71,8 +71,8 @@ def create(project_id: int):
     form = request.form.to_dict()
     try:
         parse_form(ExportForm)  # bounds and digits first; then the options' own rules
-    except Invalid as exc:
-        return _page(project, exc.details, form, exc.status)
+    except Invalid as exc:  # the same status as the options' own refusals below
+        return _page(project, exc.details, form, 400)
     for flag in ("exclude_deactivated_raters", "exclude_paused_raters", "exclude_flagged_raters", "exclude_gold"):
         form[flag] = "on" if flag in request.form else "off"
     try:
