@@ -265,6 +265,10 @@ class Compared:
     earlier: list[str]  # the rater's own recent explanations in the project
     others: list[str]  # other raters' current explanations on the item
     other_answers: list[dict]  # their choices and scores ({"choice", "scores"})
+    # When the rater's live judgments among ``earlier`` were made, newest first (the burst rule's
+    # window, ``standing.after_submit``), and whether ``earlier`` holds all of the rater's judgments.
+    earlier_live_at: list[datetime]
+    earlier_complete: bool
 
 
 def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> Compared:
@@ -273,26 +277,31 @@ def compared_rationales(session: Session, assignment: Assignment, *, revising: b
     project (``ix_judgments_project_rater_id``; not the judgment's own earlier versions when
     revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's
     worth), with their choices and scores."""
-    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes)
+    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes, Judgment.created_at,
+                  Judgment.source)
            .where(Judgment.project_id == assignment.project_id, Judgment.rater_id == assignment.rater_id,
                   Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
            .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
     others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes, Judgment.choice,
-                    Judgment.scores).where(
+                    Judgment.scores, cast(null(), Judgment.created_at.type), cast(null(), Judgment.source.type)).where(
         Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
         Judgment.superseded_at.is_(None))
     rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes,
-                                            cast(null(), Judgment.choice.type), cast(null(), Judgment.scores.type)),
+                                            cast(null(), Judgment.choice.type), cast(null(), Judgment.scores.type),
+                                            own.c.created_at, own.c.source),
                                      others)).all()
     side_words = [o.model for o in assignment.item.outputs]
-    compared = Compared([], [], [])
-    for whose, rationale, notes, choice, scores in rows:
+    compared = Compared([], [], [], [], False)
+    for whose, rationale, notes, choice, scores, created_at, source in rows:
         text = explanation(rationale, notes_rules.note_texts(notes), side_words)
         if whose == "own":
             compared.earlier.append(text)
+            if source == "live":
+                compared.earlier_live_at.append(created_at)
         else:
             compared.others.append(text)
             compared.other_answers.append({"choice": choice, "scores": scores})
+    compared.earlier_complete = len(compared.earlier) < RECENT_RATIONALES
     return compared
 
 
@@ -477,7 +486,8 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     panel = overlap.refresh_panel(session, assignment.item, answers=_panel_answers(compared, judgment))
     routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
                              closed_assignment=True)
-    standing.after_submit(session, assignment, judgment, now)  # qualification, auto-pause rules
+    standing.after_submit(session, assignment, judgment, now,  # qualification, auto-pause rules
+                          earlier_live_at=compared.earlier_live_at, earlier_complete=compared.earlier_complete)
     return judgment, True
 
 
