@@ -5,10 +5,12 @@
     python bench/load.py --sizes 1,10 --per-rater 20 --no-faults
 
 For each size: ``/healthz`` alone with as many client threads as raters (requests/s and
-latency), then the raters, each with its own keep-alive connection, looping next → submit with
-a realistic pairwise payload and no think time; latencies of next and submit are reported as
-ratios to /healthz's. The count check then compares what the server acknowledged with what is
-stored: every acknowledged judgment present exactly once.
+latency), then ``/readyz`` alone the same way (it runs ``SELECT 1``: the cost of one database
+round trip through the app), then the raters, each with its own keep-alive connection, looping
+next → submit with a realistic pairwise payload and no think time; latencies of next and submit
+are reported as ratios to /healthz's and to /readyz's. The machine's load averages before and
+after each size are recorded beside the figures. The count check then compares what the server
+acknowledged with what is stored: every acknowledged judgment present exactly once.
 
 The fault run adds, while raters work: responses dropped after the server answered (the client
 retries with the same Idempotency-Key), ``kill -9`` of a gunicorn worker, and on PostgreSQL the
@@ -248,15 +250,16 @@ def rater_loop(port: int, token: str, project_id: int, quota: int, record: Recor
         done += 1
 
 
-def hammer_healthz(port: int, threads: int, seconds: float) -> dict:
-    """/healthz alone: ``threads`` clients for ``seconds``; requests/s and latencies."""
+def hammer_alone(port: int, path: str, threads: int, seconds: float) -> dict:
+    """``path`` alone (``/healthz``; ``/readyz``, which touches the database): ``threads``
+    clients for ``seconds``; requests/s and latencies."""
     record = Record()
     deadline = time.monotonic() + seconds
 
     def loop():
         client = Http(port)
         while time.monotonic() < deadline:
-            status, _h, body, took = client.call("GET", "/healthz")
+            status, _h, body, took = client.call("GET", path)
             record.note("healthz", status, body, took)
 
     start = time.monotonic()
@@ -265,6 +268,15 @@ def hammer_healthz(port: int, threads: int, seconds: float) -> dict:
     return {"requests": len(record.latencies["healthz"]), "rps": round(len(record.latencies["healthz"]) / elapsed, 1),
             **percentiles(record.latencies["healthz"]), "errors": sum(
                 n for k, n in record.statuses.items() if not k.endswith(" 200"))}
+
+
+def hammer_healthz(port: int, threads: int, seconds: float) -> dict:
+    return hammer_alone(port, "/healthz", threads, seconds)
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages (the client shares the cores)."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def run_threads(targets) -> None:
@@ -368,19 +380,24 @@ def client_errors(record: Record) -> dict:
 
 def load_run(app, server: Server, n_raters: int, per_rater: int, *, healthz_s: float, tag: str) -> dict:
     project_id, tokens = seed(app, n_raters, n_items=_items_for(n_raters, per_rater), tag=tag)
+    load_before = load_average()
     health = hammer_healthz(server.port, n_raters, healthz_s)
+    ready = hammer_alone(server.port, "/readyz", n_raters, healthz_s)  # a second reference: one database round trip
     record = Record()
     start = time.monotonic()
     run_threads([lambda t=t, i=i: rater_loop(server.port, t, project_id, per_rater, record, seed=i)
                  for i, t in enumerate(tokens)])
     elapsed = time.monotonic() - start
     result = {"raters": n_raters, "per_rater": per_rater, "elapsed_s": round(elapsed, 2),
-              "judgments_per_s": round(len(record.acked) / elapsed, 2), "healthz": health}
+              "load_average": {"before": load_before, "after": load_average()},
+              "judgments_per_s": round(len(record.acked) / elapsed, 2), "healthz": health, "readyz": ready}
     for kind in ("next", "submit"):
         result[kind] = percentiles(record.latencies[kind])
-        result[kind]["ratio_to_healthz"] = {
-            q: (round(result[kind][f"{q}_ms"] / health[f"{q}_ms"], 2) if result[kind][f"{q}_ms"] and health[f"{q}_ms"] else None)
-            for q in ("p50", "p95", "p99")}
+        for name, reference in (("healthz", health), ("readyz", ready)):
+            result[kind][f"ratio_to_{name}"] = {
+                q: (round(result[kind][f"{q}_ms"] / reference[f"{q}_ms"], 2)
+                    if result[kind][f"{q}_ms"] and reference[f"{q}_ms"] else None)
+                for q in ("p50", "p95", "p99")}
     result["judgments_per_s_over_healthz_rps"] = round(result["judgments_per_s"] / health["rps"], 3) if health["rps"] else None
     result["statuses"] = dict(record.statuses)
     result["client_errors"] = client_errors(record)
@@ -454,7 +471,8 @@ def bench(database: str, sizes: list[tuple[int, int]], *, workers: int, healthz_
         try:
             server.wait_ready()
             out = {"database": url.split(":", 1)[0], "workers": workers, "threads_per_worker": 4,
-                   "cpus": os.cpu_count(), "runs": []}
+                   "cpus": os.cpu_count(), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "load_average_at_start": load_average(), "runs": []}
             for n_raters, per_rater in sizes:
                 run = load_run(app, server, n_raters, per_rater, healthz_s=healthz_s, tag=f"{n_raters}r")
                 out["runs"].append(run)
@@ -474,7 +492,9 @@ def summary_line(run: dict) -> str:
             f"(healthz alone {h['rps']:.0f}/s, ratio {run['judgments_per_s_over_healthz_rps']}) | "
             f"p50/p95/p99 ms healthz {h['p50_ms']}/{h['p95_ms']}/{h['p99_ms']} "
             f"next {n['p50_ms']}/{n['p95_ms']}/{n['p99_ms']} ({n['ratio_to_healthz']['p50']}x) "
-            f"submit {s['p50_ms']}/{s['p95_ms']}/{s['p99_ms']} ({s['ratio_to_healthz']['p50']}x) | "
+            f"submit {s['p50_ms']}/{s['p95_ms']}/{s['p99_ms']} ({s['ratio_to_healthz']['p50']}x; "
+            f"readyz p50 {run['readyz']['p50_ms']}, submit {s['ratio_to_readyz']['p50']}x) | "
+            f"load {run['load_average']['after'][0]} | "
             f"count {run['count_check']['acknowledged']}/{run['count_check']['stored']} ok={run['count_check']['ok']} "
             f"errors {run['client_errors']}")
 

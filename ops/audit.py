@@ -8,12 +8,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
+from typing import Annotated, Optional
 
 from flask import Blueprint, render_template, request
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from api import PREFIX, ApiError, documented, paginate
+from boundary import ColumnText, Form, FormNumber, Id, Invalid, accepts, multidict, validate
 from database import db
 from raters.access import requires
 from raters.models import AuditEvent, User
@@ -22,7 +25,6 @@ bp = Blueprint("audit", __name__)
 api_bp = Blueprint("audit_api", __name__, url_prefix=PREFIX)
 
 PAGE_SIZE = 100
-MAX_ID = 2**31 - 1  # the columns are 32-bit integers on PostgreSQL
 FILTERS = {
     "actor": "the actor's e-mail",
     "action": "an action (e.g. user.role), or a family ending in a dot (user.)",
@@ -40,6 +42,19 @@ ENTRY_SCHEMA = {"type": "object", "properties": {
 PAGE_SCHEMA = {"type": "object", "properties": {
     "items": {"type": "array", "items": ENTRY_SCHEMA}, "page": {"type": "integer"},
     "per_page": {"type": "integer"}, "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}}
+
+
+class AuditQuery(Form):
+    """The filters (``FILTERS``) and the page, as the page's form and the API's query string send them."""
+    actor: ColumnText(User.email, strip=True) = Field("", description=FILTERS["actor"])
+    action: ColumnText(AuditEvent.action, strip=True) = Field("", description=FILTERS["action"])
+    project: Annotated[Optional[Id], FormNumber] = Field(None, description=FILTERS["project"])
+    subject: ColumnText(AuditEvent.subject, strip=True) = Field("", description=FILTERS["subject"])
+    request_id: ColumnText(AuditEvent.request_id, strip=True) = Field("", description=FILTERS["request_id"])
+    since: ColumnText(max_length=40, strip=True) = Field("", description=FILTERS["since"])
+    until: ColumnText(max_length=40, strip=True) = Field("", description=FILTERS["until"])
+    page: Annotated[int, Field(ge=1, le=10**9), FormNumber] = 1
+    per_page: Annotated[Optional[int], Field(ge=1, le=500), FormNumber] = None
 
 
 class FilterError(ValueError):
@@ -60,27 +75,26 @@ def _when(raw: str, *, end_of_day: bool) -> datetime:
 @dataclass(frozen=True)
 class AuditFilters:
     values: dict[str, str]
+    page: int = 1
 
     @classmethod
     def from_args(cls, args) -> "AuditFilters":
-        """The filters given in a query string; ``FilterError`` names each bad one."""
-        values = {k: args.get(k, "").strip() for k in FILTERS if args.get(k, "").strip()}
+        """The filters given in a query string (``AuditQuery``); ``FilterError`` names each bad one."""
+        try:
+            fields = validate(AuditQuery, multidict(args))
+        except Invalid as exc:
+            raise FilterError(exc.details) from None
+        values = {k: str(v) for k, v in fields.model_dump(include=set(FILTERS)).items() if v not in ("", None)}
         errors = {}
-        for key, value in values.items():
-            if len(value) > 254 or "\x00" in value:
-                errors[key] = "too long or not text"
-        if "project" in values and not (values["project"].isascii() and values["project"].isdigit()
-                                        and 1 <= int(values["project"]) <= MAX_ID):
-            errors["project"] = "a project id (a whole number)"
         for key in ("since", "until"):
-            if key in values and key not in errors:
+            if key in values:
                 try:
                     _when(values[key], end_of_day=key == "until")
                 except ValueError:
                     errors[key] = "a date (2026-12-01) or time (2026-12-01T14:30:00Z)"
         if errors:
             raise FilterError(errors)
-        return cls(values)
+        return cls(values, fields.page)
 
     def statement(self):
         """The matching entries, newest first."""
@@ -114,6 +128,7 @@ def entry_json(event: AuditEvent) -> dict:
 
 @bp.get("/admin/audit")
 @requires("audit.view")
+@accepts(query=AuditQuery)
 def audit_log():
     errors, rows, total, page, pages = {}, [], 0, 1, 1
     try:
@@ -124,8 +139,7 @@ def audit_log():
         statement = filters.statement()
         total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
         pages = max(1, math.ceil(total / PAGE_SIZE))
-        raw_page = request.args.get("page", "1")
-        page = min(int(raw_page), pages) if raw_page.isascii() and raw_page.isdigit() and int(raw_page) >= 1 else 1
+        page = min(filters.page, pages)
         rows = db.session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("ops/audit.html", rows=rows, total=total, page=page, pages=pages,
@@ -135,10 +149,7 @@ def audit_log():
 
 @api_bp.get("/audit")
 @requires("audit.view")
-@documented(response=PAGE_SCHEMA, query={
-    **{name: {"type": "string", "description": text} for name, text in FILTERS.items()},
-    "project": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": FILTERS["project"]},
-    "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1}})
+@documented(response=PAGE_SCHEMA, query=AuditQuery)
 def audit_entries():
     """The audit log of privileged acts, newest first (admins).
 

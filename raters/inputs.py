@@ -5,7 +5,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from boundary import Body, ColumnText
+from boundary import Body, ColumnText, Form
 from raters.models import ApiToken, User, UserExpertise
 
 MAX_PASSWORD_CHARS = 1_000  # hashing cost is per character; a passphrase fits
@@ -34,3 +34,36 @@ class NewUser(Body):
 
 class NewToken(Body):
     name: ColumnText(ApiToken.name, min_length=1)
+
+
+# -- the account and user-admin pages' forms (every value is text; bounds as above) ---------------
+
+Password = ColumnText(max_length=MAX_PASSWORD_CHARS)
+
+
+class TokenForm(Form):
+    name: ColumnText(ApiToken.name) = ""
+
+
+class PasswordForm(Form):
+    current_password: Password = ""
+    new_password: Password = ""
+    confirm_password: Password = ""
+
+
+class UserForm(Form):
+    """The admins' edit-user form (``NewUserForm``: the new-user form)."""
+    name: ColumnText(User.name) = ""
+    role: ColumnText(max_length=20) = ""  # one of the roles: the service says which
+    password: Password = ""
+    expertise: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    extra_expertise: ColumnText(max_length=200) = ""
+    senior: ColumnText(max_length=3) = ""  # a checkbox: "on" when ticked
+
+
+class NewUserForm(UserForm):
+    email: ColumnText(User.email) = ""
+
+
+class ActiveForm(Form):
+    active: Literal["0", "1"]

@@ -4,6 +4,7 @@ field of every API body refuses each bad class with a 4xx naming the field, and 
 refuse the file-borne classes with the line. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -202,3 +203,69 @@ def test_inline_script_text_with_nul_is_refused(app, session, make_user):
     errors = _errors(session, app, rubric, json.dumps(row).encode())
     assert any("gold coherence must be a whole number from 1 to 5" in e for e in errors), errors
     assert RUBRIC[0]["max"] == 5
+
+
+# -- every form model, field by field ---------------------------------------------------------------
+
+def _out_of_bounds(field: dict, defs: dict):
+    """A form value just past a field's declared bound (text: one character too many; a number:
+    one past its maximum; a list: one entry too many; a choice: a value not among them), or None
+    for a field with no bound to cross."""
+    if "$ref" in field:
+        field = defs[field["$ref"].rsplit("/", 1)[-1]]
+    for option in [o for o in field.get("anyOf", [field]) if o.get("type") != "null"]:
+        if "$ref" in option:
+            option = defs[option["$ref"].rsplit("/", 1)[-1]]
+        if "enum" in option or "const" in option:
+            return "not-one-of-them"
+        if option.get("type") == "integer" and "maximum" in option:
+            return str(option["maximum"] + 1)
+        if option.get("type") == "number" and "maximum" in option:
+            return str(option["maximum"] + 1)
+        if option.get("type") == "string" and "maxLength" in option:
+            return "x" * (option["maxLength"] + 1)
+        if option.get("type") == "array" and "maxItems" in option:
+            return ["x"] * (option["maxItems"] + 1)
+    return None
+
+
+def _names_field(response, model, name: str, value) -> bool:
+    """Whether the answer says what is wrong with the field: the API's ``details`` by field, or on
+    a page its own message (the one ``boundary.problems`` gives for that value: "at most 80
+    characters"), beside the field (``field_error``), in a flash or on the error page's list."""
+    if response.is_json:
+        return name in ((response.get_json() or {}).get("error", {}).get("details") or {})
+    page = html.unescape(response.get_data(as_text=True))
+    message = boundary.problems(model, {name: value}).get(name)
+    return bool(message) and message in page
+
+
+def test_every_form_and_query_field_past_its_bound_is_refused_naming_the_field(app, world):
+    """Generated from the form and query models the routes declare (``boundary.accepts``, and
+    ``api.documented`` for the API's): a new form is covered the day it is declared. Each field
+    alone, just past its bound: 400 or 422 naming that field, never a 500 nor a silent success."""
+    callers = {role: login(app, role, world) for role in ("admin", "member")}
+    misses, checked = [], 0
+    for endpoint, method, rule, where, model in _accepted_models(app):
+        if not (where == "form" and method != "GET" or where == "query" and method == "GET"):
+            continue
+        schema = model.model_json_schema()
+        for name, field in schema["properties"].items():
+            value = _out_of_bounds(field, schema.get("$defs", {}))
+            if value is None:
+                continue
+            for role in ("admin", "member"):
+                http, creds, token_id = callers[role]
+                path = path_of(rule, world, token_id)
+                if where == "query":
+                    response = http.get(path, query_string={name: value},
+                                        headers={"Authorization": creds["Authorization"]} if path.startswith("/api/") else {})
+                else:
+                    response = http.open(path, method=method, data={"csrf_token": creds["csrf"], name: value})
+                if response.status_code not in (401, 403):
+                    break
+            checked += 1
+            if response.status_code not in (400, 422) or not _names_field(response, model, name, value):
+                misses.append(f"{endpoint} {method} {where} {name}: {response.status_code}")
+    assert checked > 60
+    assert not misses, "\n".join(misses)

@@ -9,6 +9,11 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Annotated, Optional
+
+from pydantic import Field
+
+from boundary import ColumnText, Form, FormNumber, Unit
 
 KINDS = ("preferences", "ratings")
 FORMATS = ("parquet", "jsonl", "csv")
@@ -65,6 +70,31 @@ class ExportRequest:
         canonical = json.dumps({"kind": self.kind, "format": self.file_format, "options": self.options.as_dict()},
                                sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+Choice = ColumnText(max_length=20)
+Checkbox = ColumnText(max_length=5)  # "on" when ticked
+Names = ColumnText(max_length=MAX_LIST * (MAX_NAME + 2))  # comma-separated
+
+
+class ExportForm(Form):
+    """The exports page's form, every value text: bounded here at the boundary (digits 0-9 only);
+    the choices, dates and rules between fields are ``parse``'s, shared with the API."""
+    kind: Choice = ""
+    format: Choice = ""
+    mode: Choice = ""
+    ties: Choice = ""
+    media: Choice = ""
+    min_agreement: Annotated[Optional[Unit], FormNumber] = None
+    min_judgments: Annotated[Optional[Annotated[int, Field(ge=1, le=10_000)]], FormNumber] = None
+    exclude_deactivated_raters: Checkbox = ""
+    exclude_paused_raters: Checkbox = ""
+    exclude_flagged_raters: Checkbox = ""
+    exclude_gold: Checkbox = ""
+    since: ColumnText(max_length=10) = ""  # YYYY-MM-DD
+    until: ColumnText(max_length=10) = ""
+    models: Names = ""
+    criteria: Names = ""
 
 
 def _bool(value, name, errors, default):

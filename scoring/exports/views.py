@@ -5,11 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from sqlalchemy import select
 
+from boundary import Invalid, accepts, parse_form
 from database import db
 from raters.access import can, requires
 from scoring.exports import services
 from scoring.exports.models import Export
-from scoring.exports.options import FORMATS, KINDS, MEDIA, MODES, OptionsInvalid, parse
+from scoring.exports.options import FORMATS, KINDS, MEDIA, MODES, ExportForm, OptionsInvalid, parse
 from tasks.catalogue.util import project_for
 
 bp = Blueprint("exports", __name__)
@@ -64,9 +65,14 @@ def index(project_id: int):
 
 @bp.post("/projects/<int:project_id>/exports")
 @requires("exports.create")
+@accepts(form=ExportForm)
 def create(project_id: int):
     project = project_for(project_id, "exports.create")
     form = request.form.to_dict()
+    try:
+        parse_form(ExportForm)  # bounds and digits first; then the options' own rules
+    except Invalid as exc:  # the same status as the options' own refusals below
+        return _page(project, exc.details, form, 400)
     for flag in ("exclude_deactivated_raters", "exclude_paused_raters", "exclude_flagged_raters", "exclude_gold"):
         form[flag] = "on" if flag in request.form else "off"
     try:

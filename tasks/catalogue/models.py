@@ -90,10 +90,14 @@ class Project(Base):
         return bool(object_session(self).scalar(select(is_member_sql(Project.id, user.id)).where(
             Project.id == self.id)))
 
-    def remember_membership(self, user_id: int, member: bool) -> None:
-        """Keep the membership read in the same statement as the project (``is_member_sql``)
-        for this session's checks, so they read no row again."""
+    def remember_membership(self, user_id: int, member: "bool | ProjectMember | None") -> None:
+        """Keep the membership read in the same statement as the project (``is_member_sql``, or
+        the ``ProjectMember`` row itself) for this session's checks, so they read no row again.
+        A row is held here too: the session's identity map keeps only what is referenced, and
+        ``session.get(ProjectMember, …)`` later in the request then finds it without a read."""
         self.__dict__.setdefault("_membership", {})[user_id] = bool(member)
+        if isinstance(member, ProjectMember):
+            self.__dict__.setdefault("_member_rows", {})[user_id] = member
 
     @property
     def n_outputs(self) -> int:

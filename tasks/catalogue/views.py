@@ -171,12 +171,11 @@ def edit_project(project_id: int):
 @accepts(form=inputs.MembersForm)
 def members(project_id: int):
     project = project_for(project_id, "projects.edit")
+    ids = parse_form(inputs.MembersForm).member  # malformed: 422 naming the field
     try:
-        ids = parse_form(inputs.MembersForm).member
         set_members(db.session, project, ids, current_user)
-    except (Invalid, ProjectError) as exc:
-        problems = exc.details if isinstance(exc, Invalid) else exc.errors
-        flash(f"Members not saved: {'; '.join(problems.values())}", "error")
+    except ProjectError as exc:
+        flash(f"Members not saved: {'; '.join(exc.errors.values())}", "error")
         return redirect(url_for("tasks.project", project_id=project.id))
     flash(f"{len(ids)} rater(s) on this project.", "success")
     return redirect(url_for("tasks.project", project_id=project.id, _anchor="members"))

@@ -227,8 +227,8 @@ def _rater():
     return current_user._get_current_object()
 
 
-def _own_assignment(assignment_id: int) -> Assignment:
-    assignment = judging.assignment_for(db.session, assignment_id, _rater())
+def _own_assignment(assignment_id: int, *, for_update: bool = False) -> Assignment:
+    assignment = judging.assignment_for(db.session, assignment_id, _rater(), for_update=for_update)
     authorize("rating.work", assignment.project)  # still a member of the project
     return assignment
 
@@ -287,7 +287,7 @@ def submit(assignment_id: int):
     ``Idempotent-Replayed: true``); the same key with another body is 409. A judgment breaking a
     rule is 422 ``judgment_refused`` with ``details`` by field (``rationale``, ``timing``,
     ``playback``), and the answer is kept as your draft."""
-    assignment = _own_assignment(assignment_id)
+    assignment = _own_assignment(assignment_id, for_update=True)
     judgment, created = judging.submit_judgment(db.session, assignment, parse(inputs.Answer).given(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"),
                                                 now=utcnow())
@@ -300,7 +300,7 @@ def submit(assignment_id: int):
 def revise(assignment_id: int):
     """Revise your judgment within the project's revision window (a new judgment superseding
     the old); send an ``Idempotency-Key`` header. ``playback`` may be left out."""
-    assignment = _own_assignment(assignment_id)
+    assignment = _own_assignment(assignment_id, for_update=True)
     judgment, created = judging.revise_judgment(db.session, assignment, parse(inputs.Revision).given(),
                                                 idempotency_key=request.headers.get("Idempotency-Key"),
                                                 now=utcnow())

@@ -130,6 +130,12 @@ class AnswerForm(Form):
     notes_json: ColumnText(max_length=256_000) = ""  # the notes as a JSON array (read by form_answer)
 
 
+class CriterionAnswerForm(Form):
+    """One criterion's answer on the rating page (``crit-<key>-choice``, ``crit-<key>-strength``)."""
+    choice: Optional[ColumnText(max_length=10)] = None
+    strength: Annotated[Optional[Annotated[int, Field(ge=1, le=3)]], FormNumber] = None
+
+
 class DecisionForm(Form):
     choice: ColumnText(max_length=10) = ""
     strength: Annotated[Optional[Annotated[int, Field(ge=1, le=3)]], FormNumber] = None

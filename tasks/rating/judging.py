@@ -37,7 +37,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select, true, union_all
+from sqlalchemy import and_, cast, func, literal, null, select, true, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,7 +49,7 @@ from tasks.rating.answers import (
     BRIEF_COPY_THRESHOLD, MAX_RATIONALE_CHARS, NEAR_COPY_THRESHOLD, RECENT_RATIONALES, explanation, is_whole,
     rationale_problem, scores_problems,
 )
-from tasks.catalogue.models import Item, Project, is_member_sql
+from tasks.catalogue.models import Item, Project, ProjectMember
 from tasks.catalogue.projects import SETTINGS
 from tasks.catalogue.util import script_text
 from tasks.rating.models import (
@@ -81,17 +81,29 @@ class Answer:
 
 # -- look-ups -------------------------------------------------------------------------------
 
-def assignment_for(session: Session, assignment_id: int, rater: User) -> Assignment:
-    """The rater's own assignment; anyone else's is NotFound (its existence is not revealed)."""
-    # One read: the assignment, its project, and whether the rater is still one of its members
-    # (kept on the project for the access check that follows).
-    row = session.execute(select(Assignment, is_member_sql(Assignment.project_id, rater.id))
-                          .join(Assignment.project).options(contains_eager(Assignment.project))
-                          .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id)).first()
+def assignment_for(session: Session, assignment_id: int, rater: User, *, for_update: bool = False) -> Assignment:
+    """The rater's own assignment; anyone else's is NotFound (its existence is not revealed).
+
+    One read: the assignment, its project, and the rater's membership row (whether they are
+    still a member, kept on the project for the access check that follows; the row itself stays
+    in the session for the standing rules a submit applies). ``for_update``: read it under the
+    writer lock, with its draft, as a judgment write takes it first (``_lock`` then reads only
+    the item), so a submit does not read the assignment twice."""
+    query = (select(Assignment, ProjectMember).join(Assignment.project)
+             .outerjoin(ProjectMember, and_(ProjectMember.project_id == Assignment.project_id,
+                                            ProjectMember.user_id == rater.id))
+             .options(contains_eager(Assignment.project))
+             .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id))
+    if for_update:
+        query = (query.options(joinedload(Assignment.draft)).with_for_update(of=Assignment)
+                 .execution_options(populate_existing=True))
+    row = session.execute(query).first()
     if row is None:
         raise NotFound(f"There is no assignment {assignment_id}.")
     assignment, member = row
     assignment.project.remember_membership(rater.id, member)
+    if for_update:
+        assignment.__dict__[_LOCKED_IN] = session.get_transaction()
     return assignment
 
 
@@ -245,32 +257,65 @@ def _playback_labels(assignment: Assignment, playback, problems: dict) -> dict |
     return {assignment.label_of(side): float(value) for side, value in playback.items()} or None
 
 
-def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> tuple[list[str], list[str]]:
+@dataclass
+class Compared:
+    """What a new explanation is compared with (``compared_rationales``), and the other raters'
+    current answers on the item read in the same statement: with the item locked, the item's
+    panel is those and the new judgment (``overlap.refresh_panel(answers=...)``)."""
+    earlier: list[str]  # the rater's own recent explanations in the project
+    others: list[str]  # other raters' current explanations on the item
+    other_answers: list[dict]  # their choices and scores ({"choice", "scores"})
+    # When the rater's live judgments among ``earlier`` were made, newest first (the burst rule's
+    # window, ``standing.after_submit``), and whether ``earlier`` holds all of the rater's judgments.
+    earlier_live_at: list[datetime]
+    earlier_complete: bool
+
+
+def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> Compared:
     """What a new explanation (rationale with its notes, ``answers.explanation``) is compared with,
     in one read through two bounded index scans: the rater's own last ``RECENT_RATIONALES`` in the
     project (``ix_judgments_project_rater_id``; not the judgment's own earlier versions when
-    revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's worth)."""
-    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes)
+    revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's
+    worth), with their choices and scores."""
+    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes, Judgment.created_at,
+                  Judgment.source)
            .where(Judgment.project_id == assignment.project_id, Judgment.rater_id == assignment.rater_id,
                   Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
            .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
-    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes).where(
+    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes, Judgment.choice,
+                    Judgment.scores, cast(null(), Judgment.created_at.type), cast(null(), Judgment.source.type)).where(
         Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
         Judgment.superseded_at.is_(None))
-    rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes), others)).all()
+    rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes,
+                                            cast(null(), Judgment.choice.type), cast(null(), Judgment.scores.type),
+                                            own.c.created_at, own.c.source),
+                                     others)).all()
     side_words = [o.model for o in assignment.item.outputs]
-    texts = [(whose, explanation(rationale, notes_rules.note_texts(notes), side_words))
-             for whose, rationale, notes in rows]
-    return [t for w, t in texts if w == "own"], [t for w, t in texts if w == "other"]
+    compared = Compared([], [], [], [], False)
+    for whose, rationale, notes, choice, scores, created_at, source in rows:
+        text = explanation(rationale, notes_rules.note_texts(notes), side_words)
+        if whose == "own":
+            compared.earlier.append(text)
+            if source == "live":
+                compared.earlier_live_at.append(created_at)
+        else:
+            compared.others.append(text)
+            compared.other_answers.append({"choice": choice, "scores": scores})
+    compared.earlier_complete = len(compared.earlier) < RECENT_RATIONALES
+    return compared
 
 
 def rule_problems(session: Session, assignment: Assignment, answer: Answer, now: datetime, *,
-                  revising: Judgment | None = None, seen: dict[str, float] | None = None) -> dict[str, str]:
+                  revising: Judgment | None = None, seen: dict[str, float] | None = None,
+                  compared: Compared | None = None) -> dict[str, str]:
     """Which quality rules the answer breaks, by field (``rationale``, ``timing``, ``playback``,
-    ``notes``). ``seen``: the observed playback when the caller has read it already."""
+    ``notes``). ``seen``: the observed playback, ``compared``: the compared rationales, when the
+    caller has read them already."""
     project, problems = assignment.project, {}
     side_words = [o.model for o in assignment.item.outputs]
-    earlier, others = compared_rationales(session, assignment, revising=revising is not None)
+    if compared is None:
+        compared = compared_rationales(session, assignment, revising=revising is not None)
+    earlier, others = compared.earlier, compared.others
     levels = [text for c in project.rubric or [] for text in (c.get("levels") or {}).values()]
     message = rationale_problem(answer.rationale, min_words=project.min_rationale_words,
                                 brief=assignment.item.prompt, earlier=earlier, others=others, levels=levels,
@@ -341,23 +386,32 @@ def _check_key(key) -> str:
     return key.strip()
 
 
-def _lock(session: Session, assignment: Assignment) -> None:
+_LOCKED_IN = "_locked_in_transaction"  # on an assignment read under its lock: in which transaction
+
+
+def _lock(session: Session, assignment: Assignment, key: str) -> int | None:
     """Lock the assignment and then its item (every writer of an item's panel does the same),
-    re-reading both under their locks: the assignment with its draft and project, the item with
-    its outputs and their assets (what the rules read next) — two statements."""
-    session.scalars(select(Assignment).where(Assignment.id == assignment.id)
-                    .options(joinedload(Assignment.project), joinedload(Assignment.draft))
-                    .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
-    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(routing.SERVED_WITH)
-                           .with_for_update(of=Item).execution_options(populate_existing=True)).unique().one()
+    re-reading both under their locks: the assignment with its draft and project (unless
+    ``assignment_for(for_update=True)`` read it so in this transaction), the item with its
+    outputs and their assets (what the rules read next), and in the item's statement the id of
+    the rater's judgment stored under ``key`` (a replay), if any — one or two statements."""
+    if assignment.__dict__.get(_LOCKED_IN) is not session.get_transaction():
+        session.scalars(select(Assignment).where(Assignment.id == assignment.id)
+                        .options(joinedload(Assignment.project), joinedload(Assignment.draft))
+                        .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
+    stored = (select(Judgment.id).where(Judgment.rater_id == assignment.rater_id, Judgment.idempotency_key == key)
+              .scalar_subquery())
+    item, replay_id = session.execute(select(Item, stored).where(Item.id == assignment.item_id)
+                                      .options(routing.SERVED_WITH).with_for_update(of=Item)
+                                      .execution_options(populate_existing=True)).unique().one()
     set_committed_value(assignment, "item", item)
+    return replay_id
 
 
-def _replay(session: Session, assignment: Assignment, key: str, fingerprint: str) -> Judgment | None:
-    stored = session.scalar(select(Judgment).where(Judgment.rater_id == assignment.rater_id,
-                                                   Judgment.idempotency_key == key))
-    if stored is None:
+def _replay(session: Session, stored_id: int | None, fingerprint: str) -> Judgment | None:
+    if stored_id is None:
         return None
+    stored = session.get(Judgment, stored_id)
     if stored.request_sha256 != fingerprint:
         raise RatingError("This Idempotency-Key was already used for a different request.",
                           {"idempotency_key": "already used"}, code="idempotency_key_reused")
@@ -398,9 +452,9 @@ def _begin(session: Session, assignment: Assignment, operation: str, data,
     the request's fingerprint, and the judgment already stored under that key (a replay)."""
     key = _check_key(idempotency_key)
     routing.require_serialised(session)
-    _lock(session, assignment)
+    stored_id = _lock(session, assignment, key)
     fingerprint = _fingerprint(assignment, operation, data)
-    return key, fingerprint, _replay(session, assignment, key, fingerprint)
+    return key, fingerprint, _replay(session, stored_id, fingerprint)
 
 
 def submit_judgment(session: Session, assignment: Assignment, data, *, idempotency_key: str,
@@ -418,7 +472,8 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     except AnswerInvalid as exc:
         raise _refuse(session, assignment, data, exc, now) from None
     seen = playback.observed(session, assignment, now) if assignment.project.modality != "script" else {}
-    problems = rule_problems(session, assignment, answer, now, seen=seen)
+    compared = compared_rationales(session, assignment, revising=False)
+    problems = rule_problems(session, assignment, answer, now, seen=seen, compared=compared)
     if problems:
         raise _refuse(session, assignment, data, JudgmentRefused(
             "The judgment was refused: " + " ".join(problems.values()), problems), now)
@@ -428,10 +483,11 @@ def submit_judgment(session: Session, assignment: Assignment, data, *, idempoten
     assignment.status, assignment.submitted_at, assignment.closed_at = "submitted", now, now
     assignment.draft = None  # a judged assignment keeps no draft (delete-orphan)
     session.flush()
-    panel = overlap.refresh_panel(session, assignment.item)
+    panel = overlap.refresh_panel(session, assignment.item, answers=_panel_answers(compared, judgment))
     routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
                              closed_assignment=True)
-    standing.after_submit(session, assignment, judgment, now)  # qualification, auto-pause rules
+    standing.after_submit(session, assignment, judgment, now,  # qualification, auto-pause rules
+                          earlier_live_at=compared.earlier_live_at, earlier_complete=compared.earlier_complete)
     return judgment, True
 
 
@@ -450,7 +506,8 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     if until is None or now > until:
         raise RatingError("The time to revise this judgment has passed.", code="revision_window_closed")
     answer = parse_answer(assignment, data)
-    problems = rule_problems(session, assignment, answer, now, revising=current)
+    compared = compared_rationales(session, assignment, revising=True)
+    problems = rule_problems(session, assignment, answer, now, revising=current, compared=compared)
     if problems:
         raise JudgmentRefused("The revision was refused: " + " ".join(problems.values()), problems)
     if answer.playback is None:
@@ -458,10 +515,16 @@ def revise_judgment(session: Session, assignment: Assignment, data, *, idempoten
     current.superseded_at = now
     session.flush()  # the old row leaves the "current" unique index before the new one enters
     judgment = _write(session, assignment, answer, key, fingerprint, now, supersedes=current)
-    panel = overlap.refresh_panel(session, assignment.item)
+    panel = overlap.refresh_panel(session, assignment.item, answers=_panel_answers(compared, judgment))
     routing.judgment_written(session, assignment.project, assignment.item_id, panel.target if panel else None,
                              closed_assignment=False)
     return judgment, True
+
+
+def _panel_answers(compared: Compared, judgment: Judgment) -> list[dict]:
+    """The item's current answers after ``judgment`` was written, with the item locked: the
+    other raters' (read with the compared rationales) and this rater's one current judgment."""
+    return [*compared.other_answers, {"choice": judgment.choice, "scores": judgment.scores}]
 
 
 def _write(session: Session, assignment: Assignment, answer: Answer, key: str, fingerprint: str,

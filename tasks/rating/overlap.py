@@ -116,16 +116,19 @@ def current_judgments(session: Session, item_id: int) -> list[Judgment]:
         Judgment.item_id == item_id, Judgment.superseded_at.is_(None)).order_by(Judgment.id)))
 
 
-def refresh_panel(session: Session, item: Item) -> PanelState | None:
+def refresh_panel(session: Session, item: Item, *, answers: list[dict] | None = None) -> PanelState | None:
     """Recompute the item's panel from its current judgments (call with the item row locked,
-    after every judgment written, revised or imported): one read and one upsert. Gold items have
+    after every judgment written, revised or imported): one read and one upsert. ``answers``:
+    the current judgments' ``{"choice", "scores"}`` when the caller read them under the same
+    lock (a submit does, with the rationales it compares): then only the upsert. Gold items have
     none (None)."""
     if item.is_gold:
         return None
     project = item.project
-    answers = [{"choice": choice, "scores": scores} for choice, scores in session.execute(
-        select(Judgment.choice, Judgment.scores).where(Judgment.item_id == item.id, Judgment.superseded_at.is_(None))
-        .order_by(Judgment.id))]
+    if answers is None:
+        answers = [{"choice": choice, "scores": scores} for choice, scores in session.execute(
+            select(Judgment.choice, Judgment.scores).where(Judgment.item_id == item.id,
+                                                           Judgment.superseded_at.is_(None)).order_by(Judgment.id))]
     state = panel_state(len(answers), AGREEMENT[project.kind](answers, project.rubric or []),
                         overlap=project.overlap, max_overlap=project.max_overlap,
                         agreement_target=project.agreement_target)

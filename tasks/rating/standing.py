@@ -171,9 +171,12 @@ def media_seconds(project: Project, assignment: Assignment) -> float:
     return required_dwell_s(project.modality, 1.0, durations(assignment))
 
 
-def after_submit(session: Session, assignment: Assignment, judgment: Judgment, now: datetime) -> None:
+def after_submit(session: Session, assignment: Assignment, judgment: Judgment, now: datetime, *,
+                 earlier_live_at: list[datetime] | None = None, earlier_complete: bool = False) -> None:
     """Update the rater's counters after a live submission and apply qualification and the
-    auto-pause rules: a few reads of the rater's own rows."""
+    auto-pause rules: a few reads of the rater's own rows. ``earlier_live_at``: when the rater's
+    live judgments in the project before this one were made, newest first, when the caller read
+    them (``earlier_complete``: all of them); the burst rule then reads no row when they suffice."""
     project = assignment.project
     member = membership(session, project, assignment.rater_id)
     if member is None:
@@ -205,9 +208,12 @@ def after_submit(session: Session, assignment: Assignment, judgment: Judgment, n
         _trip(session, member, "speed", now, f"{t.speed_streak} judgments in a row came sooner than their "
                                              "media lasts.")
     elif t.burst_count > 1:
-        newest = session.scalars(select(Judgment.created_at).where(
-            Judgment.project_id == project.id, Judgment.rater_id == member.user_id, Judgment.source == "live")
-            .order_by(Judgment.id.desc()).limit(t.burst_count)).all()
+        if earlier_live_at is not None and (earlier_complete or len(earlier_live_at) >= t.burst_count - 1):
+            newest = [judgment.created_at, *earlier_live_at[:t.burst_count - 1]]
+        else:
+            newest = session.scalars(select(Judgment.created_at).where(
+                Judgment.project_id == project.id, Judgment.rater_id == member.user_id, Judgment.source == "live")
+                .order_by(Judgment.id.desc()).limit(t.burst_count)).all()
         if burst_trips(newest, now, t):
             _trip(session, member, "burst", now, f"{t.burst_count} judgments within {t.burst_window_s} seconds.")
     session.flush()

@@ -65,13 +65,6 @@ def _go_next(project, message: str | None = None, category: str = "success"):
     return redirect(url_for("rating.task", assignment_id=assignment.id))
 
 
-def _form_int(value):
-    """A per-criterion strength from the form: ASCII digits only (else kept as text, which the
-    criteria rules refuse with their reason)."""
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 4 \
-        else (value[:10] if value else None)
-
-
 def form_answer(form, kind: str, rubric: list[dict], criteria: list[dict] | None = None) -> dict:
     """The page's form as an answer in the API's screen terms (numbers as numbers); ``Invalid``
     when a field is malformed (a number not in ASCII digits, text past its bound, bad JSON).
@@ -94,15 +87,30 @@ def form_answer(form, kind: str, rubric: list[dict], criteria: list[dict] | None
         data["choice"] = fields.choice or None
         data["strength"] = None if data["choice"] == "tie" else fields.strength
         if criteria:
-            data["criteria"] = {}
-            for crit in criteria:
-                choice = form.get(f"crit-{crit['key']}-choice") or None
-                if choice is not None:
-                    strength = None if choice == "tie" else _form_int(form.get(f"crit-{crit['key']}-strength"))
-                    data["criteria"][crit["key"]] = {"choice": choice[:10], "strength": strength}
+            data["criteria"] = form_criteria(form, criteria)
     else:
         data["scores"] = form_scores(form, rubric)
     return data
+
+
+def form_criteria(form, criteria: list[dict]) -> dict:
+    """``crit-<key>-choice`` and ``crit-<key>-strength`` fields (``inputs.CriterionAnswerForm``)
+    as per-criterion answers; ``Invalid`` naming the malformed fields."""
+    answers, errors = {}, {}
+    for crit in criteria:
+        prefix = f"crit-{crit['key']}-"
+        try:
+            fields = validate(inputs.CriterionAnswerForm, {"choice": form.get(prefix + "choice"),
+                                                           "strength": form.get(prefix + "strength")})
+        except Invalid as exc:
+            errors.update({prefix + name: message for name, message in exc.details.items()})
+            continue
+        if fields.choice:
+            answers[crit["key"]] = {"choice": fields.choice,
+                                    "strength": None if fields.choice == "tie" else fields.strength}
+    if errors:
+        raise Invalid(errors)
+    return answers
 
 
 def form_scores(form, rubric: list[dict]) -> dict:
@@ -119,6 +127,11 @@ def form_scores(form, rubric: list[dict]) -> dict:
     return scores
 
 
+# The page's hidden fields (and the per-criterion ones, ``crit-<key>-…``): no place beside them
+# for a message, so the refusal names them.
+FORM_ONLY_FIELDS = ("progress", "paste_count", "keystrokes", "idempotency_key", "notes_json")
+
+
 def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 200, revising: bool = False):
     project = assignment.project
     payload = assignment_json(assignment)
@@ -129,6 +142,7 @@ def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 20
     now = utcnow()
     return render_template(
         "tasks/rate.html", project=project, assignment=payload, answer=answer or {}, errors=errors or {},
+        unplaced_errors={k: v for k, v in (errors or {}).items() if k in FORM_ONLY_FIELDS or k.startswith("crit-")},
         durations=durations, revising=revising,
         criteria=payload["criteria"], require_note=project.require_note,
         frame_rates={side: payload["item"][side].get("frame_rate") for side in sides},
@@ -271,9 +285,10 @@ def draft(assignment_id: int):
 @accepts(form=inputs.SkipForm)
 def skip(assignment_id: int):
     assignment = _own(assignment_id)
+    reason = parse_form(inputs.SkipForm).reason  # malformed: 422 naming the field
     try:
-        judging.skip_assignment(db.session, assignment, parse_form(inputs.SkipForm).reason, now=utcnow())
-    except (AnswerInvalid, Invalid):
+        judging.skip_assignment(db.session, assignment, reason, now=utcnow())
+    except AnswerInvalid:
         flash("Say why you skip this item.", "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
     except RatingError as exc:
@@ -286,11 +301,11 @@ def skip(assignment_id: int):
 @accepts(form=inputs.FlagForm)
 def flag(assignment_id: int):
     assignment = _own(assignment_id)
+    fields = parse_form(inputs.FlagForm)  # malformed: 422 naming the field
     try:
-        fields = parse_form(inputs.FlagForm)
         flags.flag_assignment(db.session, assignment, fields.kind, fields.reason, now=utcnow(),
                               side=fields.side or None)
-    except (AnswerInvalid, Invalid) as exc:
+    except AnswerInvalid as exc:
         flash("Report not sent: " + "; ".join(exc.details.values()), "error")
         return redirect(url_for("rating.task", assignment_id=assignment.id))
     return _go_next(assignment.project, "Thank you — the manager will look at this item.", "info")
@@ -306,6 +321,10 @@ def adjudication(project_id: int):
 
 def _adjudication_page(project, errors: dict | None = None, form=None, status: int = 200):
     items = db.session.scalars(overlap.queue_query(project).limit(50)).all()
+    shown = {i.id for i in items}
+    for item_id, problems in (errors or {}).items():
+        if item_id not in shown:  # decided meanwhile, or not split: no row to show the messages beside
+            flash(f"Item {item_id}: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), "error")
     return render_template("tasks/adjudication.html", project=project, queue=[queue_item_json(i) for i in items],
                            errors=errors or {}, form=form or {}, choice_words=presentation.choice_words,
                            desk_side=presentation.DESK_SIDE), status

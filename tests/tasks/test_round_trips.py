@@ -16,7 +16,14 @@ from tests.tasks.rating_factories import make_item, rating_project, rationale
 # assignment, serve (PostgreSQL: one CTE; SQLite: pick, insert, count), the item's outputs.
 NEXT_NEW = {"postgresql": 6, "sqlite": 8}
 NEXT_RESUMED = 4
-SUBMIT = 15  # 12, plus the standing rules (tasks.rating.standing): the member row, its counters, the burst window
+# A submit: token+user; the assignment under its lock with its project, draft and the rater's
+# membership row (the standing rules reuse it); the item under its lock with its outputs and the
+# id of a judgment already stored under the Idempotency-Key; observed playback; the rationales
+# compared, with the other raters' current answers (the panel is those and the new one) and when
+# the rater's own recent judgments were made (the burst rule's window); the judgment; the
+# assignment's status; the panel's upsert; the item's counters; the member's counters
+# (tasks.rating.standing).
+SUBMIT = 10
 
 
 @contextmanager

@@ -144,6 +144,27 @@ def test_burst_rule_trips_on_many_judgments_in_a_short_window(people, wsession):
     assert m.status == "warned" and m.status_rule == "burst"
 
 
+@pytest.mark.parametrize("given,complete,trips", [
+    (None, False, True),  # nothing given: the window is read
+    ([], False, True),  # too few given and not all of them: read, not trusted
+    ([], True, False),  # the caller read all of the rater's judgments: none before this one
+])
+def test_burst_rule_reads_the_window_unless_the_caller_gave_all_it_needs(people, wsession, given, complete, trips):
+    rater = people["rater"]
+    project = rating_project(wsession, people["manager"].id, members=[rater])
+    set_thresholds(wsession, project, {"burst_count": 1000, "speed_streak": 1000})
+    for _ in range(3):
+        make_item(wsession, project)
+    for i in range(3):  # three within a minute, judged before the rule was set
+        judge(wsession, pick(wsession, project, rater, now=T0 + timedelta(seconds=15 * i)), seconds=12)
+    set_thresholds(wsession, project, {"burst_count": 3, "burst_window_s": 60, "speed_streak": 1000})
+    latest = wsession.scalars(select(judging.Judgment).order_by(judging.Judgment.id.desc())).first()
+    standing.after_submit(wsession, latest.assignment, latest, latest.created_at, earlier_live_at=given,
+                          earlier_complete=complete)
+    wsession.commit()
+    assert (member(wsession, project, rater).status == "warned") is trips
+
+
 def test_honest_pace_trips_nothing(people, wsession):
     rater = people["rater"]
     project = rating_project(wsession, people["manager"].id, members=[rater])
