@@ -165,6 +165,7 @@ def dawid_skene(
     cell = _incidence(coded)
     group = _profiles(cell, gold_code) if collapse else _Profiles.identity(cell, gold_code)
     weight = group.weight[:, None]
+    by_cell = group.matrix.T.tocsr()  # (rater, label) x profiles: the M-step's product, built once
     posterior = votes[group.first] / np.maximum(votes[group.first].sum(axis=1, keepdims=True), 1.0)
     clamp = _clamp(group.gold, n_classes)
     posterior = clamp(posterior)
@@ -177,11 +178,11 @@ def dawid_skene(
     def em_step(post):
         """One EM step from posteriors; also the objective EM increases (the log-likelihood plus
         the log-density of the smoothing's Dirichlet/Beta prior) at the parameters they give."""
-        return e_step(*m_step(coded.shape, post * weight, group.matrix, smoothing))
+        return e_step(*m_step(coded.shape, post * weight, by_cell, smoothing))
 
     start_used = False
     if start is not None:
-        warm = _warm_parameters(coded, start, m_step(coded.shape, posterior * weight, group.matrix, smoothing))
+        warm = _warm_parameters(coded, start, m_step(coded.shape, posterior * weight, by_cell, smoothing))
         if warm is not None:
             warm_posterior = e_step(*warm)[0]
             start_used = bool(em_step(warm_posterior)[1] >= em_step(posterior)[1])
@@ -197,7 +198,7 @@ def dawid_skene(
             continue
         posterior, steps, step_max = _squarem(em_step, posterior, new, log_lik, clamp, step_max, group.weight)
         done += steps
-    log_prior, log_conf = m_step(coded.shape, posterior * weight, group.matrix, smoothing)
+    log_prior, log_conf = m_step(coded.shape, posterior * weight, by_cell, smoothing)
     _, log_lik = _e_step(n_classes, log_prior, log_conf, group.matrix, group.weight)
     return _result(coded, posterior[group.inverse], log_prior, log_conf, done, converged, log_lik, change,
                    n_profiles=group.matrix.shape[0], start_used=start_used)
@@ -220,13 +221,13 @@ def _squarem(em_step, start, first, start_log_lik, clamp, step_max, weight):
     second, _ = em_step(first)
     r = first - start
     v = second - first - r
-    norm_v = float(np.sqrt(weight @ (v * v).sum(axis=1)))
+    norm_v = float(np.sqrt((weight @ (v * v)).sum()))
     if norm_v == 0.0:
         return second, 1, step_max
-    step = min(float(np.sqrt(weight @ (r * r).sum(axis=1))) / norm_v, step_max)
+    step = min(float(np.sqrt((weight @ (r * r)).sum())) / norm_v, step_max)
     step = max(step, 1.0)
     jump = np.clip(start + 2.0 * step * r + step * step * v, 0.0, None)
-    total = jump.sum(axis=1, keepdims=True)
+    total = (jump @ np.ones(jump.shape[1]))[:, None]  # row sums (a product: faster over few columns)
     jump = np.where(total > 0, jump / np.where(total > 0, total, 1.0), second)
     stabilised, log_lik = em_step(clamp(jump))
     if np.isfinite(log_lik) and log_lik >= start_log_lik:
@@ -351,23 +352,24 @@ def _incidence(coded: CodedLabels) -> sparse.csr_matrix:
     return matrix
 
 
-def _m_step(shape, weighted, incidence, smoothing):
-    """``weighted``: each profile's posterior times how many items share it."""
+def _m_step(shape, weighted, by_cell, smoothing):
+    """``weighted``: each profile's posterior times how many items share it; ``by_cell``: the
+    transposed (profile, rater x label) count matrix."""
     _, n_raters, n_classes = shape
     prior = weighted.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
     # [rater * K + given, true]: expected labels of each (rater, given) cell per true class
-    expected = np.asarray(incidence.T @ weighted)
+    expected = np.asarray(by_cell @ weighted)
     counts = expected.reshape(n_raters, n_classes, n_classes).transpose(0, 2, 1) + smoothing
     return log_prior, np.log(counts / counts.sum(axis=2, keepdims=True))
 
 
-def _m_step_one_coin(shape, weighted, incidence, smoothing):
+def _m_step_one_coin(shape, weighted, by_cell, smoothing):
     """One accuracy per rater: P(says l | true t) = p_j if l == t else (1 - p_j) / (K - 1)."""
     _, n_raters, n_classes = shape
     prior = weighted.sum(axis=0) + smoothing
     log_prior = np.log(prior / prior.sum())
-    expected = np.asarray(incidence.T @ weighted).reshape(n_raters, n_classes, n_classes)  # [rater, given, true]
+    expected = np.asarray(by_cell @ weighted).reshape(n_raters, n_classes, n_classes)  # [rater, given, true]
     correct = np.trace(expected, axis1=1, axis2=2)
     given = expected.sum(axis=(1, 2))
     accuracy = (correct + smoothing) / (given + 2.0 * smoothing)
