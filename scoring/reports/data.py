@@ -271,13 +271,14 @@ def consensus_row_flags(consensus: dict) -> dict[str, list]:
     values = list(zip(*rows))
     tied = np.zeros(len(rows), dtype=bool)
     share = np.full(len(rows), np.nan)
-    for key in consensus["criteria"]:
-        tied |= np.array([bool(v) for v in values[columns[f"{key}.tied"]]])
+    for key in consensus["criteria"]:  # None is False, and NaN, as numpy reads it
+        tied |= np.array(values[columns[f"{key}.tied"]], dtype=bool)
         share = np.fmin(share, np.array(values[columns[f"{key}.share"]], dtype=np.float64))
+    imported = np.array(values[columns["n_imported"]], dtype=np.float64)
     return {"item_id": list(values[columns["item_id"]]), "any_tied": tied.tolist(),
             "min_share": [None if v != v else v for v in share.tolist()],
-            "adjudicated": [bool(v) for v in values[columns["adjudicated"]]],
-            "n_imported": [int(v or 0) for v in values[columns["n_imported"]]]}
+            "adjudicated": np.array(values[columns["adjudicated"]], dtype=bool).tolist(),
+            "n_imported": np.nan_to_num(imported).astype(np.int64).tolist()}
 
 
 def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:

@@ -249,7 +249,7 @@ def consensus(frames: fr.ProjectFrames, ds_starts: dict | None = None) -> dict:
         block, summary = _criterion_consensus(frames, criterion, (ds_starts or {}).get(criterion.key))
         block = block.reindex(items.index)
         for name in CRITERION_COLUMNS:
-            table[f"{criterion.key}.{name}"] = block[name].to_numpy(dtype=object)
+            table[f"{criterion.key}.{name}"] = block[name].to_numpy()  # numbers stay numeric: plain at C speed
             columns.append(f"{criterion.key}.{name}")
         summaries[criterion.key] = summary
     rows = [list(row) for row in zip(*(_plain_column(table[name]) for name in columns))]

@@ -153,8 +153,9 @@ def test_dawid_skene_reports_its_convergence_test(session, manager):
     assert capped.converged is False and capped.n_iter == 1 and capped.final_change > 0
 
 
-def test_a_recompute_warm_starts_dawid_skene_from_the_previous_snapshot(session, manager):
+def test_a_recompute_warm_starts_dawid_skene_from_the_previous_snapshot(session, manager, monkeypatch):
     from scoring.reports import snapshots
+    monkeypatch.setattr(data, "CONSENSUS_BATCH", 7)  # rows stored over several batches
     from scoring.reports.report import ds_starts
     project = _pairwise(session, manager.id, np.random.default_rng(9))
     cfg = snapshots.StatsConfig(inline_max=10**6, n_resamples=20)
@@ -175,10 +176,11 @@ def test_a_recompute_warm_starts_dawid_skene_from_the_previous_snapshot(session,
     cold = build_report(data.project_frames(session, project), n_resamples=20)
     assert warm["started_from"] == "previous snapshot" and warm["converged"]
     assert warm["n_iter"] < cold["dawid_skene"]["choice"]["n_iter"]
-    rows = {r[0]: r for r in data.consensus_page(session, second, "all", 0.67, 0, 1000)[1]}
+    stored = data.consensus_page(session, second, "all", 0.67, 0, 1000)[1]
+    assert [r[0] for r in stored] == [r[0] for r in cold["consensus"]["rows"]]  # every item, in order
+    rows = {r[0]: r for r in stored}
     columns = cold["consensus"]["columns"]
     at = columns.index("choice.ds_posterior")
-    assert rows.keys() == {r[0] for r in cold["consensus"]["rows"]}
     for row in cold["consensus"]["rows"]:
         assert rows[row[0]][at] == pytest.approx(row[at], abs=1e-5)
         assert rows[row[0]][columns.index("choice.label")] == row[columns.index("choice.label")]
