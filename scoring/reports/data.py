@@ -229,56 +229,54 @@ assert set(_FILTERS) | {"all"} == set(CONSENSUS_FILTERS)
 
 def _store_consensus_rows(session: Session, snapshot: StatsSnapshot, consensus: dict) -> dict:
     """Write the consensus rows of ``snapshot`` (one statement per batch) and return the header
-    without them. The filter columns are computed a column at a time; PostgreSQL takes a batch
-    as one JSON array of rows beside arrays of the filter values (one encoding of the whole batch
-    in compiled code, unpacked by the database), other databases as one ``executemany``."""
+    without them. PostgreSQL takes a batch as one JSON array of ``[filter values..., row]``
+    (encoded once, in compiled code, and unpacked by the database); other databases as one
+    ``executemany``."""
     session.execute(delete(ConsensusRow).where(ConsensusRow.snapshot_id == snapshot.id))
     rows = consensus["rows"]
     flags = consensus_row_flags(consensus)
     postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(rows), CONSENSUS_BATCH):
         stop = min(len(rows), start + CONSENSUS_BATCH)
-        batch = {name: values[start:stop] for name, values in flags.items()}
+        batch = [values[start:stop] for values in flags.values()]
         if postgres:
             session.execute(_INSERT_ROWS_PG, {"snapshot_id": snapshot.id, "first": start,
-                                              "rows": json.dumps(rows[start:stop]), **batch})
+                                              "rows": json.dumps(list(zip(*batch, rows[start:stop])))})
         else:
             session.execute(insert(ConsensusRow), [
-                {"snapshot_id": snapshot.id, "position": start + k, "row": rows[start + k],
-                 **{name: values[k] for name, values in batch.items()}} for k in range(stop - start)])
+                {"snapshot_id": snapshot.id, "position": start + k, "row": row, **dict(zip(flags, values))}
+                for k, (*values, row) in enumerate(zip(*batch, rows[start:stop]))])
     return {**consensus, "rows": [], "n_rows": len(rows)}
 
 
 CONSENSUS_BATCH = 50_000
-_INSERT_ROWS_PG = text(
+_INSERT_ROWS_PG = text(  # each element: [item_id, any_tied, min_share, adjudicated, n_imported, row]
     "INSERT INTO stats_consensus_rows (snapshot_id, position, item_id, any_tied, min_share, adjudicated, "
     "n_imported, row) "
-    "SELECT :snapshot_id, :first + r.n - 1, f.item_id, f.any_tied, f.min_share, f.adjudicated, f.n_imported, r.row "
-    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS r(row, n) "
-    "JOIN unnest(CAST(:item_id AS integer[]), CAST(:any_tied AS boolean[]), CAST(:min_share AS double precision[]), "
-    "CAST(:adjudicated AS boolean[]), CAST(:n_imported AS integer[])) "
-    "WITH ORDINALITY AS f(item_id, any_tied, min_share, adjudicated, n_imported, n) ON f.n = r.n")
+    "SELECT :snapshot_id, :first + e.n - 1, (e.v ->> 0)::integer, (e.v ->> 1)::boolean, (e.v ->> 2)::double precision, "
+    "(e.v ->> 3)::boolean, (e.v ->> 4)::integer, e.v -> 5 "
+    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS e(v, n)")
 
 
 def consensus_row_flags(consensus: dict) -> dict[str, list]:
     """Per consensus row, the values the page's filters select on (``ConsensusRow``'s columns
-    beside ``row``), as plain lists: ``item_id``, ``any_tied``, ``min_share`` (None when no
-    criterion has a share), ``adjudicated``, ``n_imported``."""
+    beside ``row``, in this order), as plain lists: ``item_id``, ``any_tied``, ``min_share``
+    (the lowest share over the criteria; None when none has one), ``adjudicated``, ``n_imported``."""
     rows = consensus["rows"]
-    if not rows:
-        return {name: [] for name in ("item_id", "any_tied", "min_share", "adjudicated", "n_imported")}
     columns = {name: i for i, name in enumerate(consensus["columns"])}
-    values = list(zip(*rows))
+
+    def column(name, dtype):  # None reads as False or NaN
+        i = columns[name]
+        return np.array([r[i] for r in rows], dtype=dtype)
     tied = np.zeros(len(rows), dtype=bool)
     share = np.full(len(rows), np.nan)
-    for key in consensus["criteria"]:  # None is False, and NaN, as numpy reads it
-        tied |= np.array(values[columns[f"{key}.tied"]], dtype=bool)
-        share = np.fmin(share, np.array(values[columns[f"{key}.share"]], dtype=np.float64))
-    imported = np.array(values[columns["n_imported"]], dtype=np.float64)
-    return {"item_id": list(values[columns["item_id"]]), "any_tied": tied.tolist(),
+    for key in consensus["criteria"]:
+        tied |= column(f"{key}.tied", bool)
+        share = np.fmin(share, column(f"{key}.share", np.float64))
+    return {"item_id": [r[columns["item_id"]] for r in rows] if rows else [], "any_tied": tied.tolist(),
             "min_share": [None if v != v else v for v in share.tolist()],
-            "adjudicated": np.array(values[columns["adjudicated"]], dtype=bool).tolist(),
-            "n_imported": np.nan_to_num(imported).astype(np.int64).tolist()}
+            "adjudicated": column("adjudicated", bool).tolist() if rows else [],
+            "n_imported": np.nan_to_num(column("n_imported", np.float64)).astype(np.int64).tolist() if rows else []}
 
 
 def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:

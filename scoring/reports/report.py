@@ -275,7 +275,8 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion, star
     if long.empty:
         return empty, {"n_iter": 0, "converged": True, "final_change": None, "raters": [], "max_iter": DS_MAX_ITER,
                        "tol": DS_TOL, "n_profiles": 0, "started_from": None}
-    classes = [c for c in criterion.categories if c in set(long["label"])]
+    present = set(pd.unique(long["label"]))
+    classes = [c for c in criterion.categories if c in present]
     votes = majority_vote(long, classes=classes).set_index("item")
     ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL, accelerate=True, start=start)
     estimate = ds.items.set_index("item")
