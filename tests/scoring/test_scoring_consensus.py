@@ -203,12 +203,15 @@ def test_dawid_skene_over_profiles_equals_row_wise(panel, model, n_iter, acceler
 
 @settings(max_examples=30, deadline=None)
 @given(panel=panels())
-def test_dawid_skene_over_profiles_converges_to_the_row_wise_answer(panel):
+def test_dawid_skene_over_profiles_stays_on_the_row_wise_path_over_long_runs(panel):
+    # plain EM, many steps: rounding does not carry the two apart (SQUAREM's accept test may tip on
+    # rounding, and on a flat likelihood EM crawls, so a tolerance stop is no common point to compare)
     labels, classes, gold = panel
-    profiles = dawid_skene(labels, classes=classes, gold=gold, n_iter=20_000, tol=1e-10, accelerate=True)
-    rows = dawid_skene(labels, classes=classes, gold=gold, n_iter=20_000, tol=1e-10, accelerate=True, collapse=False)
-    assert profiles.converged and rows.converged
-    np.testing.assert_allclose(profiles.posterior.to_numpy(), rows.posterior.to_numpy(), atol=1e-6)
+    profiles = dawid_skene(labels, classes=classes, gold=gold, n_iter=2_000, tol=0.0)
+    rows = dawid_skene(labels, classes=classes, gold=gold, n_iter=2_000, tol=0.0, collapse=False)
+    assert profiles.n_iter == rows.n_iter == 2_000
+    np.testing.assert_allclose(profiles.posterior.to_numpy(), rows.posterior.to_numpy(), atol=1e-8)
+    assert profiles.log_likelihood == pytest.approx(rows.log_likelihood, rel=1e-9, abs=1e-9)
 
 
 def test_dawid_skene_warm_start_reaches_the_same_answer_sooner():
