@@ -179,7 +179,8 @@ def leaderboard(project_id: int):
     **META, "criteria": {"type": "array", "items": {"type": "string"}},
     "dawid_skene": {"type": ["object", "null"], "description": "per criterion: n_iter, converged, final_change "
                     "(the largest probability change of the last iteration), max_iter, tol, log_likelihood -- the "
-                    "convergence test, reported"},
+                    "convergence test, reported; n_profiles (the distinct item profiles EM ran over) and "
+                    "started_from (majority vote, or the previous snapshot's estimates)"},
     "items": {"type": "array", "items": CONSENSUS_ITEM}, "page": {"type": "integer"},
     "per_page": {"type": "integer"}, "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}},
     query={"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -98,22 +98,21 @@ def rater_excluded(session: Session, project: Project) -> int:
 
 
 def items_frame(session: Session, project: Project) -> pd.DataFrame:
-    items = session.execute(select(Item.id, Item.external_id, is_gold_sql(), Item.prompt).where(
-        Item.project_id == project.id).order_by(Item.id)).all()
-    if not items:
+    """The project's items with their two outputs' models (None where absent: rubric items have
+    only ``a``), read in one query straight into columns (the outputs' key is (item, label), so
+    each join adds at most one row)."""
+    out_a, out_b = aliased(ItemOutput), aliased(ItemOutput)
+    query = (select(Item.id, Item.external_id, is_gold_sql(), Item.prompt, out_a.model, out_b.model)
+             .outerjoin(out_a, (out_a.item_id == Item.id) & (out_a.label == "a"))
+             .outerjoin(out_b, (out_b.item_id == Item.id) & (out_b.label == "b"))
+             .where(Item.project_id == project.id).order_by(Item.id))
+    frame = pd.read_sql(query, session.connection(), coerce_float=False)
+    if frame.empty:
         return fr.empty_items()
-    models = session.execute(select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model)
-                             .join(Item, Item.id == ItemOutput.item_id)
-                             .where(Item.project_id == project.id)).all()
-    by_label = pd.DataFrame.from_records(models, columns=["item", "label", "model"]).pivot(
-        index="item", columns="label", values="model") if models else pd.DataFrame()
-    frame = pd.DataFrame.from_records(items, columns=["item", "external_id", "is_gold", "prompt"])
+    frame.columns = ["item", "external_id", "is_gold", "prompt", "model_a", "model_b"]
     frame["is_gold"] = frame["is_gold"].astype(bool)
-    for label in ("a", "b"):
-        column = by_label[label] if label in by_label else pd.Series(dtype=object)
-        frame[f"model_{label}"] = frame["item"].map(column).astype(object)
-    frame = frame.astype({"model_a": object, "model_b": object})
-    frame.loc[frame["model_b"].isna(), "model_b"] = None
+    for column in ("model_a", "model_b"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame[[*fr.ITEM_COLUMNS, "prompt"]]
 
 
@@ -229,35 +228,55 @@ assert set(_FILTERS) | {"all"} == set(CONSENSUS_FILTERS)
 
 
 def _store_consensus_rows(session: Session, snapshot: StatsSnapshot, consensus: dict) -> dict:
-    """Write the consensus rows of ``snapshot`` (one statement) and return the header without them."""
+    """Write the consensus rows of ``snapshot`` (one statement per batch) and return the header
+    without them. PostgreSQL takes a batch as one JSON array of ``[filter values..., row]``
+    (encoded once, in compiled code, and unpacked by the database); other databases as one
+    ``executemany``."""
     session.execute(delete(ConsensusRow).where(ConsensusRow.snapshot_id == snapshot.id))
+    rows = consensus["rows"]
+    flags = consensus_row_flags(consensus)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(rows), CONSENSUS_BATCH):
+        stop = min(len(rows), start + CONSENSUS_BATCH)
+        batch = [values[start:stop] for values in flags.values()]
+        if postgres:
+            session.execute(_INSERT_ROWS_PG, {"snapshot_id": snapshot.id, "first": start,
+                                              "rows": json.dumps(list(zip(*batch, rows[start:stop])))})
+        else:
+            session.execute(insert(ConsensusRow), [
+                {"snapshot_id": snapshot.id, "position": start + k, "row": row, **dict(zip(flags, values))}
+                for k, (*values, row) in enumerate(zip(*batch, rows[start:stop]))])
+    return {**consensus, "rows": [], "n_rows": len(rows)}
+
+
+CONSENSUS_BATCH = 50_000
+_INSERT_ROWS_PG = text(  # each element: [item_id, any_tied, min_share, adjudicated, n_imported, row]
+    "INSERT INTO stats_consensus_rows (snapshot_id, position, item_id, any_tied, min_share, adjudicated, "
+    "n_imported, row) "
+    "SELECT :snapshot_id, :first + e.n - 1, (e.v ->> 0)::integer, (e.v ->> 1)::boolean, (e.v ->> 2)::double precision, "
+    "(e.v ->> 3)::boolean, (e.v ->> 4)::integer, e.v -> 5 "
+    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS e(v, n)")
+
+
+def consensus_row_flags(consensus: dict) -> dict[str, list]:
+    """Per consensus row, the values the page's filters select on (``ConsensusRow``'s columns
+    beside ``row``, in this order), as plain lists: ``item_id``, ``any_tied``, ``min_share``
+    (the lowest share over the criteria; None when none has one), ``adjudicated``, ``n_imported``."""
+    rows = consensus["rows"]
     columns = {name: i for i, name in enumerate(consensus["columns"])}
-    tied = [columns[f"{k}.tied"] for k in consensus["criteria"]]
-    share = [columns[f"{k}.share"] for k in consensus["criteria"]]
-    values = []
-    for position, row in enumerate(consensus["rows"]):
-        shares = [row[i] for i in share if row[i] is not None]
-        values.append({"snapshot_id": snapshot.id, "position": position, "item_id": row[columns["item_id"]],
-                       "any_tied": any(bool(row[i]) for i in tied), "min_share": min(shares) if shares else None,
-                       "adjudicated": bool(row[columns["adjudicated"]]),
-                       "n_imported": int(row[columns["n_imported"]] or 0), "row": row})
-    if values and session.get_bind().dialect.name == "postgresql":
-        _copy_rows(session, values)
-    elif values:
-        session.execute(insert(ConsensusRow), values)
-    return {**consensus, "rows": [], "n_rows": len(values)}
 
-
-_COPIED = ("snapshot_id", "position", "item_id", "any_tied", "min_share", "adjudicated", "n_imported", "row")
-
-
-def _copy_rows(session: Session, values: list[dict]) -> None:
-    """PostgreSQL: the rows by ``COPY`` on the session's own connection (inside its transaction):
-    a large project's tens of thousands of rows in one stream, not one statement each."""
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY stats_consensus_rows ({', '.join(_COPIED)}) FROM STDIN") as copy:
-        for value in values:
-            copy.write_row([json.dumps(value["row"]) if name == "row" else value[name] for name in _COPIED])
+    def column(name, dtype):  # None reads as False or NaN
+        i = columns[name]
+        return np.array([r[i] for r in rows], dtype=dtype)
+    tied = np.zeros(len(rows), dtype=bool)
+    share = np.full(len(rows), np.nan)
+    for key in consensus["criteria"]:
+        tied |= column(f"{key}.tied", bool)
+        share = np.fmin(share, column(f"{key}.share", np.float64))
+    return {"item_id": [r[columns["item_id"]] for r in rows] if rows else [], "any_tied": tied.tolist(),
+            "min_share": [None if v != v else v for v in share.tolist()],
+            "adjudicated": column("adjudicated", bool).tolist() if rows else [],
+            "n_imported": np.nan_to_num(column("n_imported", np.float64)).astype(np.int64).tolist() if rows else []}
 
 
 def claim_snapshot(session: Session, project_id: int, key: str, now: datetime) -> StatsSnapshot | None:

@@ -98,13 +98,18 @@ def signed_strength(choice, strength):
 
 
 def signed_strengths(choice: pd.Series, strength: pd.Series) -> pd.Series:
-    """:func:`signed_strength` of whole columns (vectorised)."""
-    level = pd.to_numeric(strength, errors="coerce").to_numpy(dtype=np.float64)
+    """:func:`signed_strength` of whole columns (vectorised): Python ints, None where undefined."""
+    try:
+        level = strength.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):  # text among the strengths: read what parses as a number
+        level = pd.to_numeric(strength, errors="coerce").to_numpy(dtype=np.float64)
     picked = choice.to_numpy(dtype=object)
     signed = np.where(picked == "a", level, np.where(picked == "b", -level, np.nan))
     signed = np.where(picked == "tie", 0.0, signed)
-    out = pd.Series(signed, index=choice.index).astype(object)
-    return out.where(~np.isnan(signed), None).map(lambda v: v if v is None else int(v))
+    out = np.full(signed.shape[0], None, dtype=object)
+    known = ~np.isnan(signed)
+    out[known] = signed[known].astype(np.int64).tolist()
+    return pd.Series(out, index=choice.index, dtype=object)
 
 
 def criteria_for(kind: str, rubric: list[dict], judgments: pd.DataFrame,

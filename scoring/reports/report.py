@@ -47,7 +47,8 @@ from scoring.stats.preferences import bootstrap_leaderboard
 from scoring.stats.robustness import top_rank_robustness
 from scoring.stats import _bt
 
-REPORT_VERSION = 4  # 3: Dawid-Skene reports its final change; 4: per-criterion comparisons (``criteria``)
+REPORT_VERSION = 5  # 3: Dawid-Skene reports its final change; 4: per-criterion comparisons (``criteria``);
+# 5: Dawid-Skene over distinct profiles, its estimates kept for the next snapshot's warm start
 DS_MAX_ITER = 5000  # Dawid-Skene runs to convergence (tolerance DS_TOL); not converging is reported
 DS_TOL = 1e-6
 BASE_COLUMNS = ("item_id", "external_id", "model_a", "model_b", "n_judgments", "n_imported", "adjudicated")
@@ -56,11 +57,13 @@ CRITERION_COLUMNS = ("label", "source", "posterior", "majority", "share", "tied"
 
 
 def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidence: float = 0.95,
-                 seed: int = 0) -> dict:
+                 seed: int = 0, ds_starts: dict | None = None) -> dict:
+    """The report (module docstring). ``ds_starts``: per criterion, earlier Dawid-Skene estimates
+    to warm-start from (:func:`ds_starts` of the previous snapshot's consensus header)."""
     comparisons, same_model = (frames.comparisons, frames.same_model) if frames.comparisons is not None \
         else fr.comparisons(frames)
     board = leaderboard(comparisons, n_resamples=n_resamples, confidence=confidence, seed=seed)
-    section = consensus(frames)
+    section = consensus(frames, ds_starts)
     if frames.kind != "pairwise":
         board["undefined_reason"] = "a rubric project rates one output per item: there are no comparisons"
     agreement = [agreement_row(c, fr.agreement_data(frames, c), n_resamples=n_resamples,
@@ -78,7 +81,7 @@ def build_report(frames: fr.ProjectFrames, *, n_resamples: int = 1000, confidenc
         "win_rates": win_rates(comparisons, [m["model"] for m in board["models"]]),
         "models": model_comparison(frames, n_resamples=n_resamples, confidence=confidence, seed=seed),
         "consensus": {**section, "rows": []},
-        "dawid_skene": {key: {k: v for k, v in summary.items() if k != "raters"}
+        "dawid_skene": {key: {k: v for k, v in summary.items() if k not in _DS_START_KEYS}
                         for key, summary in section["dawid_skene"].items()},
         "rules": {"min_units": explain.MIN_UNITS, "edge_share": explain.EDGE_SHARE,
                   "min_comparisons": explain.MIN_COMPARISONS, "min_items": explain.MIN_ITEMS,
@@ -228,7 +231,7 @@ def win_rates(comparisons: pd.DataFrame, order: list) -> dict:
 
 # -- consensus --------------------------------------------------------------------------------
 
-def consensus(frames: fr.ProjectFrames) -> dict:
+def consensus(frames: fr.ProjectFrames, ds_starts: dict | None = None) -> dict:
     criteria = [c for c in frames.criteria if c.consensus]
     items = frames.items
     j = frames.judgments
@@ -243,10 +246,10 @@ def consensus(frames: fr.ProjectFrames) -> dict:
         "adjudicated": [i in frames.adjudications for i in items.index]}, index=items.index)
     summaries = {}
     for criterion in criteria:
-        block, summary = _criterion_consensus(frames, criterion)
+        block, summary = _criterion_consensus(frames, criterion, (ds_starts or {}).get(criterion.key))
         block = block.reindex(items.index)
         for name in CRITERION_COLUMNS:
-            table[f"{criterion.key}.{name}"] = block[name].to_numpy(dtype=object)
+            table[f"{criterion.key}.{name}"] = block[name].to_numpy()  # numbers stay numeric: plain at C speed
             columns.append(f"{criterion.key}.{name}")
         summaries[criterion.key] = summary
     rows = [list(row) for row in zip(*(_plain_column(table[name]) for name in columns))]
@@ -266,15 +269,16 @@ def _plain_column(column: pd.Series) -> list:
 _PLAIN = (str, int, bool)  # JSON values as they are (a float may be NaN or inf: ``clean`` decides)
 
 
-def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
+def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion, start: dict | None = None):
     long = fr.labels(frames, criterion)
     empty = pd.DataFrame(columns=list(CRITERION_COLUMNS), dtype=object)
     if long.empty:
         return empty, {"n_iter": 0, "converged": True, "final_change": None, "raters": [], "max_iter": DS_MAX_ITER,
-                       "tol": DS_TOL}
-    classes = [c for c in criterion.categories if c in set(long["label"])]
+                       "tol": DS_TOL, "n_profiles": 0, "started_from": None}
+    present = set(pd.unique(long["label"]))
+    classes = [c for c in criterion.categories if c in present]
     votes = majority_vote(long, classes=classes).set_index("item")
-    ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL, accelerate=True)
+    ds = dawid_skene(long, classes=classes, n_iter=DS_MAX_ITER, tol=DS_TOL, accelerate=True, start=start)
     estimate = ds.items.set_index("item")
     single = votes["n_labels"] == 1
     block = pd.DataFrame({
@@ -297,10 +301,28 @@ def _criterion_consensus(frames: fr.ProjectFrames, criterion: fr.Criterion):
     known = column >= 0
     values[known] = posterior.to_numpy()[np.flatnonzero(known), column[known]]
     block["posterior"] = values
-    raters = [{"rater": _plain(r.rater), "n_labels": int(r.n_labels), "accuracy": float(r.accuracy)}
-              for r in ds.raters.itertuples()]
+    raters = [{"rater": _plain(r.rater), "n_labels": int(r.n_labels), "accuracy": float(r.accuracy),
+               "confusion": confusion.tolist()} for r, confusion in zip(ds.raters.itertuples(), ds.confusion)]
     return block, {"n_iter": ds.n_iter, "converged": ds.converged, "final_change": ds.final_change, "raters": raters,
-                   "log_likelihood": ds.log_likelihood, "max_iter": DS_MAX_ITER, "tol": DS_TOL}
+                   "log_likelihood": ds.log_likelihood, "max_iter": DS_MAX_ITER, "tol": DS_TOL,
+                   "n_profiles": ds.n_profiles, "started_from": "previous snapshot" if ds.start_used else "majority vote",
+                   "classes": [_plain(c) for c in ds.posterior.columns], "class_priors": ds.class_priors.tolist()}
+
+
+_DS_START_KEYS = ("raters", "classes", "class_priors")  # kept in the consensus header, not in the report
+
+
+def ds_starts(consensus_header: dict | None) -> dict:
+    """Per criterion, the Dawid-Skene estimates a snapshot's consensus header kept (classes, class
+    priors, each rater's confusion), as ``dawid_skene(start=...)`` takes them; empty for snapshots
+    that kept none."""
+    starts = {}
+    for key, summary in ((consensus_header or {}).get("dawid_skene") or {}).items():
+        confusion = {r["rater"]: r["confusion"] for r in summary.get("raters") or [] if r.get("confusion")}
+        if confusion and summary.get("classes"):
+            starts[key] = {"classes": summary["classes"], "class_priors": summary.get("class_priors"),
+                           "confusion": confusion}
+    return starts
 
 
 CONSENSUS_FILTERS = ("all", "contested", "adjudicated", "imported")

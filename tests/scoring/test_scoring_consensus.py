@@ -166,3 +166,67 @@ def test_dawid_skene_explicit_classes_and_validation():
         dawid_skene(labels.rename(columns={"rater": "annotator"}))
     with pytest.raises(ValueError, match="n_iter"):
         dawid_skene(labels, n_iter=0)
+
+
+# -- Dawid-Skene over distinct profiles (issue 8): items sharing (rater, label) counts run once ---
+
+@st.composite
+def panels(draw):
+    """Small panels where many items share a profile: few raters, few labels, repeated items."""
+    n_raters = draw(st.integers(1, 4))
+    n_classes = draw(st.integers(2, 3))
+    patterns = draw(st.lists(st.lists(st.tuples(st.integers(0, n_raters - 1), st.integers(0, n_classes - 1)),
+                                      min_size=1, max_size=4), min_size=1, max_size=6))
+    uses = draw(st.lists(st.integers(0, len(patterns) - 1), min_size=1, max_size=40))
+    rows = [(item, rater, "abc"[label]) for item, p in enumerate(uses) for rater, label in patterns[p]]
+    gold = draw(st.dictionaries(st.integers(0, len(uses) - 1), st.sampled_from("abc"[:n_classes]), max_size=3))
+    classes = list("abc"[:n_classes])
+    return pd.DataFrame(rows, columns=["item", "rater", "label"]), classes, gold
+
+
+@settings(max_examples=60, deadline=None)
+@given(panel=panels(), model=st.sampled_from(["full", "one_coin"]), n_iter=st.integers(1, 6),
+       accelerate=st.booleans())
+def test_dawid_skene_over_profiles_equals_row_wise(panel, model, n_iter, accelerate):
+    labels, classes, gold = panel
+    kwargs = dict(classes=classes, model=model, gold=gold, n_iter=n_iter, tol=0.0, accelerate=accelerate)
+    profiles = dawid_skene(labels, **kwargs)
+    rows = dawid_skene(labels, collapse=False, **kwargs)
+    np.testing.assert_allclose(profiles.posterior.to_numpy(), rows.posterior.to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(profiles.confusion, rows.confusion, atol=1e-9)
+    assert profiles.n_iter == rows.n_iter
+    assert profiles.log_likelihood == pytest.approx(rows.log_likelihood, rel=1e-9, abs=1e-9)
+    distinct = [tuple(sorted(zip(g["rater"], g["label"]))) + ((gold[item],) if item in gold else ())
+                for item, g in labels.groupby("item")]
+    assert profiles.n_profiles == len(set(distinct)) and rows.n_profiles == len(distinct)
+
+
+@settings(max_examples=30, deadline=None)
+@given(panel=panels())
+def test_dawid_skene_over_profiles_stays_on_the_row_wise_path_over_long_runs(panel):
+    # plain EM, many steps: rounding does not carry the two apart (SQUAREM's accept test may tip on
+    # rounding, and on a flat likelihood EM crawls, so a tolerance stop is no common point to compare)
+    labels, classes, gold = panel
+    profiles = dawid_skene(labels, classes=classes, gold=gold, n_iter=2_000, tol=0.0)
+    rows = dawid_skene(labels, classes=classes, gold=gold, n_iter=2_000, tol=0.0, collapse=False)
+    assert profiles.n_iter == rows.n_iter == 2_000
+    np.testing.assert_allclose(profiles.posterior.to_numpy(), rows.posterior.to_numpy(), atol=1e-8)
+    assert profiles.log_likelihood == pytest.approx(rows.log_likelihood, rel=1e-9, abs=1e-9)
+
+
+def test_dawid_skene_warm_start_reaches_the_same_answer_sooner():
+    frame, truth = simulate(400, [0.6, 0.55, 0.5, 0.65, 0.45, 0.6], seed=3)
+    cold = dawid_skene(frame, n_iter=20_000, tol=1e-9)
+    start = {"classes": list(cold.posterior.columns), "class_priors": cold.class_priors.tolist(),
+             "confusion": {r: cold.confusion_frame(r).to_numpy().tolist() for r in cold.raters["rater"]}}
+    more = pd.concat([frame, pd.DataFrame({"item": range(400, 420), "rater": 0, "label": truth[:20]})],
+                     ignore_index=True)
+    fresh = dawid_skene(more, n_iter=20_000, tol=1e-9)
+    warm = dawid_skene(more, n_iter=20_000, tol=1e-9, start=start)
+    assert warm.start_used and not fresh.start_used and fresh.converged and warm.converged
+    assert warm.n_iter < fresh.n_iter
+    assert np.abs(warm.posterior.to_numpy() - fresh.posterior.to_numpy()).max() < 1e-5
+    # a start for other classes, or naming none of these raters, is ignored
+    for other in ({**start, "classes": ["x", "y", "z"]}, {**start, "confusion": {"nobody": [[1.0]]}}):
+        ignored = dawid_skene(more, n_iter=20_000, tol=1e-9, start=other)
+        assert not ignored.start_used and ignored.n_iter == fresh.n_iter

@@ -151,3 +151,43 @@ def test_dawid_skene_reports_its_convergence_test(session, manager):
     capped = dawid_skene(fr.labels(data.project_frames(session, project), fr.Criterion(
         "choice", "Choice", "nominal", fr.CHOICES)), n_iter=1, tol=0.0)
     assert capped.converged is False and capped.n_iter == 1 and capped.final_change > 0
+
+
+def test_a_recompute_warm_starts_dawid_skene_from_the_previous_snapshot(session, manager, monkeypatch):
+    from scoring.reports import snapshots
+    monkeypatch.setattr(data, "CONSENSUS_BATCH", 7)  # rows stored over several batches
+    from scoring.reports.report import ds_starts
+    project = _pairwise(session, manager.id, np.random.default_rng(9))
+    cfg = snapshots.StatsConfig(inline_max=10**6, n_resamples=20)
+    first = snapshots.compute(session, project, cfg)
+    session.commit()
+    header = data.snapshot_consensus(session, first)
+    summary = header["dawid_skene"]["choice"]
+    assert summary["started_from"] == "majority vote" and 1 <= summary["n_profiles"] <= first.n_judgments
+    assert {r["rater"] for r in summary["raters"]} == set(ds_starts(header)["choice"]["confusion"])
+    assert "raters" not in first.report["dawid_skene"]["choice"]  # the estimates live in the header only
+    extra = item(session, project, ("m1", "m2"))
+    for who in project_raters(session, project)[:3]:
+        judge(session, extra, who, "a", 2)
+    session.commit()
+    second = snapshots.compute(session, project, cfg)
+    session.commit()
+    warm = data.snapshot_consensus(session, second)["dawid_skene"]["choice"]
+    cold = build_report(data.project_frames(session, project), n_resamples=20)
+    assert warm["started_from"] == "previous snapshot" and warm["converged"]
+    assert warm["n_iter"] < cold["dawid_skene"]["choice"]["n_iter"]
+    stored = data.consensus_page(session, second, "all", 0.67, 0, 1000)[1]
+    assert [r[0] for r in stored] == [r[0] for r in cold["consensus"]["rows"]]  # every item, in order
+    rows = {r[0]: r for r in stored}
+    columns = cold["consensus"]["columns"]
+    at = columns.index("choice.ds_posterior")
+    for row in cold["consensus"]["rows"]:
+        assert rows[row[0]][at] == pytest.approx(row[at], abs=1e-5)
+        assert rows[row[0]][columns.index("choice.label")] == row[columns.index("choice.label")]
+
+
+def project_raters(session, project):
+    from raters.models import User
+    from tasks.rating.models import Judgment
+    return session.query(User).join(Judgment, Judgment.rater_id == User.id).filter(
+        Judgment.project_id == project.id).distinct().order_by(User.id).all()
