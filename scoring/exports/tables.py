@@ -75,10 +75,11 @@ def judgment_refusal(rater_id: int, rater_active: bool, created_at, options: Exp
         return rater_out[rater_id]
     if options.exclude_deactivated_raters and not rater_active:
         return "deactivated_rater"
-    day = created_at.date()
-    if (options.since and day < date.fromisoformat(options.since)) or (
-            options.until and day > date.fromisoformat(options.until)):
-        return "dates"
+    if options.since or options.until:
+        day = created_at.date()
+        if (options.since and day < date.fromisoformat(options.since)) or (
+                options.until and day > date.fromisoformat(options.until)):
+            return "dates"
     return None
 
 
@@ -149,18 +150,11 @@ def judgment_values(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | N
         shown = seen[j.left_label]
     else:
         shown = seen[j.left_label] = presented(j, item)
-    played = j.playback
-    return (ctx.pseudonym(j.rater_id), shown,
-            {"a": _seconds(played.get("a")), "b": _seconds(played.get("b"))} if played else None,
-            j.time_on_task_ms, j.confidence, j.created_at)
+    return ctx.pseudonym(j.rater_id), shown, j.playback, j.time_on_task_ms, j.confidence, j.created_at
 
 
 def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context) -> dict:
     return dict(zip(JUDGMENT_NAMES, judgment_values(j, item, ctx)))
-
-
-def _seconds(value):
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def scores(values: dict | None, ctx: Context) -> dict:
