@@ -105,15 +105,15 @@ def item_chunks(session: Session, project: Project, store: AssetStore | None, *,
 
 def load_items(session: Session, ids: list[int], store: AssetStore | None, *,
                max_judgment_id: int | None = None, with_judgments: bool = True) -> list[ItemData]:
-    connection = session.connection()  # Core rows: the ORM's per-row work is most of the cost here
+    connection = session.connection()  # Core rows, each query fetched in one call
     items = {row.id: ItemData(row.id, row.external_id, row.prompt, row.gold is not None, {}, row.dropped_at is not None)
              for row in connection.execute(select(Item.id, Item.external_id, Item.prompt, Item.gold, Item.dropped_at)
-                                        .where(Item.id.in_(ids)).order_by(Item.id))}
+                                        .where(Item.id.in_(ids)).order_by(Item.id)).all()}
     for row in connection.execute(
             select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model, Asset.id, Asset.sha256,
                    Asset.media_kind, Asset.mime_type, Asset.duration_s, Asset.consent, Asset.license,
                    Asset.frame_rate)
-            .join(Asset, Asset.id == ItemOutput.asset_id).where(ItemOutput.item_id.in_(ids))):
+            .join(Asset, Asset.id == ItemOutput.asset_id).where(ItemOutput.item_id.in_(ids))).all():
         output = Output(*row[1:])
         if output.media_kind == "script" and store is not None and output.consent in EXPORTABLE_CONSENT:
             output.text = store.read_bytes(output.sha256).decode("utf-8")
