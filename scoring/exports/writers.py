@@ -72,7 +72,6 @@ class TableWriter:
         self._parquet = None
         self._csv = None
         self._nested = [f.name for f in schema if pa.types.is_nested(f.type)]
-        self._values = itemgetter(*schema.names)  # a row's values in column order, in one C call
         if file_format == "parquet":
             self._parquet = pq.ParquetWriter(path, schema, compression="zstd")
         else:
@@ -86,8 +85,9 @@ class TableWriter:
             return
         self.rows += len(rows)
         if self._parquet is not None:
-            self._parquet.write_batch(self._record_batch(rows if isinstance(rows, Block) else Block((), rows,
-                                                                                                    list(range(len(rows))))))
+            if not isinstance(rows, Block):
+                rows = Block((), rows, list(range(len(rows))))
+            self._parquet.write_batch(self._record_batch(rows))
             return
         if isinstance(rows, Block):
             rows = rows.rows()
