@@ -1,4 +1,5 @@
-"""The rows of each export table, item by item (pure: items and judgments in, dicts out).
+"""The rows of each export table, item by item (pure: items and judgments in, dicts out; the
+judgments-mode preference rows as a ``writers.Block``: the item's columns once per answer).
 
 Which items and judgments enter, in order, each left-out one counted under its reason:
 
