@@ -5,6 +5,7 @@ and one batch per table (plus, in consensus mode, the consensus records: one per
 from __future__ import annotations
 
 import gc
+import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
     copied: set[str] = set()
     total = max(source.count_items(session, project), 1)
     done = 0
-    with _heap_frozen():
+    with _collector_paused():
         try:
             for chunk in source.item_chunks(session, project, store, max_judgment_id=hw):
                 for item in chunk:
@@ -136,16 +137,29 @@ def build_files(session: Session, project: Project, export, root: Path, *, pseud
                        set(ctx.assets), {n: w.schema.names for n, w in writers.items()})
 
 
+_pause_lock = threading.Lock()
+_pauses = {"builds": 0, "was_enabled": True}
+
+
 @contextmanager
-def _heap_frozen():
-    """Keep the cyclic garbage collector off what was alive before the build (the app, its modules,
-    the session): a large export makes millions of short-lived objects, and every full collection
-    would otherwise walk that whole heap again (it more than doubled the build's CPU time)."""
-    gc.freeze()
+def _collector_paused():
+    """The cyclic garbage collector off while builds run (on again when the last one ends, if it
+    was on). A build makes millions of short-lived objects but no reference cycles (its peak
+    memory is the same without the collector), and the collector's repeated full passes over the
+    batch in memory cost a fifth to a half of the build's CPU time. Memory stays bounded: every
+    object of the build is freed by reference counting."""
+    with _pause_lock:
+        if _pauses["builds"] == 0:
+            _pauses["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _pauses["builds"] += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _pause_lock:
+            _pauses["builds"] -= 1
+            if _pauses["builds"] == 0 and _pauses["was_enabled"]:
+                gc.enable()
 
 
 def _rows(configs: list[str], item, kept, current, ctx: tables.Context) -> dict[str, list[dict] | Block]:
