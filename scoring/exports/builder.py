@@ -145,9 +145,9 @@ _pauses = {"builds": 0, "was_enabled": True}
 @contextmanager
 def _collector_paused():
     """The cyclic garbage collector off while builds run (on again when the last one ends, if it
-    was on). A build makes millions of short-lived objects but no reference cycles (its peak
-    memory is the same without the collector), and the collector's repeated full passes over the
-    batch in memory cost a fifth to a half of the build's CPU time. Memory stays bounded: the
+    was on). A build makes millions of short-lived objects and only a few reference cycles (the
+    database layer's, per chunk), and the collector's repeated full passes over the batch in
+    memory cost a fifth to a half of the build's CPU time. Memory stays bounded: the
     build's objects are freed by reference counting, and the loop collects the youngest generation
     (what the last chunk left) once per chunk."""
     with _pause_lock:
