@@ -1,4 +1,5 @@
-"""The rows of each export table, item by item (pure: items and judgments in, dicts out).
+"""The rows of each export table, item by item (pure: items and judgments in, dicts out; the
+judgments-mode preference rows as a ``writers.Block``: the item's columns once per answer).
 
 Which items and judgments enter, in order, each left-out one counted under its reason:
 
@@ -21,6 +22,7 @@ from typing import Callable
 
 from scoring.exports.options import ExportOptions
 from scoring.exports.source import ItemData, JudgmentRow, Output
+from scoring.exports.writers import Block
 from tasks.rating.notes import timecode
 
 
@@ -74,10 +76,11 @@ def judgment_refusal(rater_id: int, rater_active: bool, created_at, options: Exp
         return rater_out[rater_id]
     if options.exclude_deactivated_raters and not rater_active:
         return "deactivated_rater"
-    day = created_at.date()
-    if (options.since and day < date.fromisoformat(options.since)) or (
-            options.until and day > date.fromisoformat(options.until)):
-        return "dates"
+    if options.since or options.until:
+        day = created_at.date()
+        if (options.since and day < date.fromisoformat(options.since)) or (
+                options.until and day > date.fromisoformat(options.until)):
+            return "dates"
     return None
 
 
@@ -135,9 +138,12 @@ def _rubric_item(item: ItemData) -> bool:
     return "b" not in item.outputs
 
 
-def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | None = None, row: dict | None = None) -> dict:
-    """The per-judgment columns (into ``row`` when given); ``seen`` caches the item's
-    presentations (two at most)."""
+JUDGMENT_NAMES = ("rater", "presented", "playback_s", "time_on_task_ms", "confidence", "created_at")
+
+
+def judgment_values(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | None = None) -> tuple:
+    """The per-judgment columns (``JUDGMENT_NAMES``, schema ``JUDGMENT``); ``seen`` caches the
+    item's presentations (two at most)."""
     ctx.raters.add(j.rater_id)
     if seen is None:
         shown = presented(j, item)
@@ -145,17 +151,11 @@ def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context, seen: dict | 
         shown = seen[j.left_label]
     else:
         shown = seen[j.left_label] = presented(j, item)
-    row = {} if row is None else row
-    row["rater"] = ctx.pseudonym(j.rater_id)
-    row["presented"] = shown
-    row["playback_s"] = ({"a": _seconds(j.playback.get("a")), "b": _seconds(j.playback.get("b"))}
-                         if j.playback else None)
-    row["time_on_task_ms"], row["confidence"], row["created_at"] = j.time_on_task_ms, j.confidence, j.created_at
-    return row
+    return ctx.pseudonym(j.rater_id), shown, j.playback, j.time_on_task_ms, j.confidence, j.created_at
 
 
-def _seconds(value):
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def judgment_columns(j: JudgmentRow, item: ItemData, ctx: Context) -> dict:
+    return dict(zip(JUDGMENT_NAMES, judgment_values(j, item, ctx)))
 
 
 def scores(values: dict | None, ctx: Context) -> dict:
@@ -231,7 +231,13 @@ def preference_row(item: ItemData, winner: str, margin: float, n: int, agreement
     return row
 
 
-def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) -> list[dict]:
+# A judgment's own columns in a preference row; the rest are its item's (for its answer).
+PREFERENCE_OWN = ("margin", "rationales", "notes", "criteria", *JUDGMENT_NAMES)
+
+
+def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) -> list[dict] | Block:
+    """Consensus mode: the item's row (a list of at most one); judgments mode: a ``Block`` of
+    one row per judgment."""
     if ctx.options.mode == "consensus":
         record = (ctx.consensus or {}).get(item.id)
         label = record and record["labels"].get("choice", {}).get("label")
@@ -257,20 +263,22 @@ def preference_rows(item: ItemData, current: list[JudgmentRow], ctx: Context) ->
     if refused:
         ctx.excluded_items[refused] += 1
         return []
-    rows, per_choice, seen = [], {}, {}
+    block, per_choice, seen = Block(PREFERENCE_OWN), {}, {}
     for j in current:
         if j.choice == "tie" and ctx.options.ties == "drop":
             ctx.excluded_judgments["tie"] += 1
             continue
-        if j.choice not in per_choice:  # the item's columns, once per answer
-            per_choice[j.choice] = preference_row(item, j.choice, 0.0, n, agreement, [], ctx)
-        row = dict(per_choice[j.choice])
-        row["margin"] = float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0
-        row["rationales"] = [j.rationale]
-        row["notes"] = notes([j], item, ctx)
-        row["criteria"] = criterion_winners([j], "b" if j.choice == "b" else "a", item, ctx)
-        rows.append(judgment_columns(j, item, ctx, seen, row))
-    return rows
+        shared = per_choice.get(j.choice)
+        if shared is None:  # the item's columns, once per answer
+            shared = per_choice[j.choice] = len(block.shared)
+            block.shared.append(preference_row(item, j.choice, 0.0, n, agreement, [], ctx))
+        block.index.append(shared)
+        block.own.append((float(j.strength) if j.strength is not None and j.choice != "tie" else 0.0, [j.rationale],
+                          notes([j], item, ctx) if j.notes else [],
+                          criterion_winners([j], "b" if j.choice == "b" else "a", item, ctx)
+                          if ctx.pairwise_criteria else [],
+                          *judgment_values(j, item, ctx, seen)))
+    return block
 
 
 # -- unpaired (rubric, KTO-style) -----------------------------------------------------------------
