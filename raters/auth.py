@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from boundary import Invalid, accepts, parse_form
 from database import db
-from raters import services
+from raters import inputs, services
 from raters.access import public, requires
 from raters.models import CONSENT_VERSION
 from security import safe_next
@@ -40,8 +41,18 @@ def start_session(user, *, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+FIELD_NAMES = {"email": "E-mail", "password": "Password", "remember": "Remember me", "next": "Next page",
+               "agree": "Agreement"}
+
+
+def _said(exc: Invalid) -> str:
+    """A refused form's problems in words, each naming its field."""
+    return " ".join(f"{FIELD_NAMES.get(name, name)}: {problem}." for name, problem in exc.details.items())
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@accepts(form=inputs.LoginForm)
 def login():
     next_url = safe_next(request.values.get("next"), url_for("tasks.home"))
     if current_user.is_authenticated:
@@ -50,16 +61,21 @@ def login():
     status = 200
     email = ""
     if request.method == "POST":
-        email = request.form.get("email", "").strip()
         try:
-            user = check_password(email, request.form.get("password", ""))
-        except Throttled as exc:
-            error, status = str(exc), 429
+            form = parse_form(inputs.LoginForm)
+        except Invalid as exc:  # refused before any password is checked: no attempt counted
+            error, status = _said(exc), exc.status
         else:
-            if user is not None:
-                start_session(user, remember=bool(request.form.get("remember")))
-                return redirect(next_url)
-            error = "Wrong e-mail or password."
+            email = form.email.strip()
+            try:
+                user = check_password(email, form.password)
+            except Throttled as exc:
+                error, status = str(exc), 429
+            else:
+                if user is not None:
+                    start_session(user, remember=bool(form.remember))
+                    return redirect(next_url)
+                error = "Wrong e-mail or password."
     demo_logins = current_app.config.get("DEMO_LOGINS") if current_app.config["DEMO"] else None
     return render_template("raters/login.html", error=error, email=email, next=next_url,
                            demo_logins=demo_logins), status
@@ -76,12 +92,18 @@ def logout():
 
 @bp.route("/consent", methods=["GET", "POST"])
 @requires("account.self", consent=False)
+@accepts(form=inputs.ConsentForm)
 def consent():
     if request.method == "POST":
-        if request.form.get("agree") != "yes":
+        try:
+            form = parse_form(inputs.ConsentForm)
+        except Invalid as exc:
+            flash(_said(exc), "error")
+            return render_template("raters/consent.html", version=CONSENT_VERSION), exc.status
+        if form.agree != "yes":
             flash("Tick the box to agree, or sign out.", "error")
             return render_template("raters/consent.html", version=CONSENT_VERSION), 400
         services.record_consent(db.session, current_user)
         flash("Thank you. Your consent is recorded.", "success")
-        return redirect(safe_next(request.form.get("next"), url_for("tasks.home")))
+        return redirect(safe_next(form.next, url_for("tasks.home")))
     return render_template("raters/consent.html", version=CONSENT_VERSION)

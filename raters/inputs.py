@@ -67,3 +67,21 @@ class NewUserForm(UserForm):
 
 class ActiveForm(Form):
     active: Literal["0", "1"]
+
+
+# -- signing in and agreeing (checked before any password is: a malformed form costs no attempt) ---
+
+NextUrl = ColumnText(max_length=2_000)  # where to go afterwards (``security.safe_next`` decides if it may)
+
+
+class LoginForm(Form):
+    email: ColumnText(User.email) = ""
+    password: Password = ""
+    remember: ColumnText(max_length=3) = ""  # a checkbox: "on" when ticked
+    next: NextUrl = ""
+
+
+class ConsentForm(Form):
+    agree: ColumnText(max_length=3) = ""  # the checkbox sends "yes"; the view asks for it in words
+    next: NextUrl = ""
+
