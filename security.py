@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from database import db
 from raters import services
+from raters.inputs import MAX_NEXT_CHARS
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -49,8 +50,9 @@ def wants_json() -> bool:
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
-    """Only same-site relative paths are followed after login (no open redirects)."""
-    if not target:
+    """Only same-site relative paths, of a bounded length, are followed after login (no open
+    redirects; no page that carries a "next" its own form then refuses)."""
+    if not target or len(target) > MAX_NEXT_CHARS:
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \

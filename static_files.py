@@ -126,6 +126,8 @@ def module_imports(folder: str, filename: str) -> list[str]:
 
     def walk(state: tuple) -> None:
         for dep in state[2]:
+            if not Path(dep[0]).is_relative_to(root):  # an import reaching outside the folder is not served
+                continue
             name = Path(dep[0]).relative_to(root).as_posix()
             if name not in found:
                 found.append(name)

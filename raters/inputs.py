@@ -10,6 +10,7 @@ from raters.models import ApiToken, User, UserExpertise
 
 MAX_PASSWORD_CHARS = 1_000  # hashing cost is per character; a passphrase fits
 MAX_TAGS = 50
+MAX_NEXT_CHARS = 2_000  # a longer "next" is not followed (security.safe_next) nor accepted by a form
 Role = Literal["admin", "manager", "researcher", "rater"]
 Tag = ColumnText(UserExpertise.tag)
 
@@ -71,7 +72,7 @@ class ActiveForm(Form):
 
 # -- signing in and agreeing (checked before any password is: a malformed form costs no attempt) ---
 
-NextUrl = ColumnText(max_length=2_000)  # where to go afterwards (``security.safe_next`` decides if it may)
+NextUrl = ColumnText(max_length=MAX_NEXT_CHARS)  # where to go afterwards (``security.safe_next`` decides if it may)
 
 
 class LoginForm(Form):

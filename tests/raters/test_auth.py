@@ -97,3 +97,19 @@ def test_rater_without_consent_is_sent_to_the_consent_page(client, make_user, se
     assert client.get("/").status_code == 200
     session.expire_all()
     assert session.get(User, user.id).consent_version is not None
+
+
+def test_an_over_long_next_is_not_carried_into_the_login_form_so_signing_in_still_works(client, make_user):
+    """A "next" past the form's bound falls back to home on the page itself: the form it renders
+    never holds a value its own model would refuse."""
+    import re
+    from raters.inputs import MAX_NEXT_CHARS
+    user = make_user("manager")
+    target = "/assets?q=" + "x" * MAX_NEXT_CHARS
+    page = client.get(f"/login?next={target}").get_data(as_text=True)
+    hidden = re.search(r'name="next" value="([^"]*)"', page).group(1)
+    assert hidden == "/"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "next": hidden,
+                                           "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
