@@ -216,10 +216,22 @@ def shingle_hash(shingle: tuple[str, ...]) -> int:
     return int.from_bytes(hashlib.blake2b("\x1f".join(shingle).encode(), digest_size=8).digest(), "big") >> 1
 
 
-def rationale_features(text: str | None) -> dict:
+def rationale_features(text: str | None, hashes: dict | None = None) -> dict:
     """A rationale's word count, the hashes of its word 3-shingles and whether it points at a
     moment: computed once when a judgment is written (``judgments.rationale_features``), so the
-    rater-quality desk (``scoring.quality``) never re-tokenises a project's rationales."""
+    rater-quality desk (``scoring.quality``) never re-tokenises a project's rationales.
+
+    ``hashes``: a memo of ``shingle_hash`` (shingle → hash) shared by the calls of one bulk write
+    (the judgment import), where most 3-word shingles recur; the result is the same."""
     tokens = words(text)
+    if hashes is None:
+        shingle_hashes = {shingle_hash(s) for s in word_shingles(tokens)}
+    else:
+        shingle_hashes = set()
+        for shingle in word_shingles(tokens):
+            value = hashes.get(shingle)
+            if value is None:
+                value = hashes[shingle] = shingle_hash(shingle)
+            shingle_hashes.add(value)
     return {"v": FEATURES_VERSION, "words": len(tokens), "moment": points_at_moment(text),
-            "shingles": sorted({shingle_hash(s) for s in word_shingles(tokens)})}
+            "shingles": sorted(shingle_hashes)}

@@ -42,6 +42,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
@@ -348,13 +349,12 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     item_ids = sorted({row.item_id for row in rows})
     for chunk in _chunks(item_ids, WRITE_BATCH):  # lock the items (in id order) before their panels change
         session.scalars(select(Item.id).where(one_of(session, Item.id, chunk)).order_by(Item.id).with_for_update()).all()
-    records = ({"project_id": project.id, "item_id": row.item_id, "rater_id": rater_ids[row.email],
-                "choice": row.choice, "strength": row.strength if row.choice != "tie" else None,
-                "scores": row.scores, "rationale": row.rationale, "confidence": row.confidence,
-                "criteria": row.criteria, "notes": row.notes,
-                "paste_count": 0, "source": "imported", "created_at": row.created_at or now,
-                "rationale_features": rationale_features(row.rationale)} for row in rows)
-    insert_rows(session, Judgment.__table__, records)
+    hashes: dict = {}  # shingle hashes, shared by the file's rationales
+    records = ((project.id, row.item_id, rater_ids[row.email], row.choice,
+                row.strength if row.choice != "tie" else None, row.scores, row.rationale, row.confidence,
+                row.criteria, row.notes, 0, "imported", row.created_at or now,
+                rationale_features(row.rationale, hashes)) for row in rows)
+    insert_rows(session, Judgment.__table__, JUDGMENT_COLUMNS, records)
     overlap.refresh_panels(session, project, item_ids, now=now)
     routing.refresh_items(session, item_ids)
     audit(session, actor, "judgments.import", f"project:{project.id}",
@@ -363,30 +363,40 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     return JudgmentImport(len(rows), len(item_ids), len({r.email for r in rows}), new_raters, file_sha)
 
 
-def insert_rows(session: Session, table, records, *, batch: int = WRITE_BATCH) -> int:
-    """Insert plain rows (dicts with the same keys) in batches, one statement per batch:
-    ``COPY`` on PostgreSQL, a multi-row INSERT elsewhere."""
+JUDGMENT_COLUMNS = ("project_id", "item_id", "rater_id", "choice", "strength", "scores", "rationale", "confidence",
+                    "criteria", "notes", "paste_count", "source", "created_at", "rationale_features")
+
+
+def insert_rows(session: Session, table, columns: tuple[str, ...], records, *, batch: int = WRITE_BATCH) -> int:
+    """Insert plain rows (tuples of ``columns``' values): on PostgreSQL one ``COPY`` streaming
+    them all (sent from a writer thread, so the server stores rows while the next are made),
+    elsewhere a multi-row INSERT per ``batch`` rows."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _copy_rows(connection, table, columns, records)
     written, pending = 0, []
     for record in records:
-        pending.append(record)
+        pending.append(dict(zip(columns, record)))
         if len(pending) >= batch:
-            written += _insert_batch(connection, table, pending)
-            pending = []
+            connection.execute(table.insert(), pending)
+            written, pending = written + len(pending), []
     if pending:
-        written += _insert_batch(connection, table, pending)
+        connection.execute(table.insert(), pending)
+        written += len(pending)
     return written
 
 
-def _insert_batch(connection, table, rows: list[dict]) -> int:
-    columns = list(rows[0])
-    if connection.dialect.name != "postgresql":
-        connection.execute(table.insert(), rows)
-        return len(rows)
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+def _copy_rows(connection, table, columns: tuple[str, ...], records) -> int:
+    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
     cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
-                            for c in columns])
-    return len(rows)
+    written = 0
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN",
+                     writer=QueuedLibpqWriter(cursor)) as copy:
+        for record in records:
+            record = list(record)
+            for i in json_at:
+                if record[i] is not None:
+                    record[i] = json.dumps(record[i])
+            copy.write_row(record)
+            written += 1
+    return written
