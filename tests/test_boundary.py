@@ -270,3 +270,25 @@ def test_every_form_and_query_field_past_its_bound_is_refused_naming_the_field(a
                 misses.append(f"{endpoint} {method} {where} {name}: {response.status_code}")
     assert checked > 60
     assert not misses, "\n".join(misses)
+
+
+@pytest.mark.parametrize("text, refused", [
+    ('{"a": "x\\u0000y"}', "a: must not contain the NUL character"),
+    ('{"a\\u0000": 1}', "must not contain the NUL character"),
+    ('{"a": ["ok", {"b": "\\u0000"}]}', "a[1].b: must not contain the NUL character"),
+    (b'{"a": "\\u0000"}', "a: must not contain the NUL character"),
+    ('{"a": NaN}', "NaN is not a JSON number"),
+    ('[-Infinity]', "-Infinity is not a JSON number"),
+    ('\ufeff{"a": 1}', "Unexpected UTF-8 BOM"),
+    ('{"a": "\u0000"}', "Invalid control character"),
+    ('{"a": 1} {"b": 2}', "Extra data"),
+])
+def test_loads_refuses_nul_constants_and_junk(text, refused):
+    with pytest.raises(ValueError, match=refused.replace("[", r"\[").replace("]", r"\]")):
+        boundary.loads(text)
+
+
+def test_loads_reads_an_escaped_backslash_before_u0000_as_text():
+    assert boundary.loads('{"path": "C:\\\\u0000"}') == {"path": "C:\\u0000"}
+    assert boundary.loads('{"a": [1, 2.5, null, true]}') == {"a": [1, 2.5, None, True]}
+    assert boundary.loads(b'{"a": "\\u00e9"}') == {"a": "é"}

@@ -349,13 +349,16 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     item_ids = sorted({row.item_id for row in rows})
     for chunk in _chunks(item_ids, WRITE_BATCH):  # lock the items (in id order) before their panels change
         session.scalars(select(Item.id).where(one_of(session, Item.id, chunk)).order_by(Item.id).with_for_update()).all()
+    answers = overlap.current_answers(session, item_ids)  # under the locks: the panels before this file
+    for row in rows:
+        answers.setdefault(row.item_id, []).append({"choice": row.choice, "scores": row.scores})
     hashes: dict = {}  # shingle hashes, shared by the file's rationales
     records = ((project.id, row.item_id, rater_ids[row.email], row.choice,
                 row.strength if row.choice != "tie" else None, row.scores, row.rationale, row.confidence,
                 row.criteria, row.notes, 0, "imported", row.created_at or now,
                 rationale_features(row.rationale, hashes)) for row in rows)
     insert_rows(session, Judgment.__table__, JUDGMENT_COLUMNS, records)
-    overlap.refresh_panels(session, project, item_ids, now=now)
+    overlap.refresh_panels(session, project, item_ids, now=now, answers=answers)
     routing.refresh_items(session, item_ids)
     audit(session, actor, "judgments.import", f"project:{project.id}",
           f"{len(rows)} judgments from {filename[:120]} (sha256 {file_sha[:12]}), {len(new_raters)} new raters",

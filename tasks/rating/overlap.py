@@ -141,10 +141,27 @@ def refresh_panel(session: Session, item: Item, *, answers: list[dict] | None = 
     return state
 
 
-def refresh_panels(session: Session, project: Project, item_ids, *, now: datetime) -> int:
+def current_answers(session: Session, item_ids) -> dict[int, list[dict]]:
+    """The ``{"choice", "scores"}`` of the items' current judgments, by item (items without any
+    are absent), in judgment order: one read per ``PANEL_BATCH`` items."""
+    ids = sorted(set(item_ids))
+    answers: dict[int, list[dict]] = {}
+    for start in range(0, len(ids), PANEL_BATCH):
+        for item_id, choice, scores in session.execute(
+                select(Judgment.item_id, Judgment.choice, Judgment.scores)
+                .where(one_of(session, Judgment.item_id, ids[start:start + PANEL_BATCH]),
+                       Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
+            answers.setdefault(item_id, []).append({"choice": choice, "scores": scores})
+    return answers
+
+
+def refresh_panels(session: Session, project: Project, item_ids, *, now: datetime,
+                   answers: dict[int, list[dict]] | None = None) -> int:
     """``refresh_panel`` for many items of the project (locked by the caller), set-based: per
-    batch of ``PANEL_BATCH`` items one read of their current judgments and one upsert of their
-    panels. Gold items get none. Returns how many panels were written."""
+    batch of ``PANEL_BATCH`` items one read of their current judgments (``current_answers``) and
+    one upsert of their panels. ``answers``: every item's current answers when the caller knows
+    them (the import: those read under its locks before writing, plus its own rows): then only
+    the upserts. Gold items get none. Returns how many panels were written."""
     ids = sorted(set(item_ids))
     measure = AGREEMENT[project.kind]
     written = 0
@@ -153,13 +170,10 @@ def refresh_panels(session: Session, project: Project, item_ids, *, now: datetim
                                                       Item.project_id == project.id, ~is_gold_sql())).all()
         if not chunk:
             continue
-        answers: dict[int, list[dict]] = {item_id: [] for item_id in chunk}
-        for item_id, choice, scores in session.execute(
-                select(Judgment.item_id, Judgment.choice, Judgment.scores)
-                .where(one_of(session, Judgment.item_id, chunk), Judgment.superseded_at.is_(None)).order_by(Judgment.id)):
-            answers[item_id].append({"choice": choice, "scores": scores})
+        given_by_item = current_answers(session, chunk) if answers is None else answers
         rows = []
-        for item_id, given in answers.items():
+        for item_id in chunk:
+            given = given_by_item.get(item_id, [])
             state = panel_state(len(given), measure(given, project.rubric or []), overlap=project.overlap,
                                 max_overlap=project.max_overlap, agreement_target=project.agreement_target)
             rows.append({"item_id": item_id, "project_id": project.id, "n_judgments": state.n,

@@ -51,3 +51,36 @@ def test_batched_panels_equal_panels_refreshed_one_by_one(make_user, wsession):
         stored = {i.id: (i.n_judged, i.n_held, i.target, i.hold)
                   for i in wsession.scalars(select(Item).where(Item.id.in_(ids)))}
         assert stored == routing.recount(wsession, ids)
+
+
+def test_a_later_import_counts_the_judgments_already_on_its_items(make_user, wsession):
+    """The import's panels come from the answers it read under its locks plus its own rows (no
+    read-back): a second file onto judged items, one of whose earlier judgments is superseded,
+    gives the panels a one-by-one refresh gives."""
+    from tasks.rating.models import Judgment
+
+    manager = make_user("manager")
+    actor = wsession.get(User, manager.id)
+    for project, answer_of in ((rating_project(wsession, manager.id, overlap=2, max_overlap=4),
+                                lambda v: {"choice": v}),
+                               (rating_project(wsession, manager.id, kind="rubric", overlap=2, max_overlap=4),
+                                lambda v: {"scores": {c["key"]: {"a": 1, "b": 5, "tie": 3}[v] for c in RUBRIC}})):
+        items = [make_item(wsession, project, durations=(10.0,) * project.n_outputs) for _ in range(4)]
+
+        def lines(answers, raters):
+            return "\n".join(json.dumps({"external_id": item.external_id, "rater": rater, "rationale": "why",
+                                         "confidence": 3, **answer_of(answer)})
+                             for item, given in zip(items, answers) for rater, answer in zip(raters, given)).encode()
+        ids = [i.id for i in items]
+        judgment_import.import_judgments(wsession, project, lines([["a"], ["a"], ["b"], []], ["r1"]), "1.jsonl",
+                                         actor=actor, now=NOW)
+        earlier = wsession.scalar(select(Judgment).where(Judgment.item_id == ids[2]))
+        earlier.superseded_at = NOW  # no longer current: the later file's panel must not count it
+        wsession.flush()
+        judgment_import.import_judgments(wsession, project, lines([["a"], ["b", "tie"], ["a", "a"], ["b"]],
+                                                                  ["r2", "r3"]), "2.jsonl", actor=actor, now=NOW)
+        batched = panels(wsession, ids)
+        assert [batched[i][0] for i in ids] == [2, 3, 2, 1]
+        for item_id in ids:
+            overlap.refresh_panel(wsession, wsession.get(Item, item_id))
+        assert panels(wsession, ids) == batched

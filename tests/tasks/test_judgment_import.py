@@ -272,3 +272,32 @@ def test_the_fast_row_check_agrees_with_check_row(pairwise, change):
         assert RowChecker(pairwise, items, now).check([(3, data)], []) == []
     else:  # a valid row takes the fast path, to the same result
         assert fast == slow
+
+
+def test_imported_judgments_store_the_features_a_live_write_computes(session, api, pairwise):
+    """The import hashes a file's shingles once each (a memo across its rationales); what it stores
+    is exactly ``rationale_features`` of each rationale, as the desk and near-copy checks compare."""
+    from tasks.rating.answers import rationale_features
+    from tests.tasks.rationale_suites import HONEST
+
+    texts = [text for _who, _item, text in HONEST[:6]]
+    texts += [texts[0] + " Same pacing at 0:12 as the last take.", "Same pacing at 0:12 as the last take."]
+    client, _ = api("manager")
+    rows = [row(external_id=ext, rater=f"r-{n}", rationale=text)
+            for n, text in enumerate(texts) for ext in ("alley-017", "alley-018")]
+    assert post(client, pairwise, *rows).status_code == 201
+    session.expire_all()
+    stored = session.scalars(select(Judgment).order_by(Judgment.id)).all()
+    assert len(stored) == len(rows)
+    assert all(j.rationale_features == rationale_features(j.rationale) for j in stored)
+    assert stored[-1].rationale_features["moment"]  # "0:12" points at a moment
+
+
+def test_shared_shingle_hashes_give_the_same_features():
+    from tasks.rating.answers import rationale_features
+    from tests.tasks.rationale_suites import HONEST, RUBBER_STAMPS
+
+    texts = [t for _w, _i, t in HONEST] + [t for _name, t, *_ in RUBBER_STAMPS] + ["", "one", "two words"]
+    memo: dict = {}
+    assert [rationale_features(t, memo) for t in texts + texts] == [rationale_features(t) for t in texts + texts]
+    assert memo  # the memo was used
