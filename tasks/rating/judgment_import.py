@@ -343,7 +343,8 @@ def import_judgments(session: Session, project: Project, data: bytes, filename: 
 def _write(session: Session, project: Project, rows: list[CheckedJudgment], users: dict[str, User],
            filename: str, file_sha: str, actor: User | None, now: datetime) -> JudgmentImport:
     rater_ids = {email: user.id for email, user in users.items()}
-    made = create_placeholder_raters(session, [row.rater_ref for row in rows if row.email not in rater_ids], actor)
+    unknown = dict.fromkeys(row.rater_ref for row in rows if row.email not in rater_ids)  # each ref once
+    made = create_placeholder_raters(session, list(unknown), actor)
     rater_ids.update(made)
     new_raters = list(made)
     item_ids = sorted({row.item_id for row in rows})
