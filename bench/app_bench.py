@@ -188,10 +188,12 @@ def judgment_file(app, project_id: int, n_rows: int, per_item: int = 5, n_raters
 
 def bench_import(app, n_rows: int) -> dict:
     """Our judgment import of ``n_rows`` rows against a plain COPY of the same rows into a scratch
-    table, in the same run."""
+    table, in the same run; and against a plain COPY of the same judgments into ``judgments``
+    itself (``copy_into_judgments``: what the table alone costs)."""
     from tasks.rating.judgment_import import import_judgments, parse_rows
 
     project_id = seed_project(app, n_rows // 5, done_share=0.0, name=f"import-{n_rows}")
+    twin_id = seed_project(app, n_rows // 5, done_share=0.0, name=f"import-twin-{n_rows}")
     data = judgment_file(app, project_id, n_rows)
     rows = [row for _line, row in parse_rows(data, "judgments.jsonl")[0]]
     columns = ("external_id", "rater", "choice", "strength", "rationale", "confidence", "created_at")
@@ -207,9 +209,11 @@ def bench_import(app, n_rows: int) -> dict:
                 copy.write_row([row.get(c) for c in columns])
         db.session.commit()
         copy_s = time.perf_counter() - start
+    del rows
+    table_s = copy_into_judgments(app, twin_id)
+    with app.app_context():
         db.session.connection().execute(text("DROP TABLE bench_scratch"))
         db.session.commit()
-    del rows
     with app.app_context():
         project = db.session.get(Project, project_id)
         actor = db.session.get(User, project.owner_id)
@@ -219,39 +223,52 @@ def bench_import(app, n_rows: int) -> dict:
         db.session.commit()
         import_s = time.perf_counter() - start
     assert result.n_judgments == n_rows
-    table_s = copy_into_judgments(app, project_id)
     print(f"  judgment import of {n_rows:,} rows: {import_s:.1f} s ({n_rows / import_s:,.0f} rows/s); "
-          f"COPY of the same rows {copy_s:.1f} s; ratio {import_s / copy_s:.1f}x; the stored judgments "
+          f"COPY of the same rows {copy_s:.1f} s; ratio {import_s / copy_s:.1f}x; the same judgments "
           f"COPYed into judgments itself {table_s:.1f} s (ratio {import_s / table_s:.1f}x)", file=sys.stderr)
     return {"rows": n_rows, "import_s": import_s, "copy_s": copy_s, "ratio": import_s / copy_s,
             "copy_into_judgments_s": table_s, "ratio_to_judgments_copy": import_s / table_s,
             "file_mb": len(data) / 2**20}
 
 
-def copy_into_judgments(app, project_id: int) -> float:
-    """What the table itself costs: the project's imported judgments, as stored, written by a plain
-    ``COPY`` into ``judgments`` (its indexes, checks and foreign keys) from bytes already made,
-    onto the same items of a twin project (timed, then rolled back)."""
+def copy_into_judgments(app, twin_id: int) -> float:
+    """What the table alone costs: the scratch table's rows as the judgments the import stores
+    (with their rationale features, made beforehand), written by a plain ``COPY`` into
+    ``judgments`` — its indexes, checks and foreign keys — onto the items of a twin project, by
+    raters of its own. Timed like the scratch COPY, then rolled back and vacuumed away, so the
+    import that follows meets the table as this COPY did."""
+    from tasks.rating.answers import rationale_features
+
     with app.app_context():
-        n_items = db.session.execute(text("SELECT count(*) FROM items WHERE project_id = :p"),
-                                     {"p": project_id}).scalar_one()
-    twin = seed_project(app, n_items, done_share=0.0, name=f"import-twin-{project_id}")
-    columns = ("project_id, item_id, rater_id, choice, strength, scores, rationale, confidence, criteria, notes, "
-               "paste_count, source, created_at, rationale_features")
-    with app.app_context():
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        with cursor.copy(
-                f"COPY (SELECT {int(twin)}, t.id, j.rater_id, j.choice, j.strength, j.scores, j.rationale, "
-                "j.confidence, j.criteria, j.notes, j.paste_count, j.source, j.created_at, j.rationale_features "
-                "FROM judgments j JOIN items i ON i.id = j.item_id "
-                f"JOIN items t ON t.project_id = {int(twin)} AND t.external_id = i.external_id "
-                f"WHERE j.project_id = {int(project_id)} ORDER BY j.id) TO STDOUT") as copy:
-            data = b"".join(bytes(block) for block in copy)
+        session = db.session
+        session.execute(text(
+            "INSERT INTO users (email, name, role, active, senior, created_at, session_version) "
+            "SELECT DISTINCT 'twin-' || rater || '@bench.example', rater, 'rater', false, false, now(), 1 "
+            "FROM bench_scratch"))
+        found = session.execute(text(
+            "SELECT i.id, u.id, s.choice, s.strength, s.rationale, s.confidence, s.created_at FROM bench_scratch s "
+            "JOIN items i ON i.project_id = :p AND i.external_id = s.external_id "
+            "JOIN users u ON u.email = 'twin-' || s.rater || '@bench.example'"), {"p": twin_id}).all()
+        features: dict[str, str] = {}
+        for *_, rationale, _c, _t in found:
+            if rationale not in features:
+                features[rationale] = json.dumps(rationale_features(rationale))
+        rows = [[twin_id, item_id, rater_id, choice, strength, None, rationale, confidence, None, None, 0, "imported",
+                 created_at, features[rationale]]
+                for item_id, rater_id, choice, strength, rationale, confidence, created_at in found]
+        assert len(rows) == session.execute(text("SELECT count(*) FROM bench_scratch")).scalar_one()
+        del found
+        columns = ("project_id, item_id, rater_id, choice, strength, scores, rationale, confidence, criteria, notes, "
+                   "paste_count, source, created_at, rationale_features")
+        cursor = session.connection().connection.driver_connection.cursor()
         start = time.perf_counter()
         with cursor.copy(f"COPY judgments ({columns}) FROM STDIN") as copy:
-            copy.write(data)
+            for row in rows:
+                copy.write_row(row)
         seconds = time.perf_counter() - start
-        db.session.rollback()
+        session.rollback()
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM judgments"))
     return seconds
 
 

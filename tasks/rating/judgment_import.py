@@ -31,9 +31,16 @@ id in a later file is the same rater. A rater may not judge an item twice: not t
 current judgment on it, and not while they hold an open assignment of it.
 
 Stored with ``source='imported'``, no assignment, no time on task or playback. Written set-based:
-one ``COPY`` (PostgreSQL; a multi-row INSERT elsewhere) per ``WRITE_BATCH`` rows, then the
-touched items' panels (``tasks.rating.overlap.refresh_panels``: one read and one upsert per
-batch) and routing's counters (``tasks.rating.routing.refresh_items``).
+on PostgreSQL one ``COPY`` streaming every row (elsewhere a multi-row INSERT per ``WRITE_BATCH``
+rows), with each rationale's features (``answers.rationale_features``, the file's shingles hashed
+once each); then the touched items' panels (``tasks.rating.overlap.refresh_panels``, from the
+answers read under the item locks before the write plus the file's rows: one upsert per batch)
+and routing's counters (``tasks.rating.routing.refresh_items``).
+
+Where the time goes at 100,000 rows (PostgreSQL, bench/app_bench.py): the ``COPY`` into
+``judgments`` itself — its six indexes and, above all, a foreign-key check per row on its
+project, item and rater — costs ~15–25× a ``COPY`` of the same rows into a bare table, before any
+of the import's own work.
 """
 from __future__ import annotations
 
@@ -63,7 +70,7 @@ INT_COLUMNS = ("strength", "confidence")
 MAX_REF_CHARS = 200
 CLOCK_SKEW = timedelta(minutes=5)
 CHUNK = 500
-WRITE_BATCH = 5000  # rows per COPY/INSERT statement, items per lock statement
+WRITE_BATCH = 5000  # rows per INSERT statement (not PostgreSQL: one COPY), items per lock statement
 
 __all__ = ["ImportRejected", "JudgmentImport", "import_judgments", "parse_rows"]
 
