@@ -37,10 +37,10 @@ once each); then the touched items' panels (``tasks.rating.overlap.refresh_panel
 answers read under the item locks before the write plus the file's rows: one upsert per batch)
 and routing's counters (``tasks.rating.routing.refresh_items``).
 
-Where the time goes at 100,000 rows (PostgreSQL, bench/app_bench.py): the ``COPY`` into
-``judgments`` itself — its six indexes and, above all, a foreign-key check per row on its
-project, item and rater — costs ~15–25× a ``COPY`` of the same rows into a bare table, before any
-of the import's own work.
+Where the time goes (PostgreSQL, ``bench/app_bench.py``): a plain ``COPY`` of the same judgments
+into ``judgments`` itself — its indexes and, above all, a foreign-key check per row on its
+project, item and rater — costs 15–30× a ``COPY`` of the file's rows into a bare table (at 100,000
+and 1,000,000 rows), before any of the import's own work; the import takes 1.2–3× that.
 """
 from __future__ import annotations
 
