@@ -57,8 +57,9 @@ import hashlib
 import random
 import time
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Text, and_, case, cast, exists, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import Text, and_, bindparam, case, cast, exists, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -289,13 +290,18 @@ def require_serialised(session: Session) -> None:
                            "db.serialise_writes() first (or use db.writer_sessionmaker).")
 
 
+@cache
+def _open_assignment():
+    return (select(Assignment).where(
+        Assignment.project_id == bindparam("project_id"), Assignment.rater_id == bindparam("rater_id"),
+        Assignment.status == "open", Assignment.expires_at > bindparam("now"))
+        .options(joinedload(Assignment.item).options(SERVED_WITH), joinedload(Assignment.draft)))
+
+
 def open_assignment(session: Session, project: Project, rater: User, now: datetime) -> Assignment | None:
     """The rater's open, unexpired assignment in the project, if any, read with what serving it
     again shows (its item's outputs and their assets, its draft)."""
-    return session.scalar(select(Assignment).where(
-        Assignment.project_id == project.id, Assignment.rater_id == rater.id,
-        Assignment.status == "open", Assignment.expires_at > now)
-        .options(joinedload(Assignment.item).options(SERVED_WITH), joinedload(Assignment.draft)))
+    return session.scalar(_open_assignment(), {"project_id": project.id, "rater_id": rater.id, "now": now})
 
 
 def expire_overdue(session: Session, project: Project, now: datetime, *,
@@ -330,14 +336,26 @@ def _start(session: Session, project: Project, rater: User, now: datetime) -> tu
     draw's N) and whether any open assignment of the project is overdue (the expiry sweep runs
     only then). Both are hints read beside the lock: the rater's own open assignment is read
     after it, in a statement of its own, so a pick of another tab that just committed is seen."""
-    served = (select(func.count()).select_from(Assignment)
-              .where(Assignment.project_id == project.id, Assignment.rater_id == rater.id).scalar_subquery())
-    overdue = exists().where(Assignment.project_id == project.id, Assignment.status == "open",
-                             Assignment.expires_at <= now)
-    row = session.execute(select(ProjectMember, served, overdue).where(
-        ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id)
-        .with_for_update(of=ProjectMember).execution_options(populate_existing=True)).first()
+    row = session.execute(_start_statement(), {"project_id": project.id, "rater_id": rater.id, "now": now}).first()
     return (row[0], row[1], bool(row[2])) if row else (None, 0, True)
+
+
+@cache
+def _start_statement():
+    project_id, rater_id = bindparam("project_id"), bindparam("rater_id")
+    served = (select(func.count()).select_from(Assignment)
+              .where(Assignment.project_id == project_id, Assignment.rater_id == rater_id).scalar_subquery())
+    overdue = exists().where(Assignment.project_id == project_id, Assignment.status == "open",
+                             Assignment.expires_at <= bindparam("now"))
+    return (select(ProjectMember, served, overdue)
+            .where(ProjectMember.project_id == project_id, ProjectMember.user_id == rater_id)
+            .with_for_update(of=ProjectMember).execution_options(populate_existing=True))
+
+
+@cache
+def _served_item():
+    return (select(Item).where(Item.id == bindparam("item_id")).options(SERVED_WITH)
+            .execution_options(populate_existing=True))
 
 
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
@@ -368,8 +386,7 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
         assignment = _pick(session, candidates_query(project, rater), project, rater, now, ttl, wait=True)
     if assignment is None:
         return None
-    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(SERVED_WITH)
-                           .execution_options(populate_existing=True)).unique().one()
+    item = session.scalars(_served_item(), {"item_id": assignment.item_id}).unique().one()
     set_committed_value(assignment, "item", item)
     set_committed_value(assignment, "draft", None)  # a new assignment has none: no read to learn it
     return assignment
