@@ -11,10 +11,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session, contains_eager
 
 import boundary
@@ -311,13 +312,19 @@ def revoke_token(session: Session, token: ApiToken, actor: User | None = None) -
     session.flush()
 
 
+@cache
+def _token_with_user():
+    """One read: the token with its user (every API request starts here). Built once: see
+    ``database.py`` on hot statements."""
+    return (select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+            .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(session: Session, secret: str) -> User | None:
     """The active user owning an unrevoked token with this secret."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    # One read: the token with its user (every API request starts here).
-    token = session.scalar(select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
-                           .where(ApiToken.token_hash == _token_hash(secret)))
+    token = session.scalar(_token_with_user(), {"token_hash": _token_hash(secret)})
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

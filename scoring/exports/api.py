@@ -12,7 +12,7 @@ from api import PREFIX, ApiError, documented, int_arg, json_body, json_content
 from database import db
 from scoring.exports import schema, services, source, tables
 from scoring.exports.models import Export
-from scoring.exports.options import FORMATS, KINDS, MEDIA, MODES, TIES, ExportOptions, OptionsInvalid, parse
+from scoring.exports.options import ExportBody, ExportOptions, OptionsInvalid, parse
 from scoring.exports.views import export_for, may_download, send_archive
 from tasks.catalogue.models import EXPORTABLE_CONSENT, Asset, ItemOutput
 from tasks.catalogue.util import project_for
@@ -22,24 +22,6 @@ from raters.access import requires
 
 bp = Blueprint("exports_api", __name__, url_prefix=PREFIX)
 
-NULLABLE_NUMBER = {"type": ["number", "null"]}
-EXPORT_BODY = json_content({"type": "object", "additionalProperties": False, "properties": {
-    "kind": {"type": "string", "enum": list(KINDS), "default": "preferences"},
-    "format": {"type": "string", "enum": list(FORMATS), "default": "parquet"},
-    "mode": {"type": "string", "enum": list(MODES), "default": "consensus"},
-    "ties": {"type": "string", "enum": list(TIES), "default": "keep"},
-    "media": {"type": "string", "enum": list(MEDIA), "default": "files"},
-    "min_agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-    "min_judgments": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000},
-    "exclude_deactivated_raters": {"type": "boolean", "default": True},
-    "exclude_paused_raters": {"type": "boolean", "default": False,
-                              "description": "leave out raters paused or removed in the project"},
-    "exclude_flagged_raters": {"type": "boolean", "default": False,
-                               "description": "leave out raters whose quality figures raise a flag"},
-    "exclude_gold": {"type": "boolean", "default": True},
-    "since": {"type": ["string", "null"], "format": "date"}, "until": {"type": ["string", "null"], "format": "date"},
-    "models": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 50},
-    "criteria": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 50}}})
 EXPORT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "project_id": {"type": "integer"}, "kind": {"type": "string"},
     "format": {"type": "string"}, "version": {"type": "integer"},
@@ -88,7 +70,7 @@ def _refused(exc: services.ExportRefused):
 
 @bp.post("/projects/<int:project_id>/exports")
 @requires("exports.create")
-@documented(body=EXPORT_BODY, response=EXPORT, status=202, also=(200,))
+@documented(body=ExportBody, response=EXPORT, status=202, also=(200,))
 def create(project_id: int):
     """Ask for an export: 202 with its id; it is built in the background.
 

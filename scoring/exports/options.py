@@ -9,11 +9,11 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
-from boundary import ColumnText, Form, FormNumber, Unit
+from boundary import Body, ColumnText, Form, FormNumber, Unit
 
 KINDS = ("preferences", "ratings")
 FORMATS = ("parquet", "jsonl", "csv")
@@ -72,14 +72,114 @@ class ExportRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _calendar_date(value: str) -> str:
+    date.fromisoformat(value)  # a real day (no 2026-02-30)
+    return value
+
+
+Name = ColumnText(max_length=MAX_NAME)
+Names = Annotated[list[Name], Field(max_length=MAX_LIST)]
+Day = Annotated[str, StringConstraints(max_length=10, pattern=DATE_PATTERN), AfterValidator(_calendar_date),
+                Field(json_schema_extra={"format": "date"})]
+
+
+class ExportBody(Body):
+    """What an export is asked for (the API's JSON body; the exports page's form is read into
+    the same model): its kind, format and options with their bounds. The rules that need the
+    project (its criteria) are ``parse``'s."""
+    kind: Literal[KINDS] = "preferences"
+    format: Literal[FORMATS] = "parquet"
+    mode: Literal[MODES] = Field("consensus", description="preferences: one row per item (consensus) or per judgment")
+    ties: Literal[TIES] = Field("keep", description="keep ties (flagged) or drop them")
+    media: Literal[MEDIA] = Field("files", description="media projects: copy the files into the export, "
+                                                        "or reference them by sha256")
+    min_agreement: Optional[Unit] = Field(None, description="items whose panel agrees less are left out")
+    min_judgments: Optional[Annotated[int, Field(ge=1, le=10_000)]] = Field(
+        None, description="items with fewer current judgments are left out")
+    exclude_deactivated_raters: bool = True
+    exclude_paused_raters: bool = Field(False, description="leave out raters paused or removed in the project")
+    exclude_flagged_raters: bool = Field(False, description="leave out raters whose quality figures raise a flag")
+    exclude_gold: bool = True
+    since: Optional[Day] = Field(None, description="judgments made on or after this day (UTC)")
+    until: Optional[Day] = Field(None, description="judgments made on or before this day (UTC), not before since")
+    models: Names = Field([], description="only items whose outputs all come from these models")
+    criteria: Names = Field([], description="rubric projects: only these criteria")
+
+
+# What a refused field is told, whatever pydantic found wrong with it (the API's messages).
+MESSAGES = {
+    **{name: f"one of {', '.join(choices)}" for name, choices in
+       (("kind", KINDS), ("format", FORMATS), ("mode", MODES), ("ties", TIES), ("media", MEDIA))},
+    "min_agreement": "between 0 and 1",
+    "min_judgments": "between 1 and 10000",
+    **{name: "true or false" for name in ("exclude_deactivated_raters", "exclude_paused_raters",
+                                          "exclude_flagged_raters", "exclude_gold")},
+    "since": "a date YYYY-MM-DD", "until": "a date YYYY-MM-DD",
+    "models": f"at most {MAX_LIST} names of at most {MAX_NAME} characters",
+    "criteria": f"at most {MAX_LIST} names of at most {MAX_NAME} characters",
+}
+# … unless it is of the wrong type, for these.
+TYPE_MESSAGES = {"min_agreement": "a number", "min_judgments": "a whole number",
+                 "models": "a list of names", "criteria": "a list of names"}
+BOUND_ERRORS = {"greater_than_equal", "less_than_equal", "finite_number", "too_long", "string_too_long"}
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    unknown = sorted(str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden")
+    if unknown:
+        errors["_"] = f"unknown field(s): {', '.join(unknown)}"
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "_"
+        if error["type"] != "extra_forbidden" and name not in errors:
+            bound = error["type"] in BOUND_ERRORS or name not in TYPE_MESSAGES
+            errors[name] = MESSAGES[name] if bound else TYPE_MESSAGES[name]
+    return errors
+
+
+def _names(values: list[str]) -> tuple[str, ...]:
+    return tuple(sorted({v.strip() for v in values if v.strip()}))
+
+
+def parse(data: dict, *, project_kind: str, criteria_keys: list[str]) -> ExportRequest:
+    """An ``ExportRequest`` from ``ExportBody``'s fields (a JSON body, ``ExportForm.body()``, the
+    CLI's options), or ``OptionsInvalid`` naming every refused field."""
+    try:
+        body = ExportBody.model_validate(data)
+    except ValidationError as exc:
+        raise OptionsInvalid(_errors(exc)) from None
+    errors: dict[str, str] = {}
+    if body.since and body.until and body.since > body.until:
+        errors["until"] = "on or after since"
+    criteria = _names(body.criteria)
+    if criteria and project_kind != "rubric":
+        errors["criteria"] = "only rubric projects have criteria"
+    unknown_criteria = sorted(set(criteria) - set(criteria_keys))
+    if project_kind == "rubric" and unknown_criteria:
+        errors["criteria"] = f"not criteria of this project: {', '.join(unknown_criteria)}"
+    if errors:
+        raise OptionsInvalid(errors)
+    options = ExportOptions(
+        mode=body.mode, ties=body.ties, media=body.media, min_agreement=body.min_agreement,
+        min_judgments=body.min_judgments, exclude_deactivated_raters=body.exclude_deactivated_raters,
+        exclude_paused_raters=body.exclude_paused_raters, exclude_flagged_raters=body.exclude_flagged_raters,
+        exclude_gold=body.exclude_gold, since=body.since, until=body.until, models=_names(body.models),
+        criteria=criteria)
+    return ExportRequest(body.kind, body.format, options)
+
+
 Choice = ColumnText(max_length=20)
 Checkbox = ColumnText(max_length=5)  # "on" when ticked
-Names = ColumnText(max_length=MAX_LIST * (MAX_NAME + 2))  # comma-separated
+NameList = ColumnText(max_length=MAX_LIST * (MAX_NAME + 2))  # comma-separated
+CHECKBOXES = ("exclude_deactivated_raters", "exclude_paused_raters", "exclude_flagged_raters", "exclude_gold")
 
 
 class ExportForm(Form):
-    """The exports page's form, every value text: bounded here at the boundary (digits 0-9 only);
-    the choices, dates and rules between fields are ``parse``'s, shared with the API."""
+    """The exports page's form, every value text: bounded here (digits 0-9 only), then read into
+    an ``ExportBody`` (``body``) so that the page and the API share one set of rules."""
     kind: Choice = ""
     format: Choice = ""
     mode: Choice = ""
@@ -93,96 +193,15 @@ class ExportForm(Form):
     exclude_gold: Checkbox = ""
     since: ColumnText(max_length=10) = ""  # YYYY-MM-DD
     until: ColumnText(max_length=10) = ""
-    models: Names = ""
-    criteria: Names = ""
+    models: NameList = ""
+    criteria: NameList = ""
 
-
-def _bool(value, name, errors, default):
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("1", "true", "on", "yes", "0", "false", "off", "no"):
-        return value.lower() in ("1", "true", "on", "yes")
-    errors[name] = "true or false"
-    return default
-
-
-def _choice(value, name, choices, errors, default):
-    if value is None or value == "":
-        return default
-    if value not in choices:
-        errors[name] = f"one of {', '.join(choices)}"
-        return default
-    return value
-
-
-def _number(value, name, errors, *, lo, hi, integer=False):
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        errors[name] = "a whole number" if integer else "a number"
-        return None
-    if isinstance(value, bool) or not lo <= number <= hi:  # also refuses nan and inf
-        errors[name] = f"between {lo} and {hi}"
-        return None
-    return number
-
-
-def _date(value, name, errors):
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        errors[name] = "a date YYYY-MM-DD"
-        return None
-
-
-def _names(value, name, errors):
-    if value is None or value == "":
-        return ()
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-        errors[name] = "a list of names"
-        return ()
-    items = sorted({v.strip() for v in items if v.strip()})
-    if len(items) > MAX_LIST or any(len(v) > MAX_NAME or "\x00" in v for v in items):
-        errors[name] = f"at most {MAX_LIST} names of at most {MAX_NAME} characters"
-        return ()
-    return tuple(items)
-
-
-def parse(data: dict, *, project_kind: str, criteria_keys: list[str]) -> ExportRequest:
-    """An ``ExportRequest`` from a JSON body or form (strings accepted), or ``OptionsInvalid``."""
-    errors: dict[str, str] = {}
-    known = {"kind", "format", *ExportOptions.__dataclass_fields__}
-    unknown = sorted(k for k in data if k not in known and k != "csrf_token")
-    if unknown:
-        errors["_"] = f"unknown field(s): {', '.join(unknown)}"
-    kind = _choice(data.get("kind"), "kind", KINDS, errors, "preferences")
-    file_format = _choice(data.get("format"), "format", FORMATS, errors, "parquet")
-    options = ExportOptions(
-        mode=_choice(data.get("mode"), "mode", MODES, errors, "consensus"),
-        ties=_choice(data.get("ties"), "ties", TIES, errors, "keep"),
-        media=_choice(data.get("media"), "media", MEDIA, errors, "files"),
-        min_agreement=_number(data.get("min_agreement"), "min_agreement", errors, lo=0, hi=1),
-        min_judgments=_number(data.get("min_judgments"), "min_judgments", errors, lo=1, hi=10_000, integer=True),
-        exclude_deactivated_raters=_bool(data.get("exclude_deactivated_raters"), "exclude_deactivated_raters", errors, True),
-        exclude_paused_raters=_bool(data.get("exclude_paused_raters"), "exclude_paused_raters", errors, False),
-        exclude_flagged_raters=_bool(data.get("exclude_flagged_raters"), "exclude_flagged_raters", errors, False),
-        exclude_gold=_bool(data.get("exclude_gold"), "exclude_gold", errors, True),
-        since=_date(data.get("since"), "since", errors), until=_date(data.get("until"), "until", errors),
-        models=_names(data.get("models"), "models", errors), criteria=_names(data.get("criteria"), "criteria", errors))
-    if options.since and options.until and options.since > options.until:
-        errors["until"] = "on or after since"
-    if options.criteria and project_kind != "rubric":
-        errors["criteria"] = "only rubric projects have criteria"
-    unknown_criteria = sorted(set(options.criteria) - set(criteria_keys))
-    if project_kind == "rubric" and unknown_criteria:
-        errors["criteria"] = f"not criteria of this project: {', '.join(unknown_criteria)}"
-    if errors:
-        raise OptionsInvalid(errors)
-    return ExportRequest(kind, file_format, options)
+    def body(self) -> dict:
+        """The form as ``ExportBody`` fields: an empty field takes the default, a checkbox not
+        sent is off, names are comma-separated."""
+        values = self.model_dump(exclude=set(CHECKBOXES))
+        out = {name: value for name, value in values.items() if value not in ("", None)}
+        for name in ("models", "criteria"):
+            if name in out:
+                out[name] = out[name].split(",")
+        return {**out, **{name: getattr(self, name) == "on" for name in CHECKBOXES}}

@@ -10,7 +10,7 @@ from database import db
 from raters.access import can, requires
 from scoring.exports import services
 from scoring.exports.models import Export
-from scoring.exports.options import FORMATS, KINDS, MEDIA, MODES, ExportForm, OptionsInvalid, parse
+from scoring.exports.options import CHECKBOXES, FORMATS, KINDS, MEDIA, MODES, ExportForm, OptionsInvalid, parse
 from tasks.catalogue.util import project_for
 
 bp = Blueprint("exports", __name__)
@@ -68,15 +68,14 @@ def index(project_id: int):
 @accepts(form=ExportForm)
 def create(project_id: int):
     project = project_for(project_id, "exports.create")
-    form = request.form.to_dict()
+    form = request.form.to_dict()  # shown again when refused: an unticked box stays unticked
+    form.update({flag: "on" if flag in request.form else "off" for flag in CHECKBOXES})
     try:
-        parse_form(ExportForm)  # bounds and digits first; then the options' own rules
+        fields = parse_form(ExportForm)  # bounds and digits first; then the options' own rules
     except Invalid as exc:  # the same status as the options' own refusals below
         return _page(project, exc.details, form, 400)
-    for flag in ("exclude_deactivated_raters", "exclude_paused_raters", "exclude_flagged_raters", "exclude_gold"):
-        form[flag] = "on" if flag in request.form else "off"
     try:
-        req = parse(form, project_kind=project.kind, criteria_keys=project.criteria_keys)
+        req = parse(fields.body(), project_kind=project.kind, criteria_keys=project.criteria_keys)
     except OptionsInvalid as exc:
         return _page(project, exc.errors, form, 400)
     export, created = services.request_export(db.session, project, req, current_user)

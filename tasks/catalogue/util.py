@@ -1,9 +1,11 @@
 """Queries shared by the task views and API: look-ups scoped to what the user may see."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, current_app
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 from database import db
 from raters.access import MEMBERSHIP_SCOPED, authorize, can
@@ -30,12 +32,18 @@ def visible_projects_query(user):
     return query
 
 
+@cache
+def _project_with_membership():
+    """The project and whether the user is one of its members, in one read (built once: see
+    ``database.py`` on hot statements)."""
+    return select(Project, is_member_sql(Project.id, bindparam("user_id"))).where(Project.id == bindparam("project_id"))
+
+
 def project_for(project_id: int, action: str) -> Project:
     """The project, if it exists and the current user may perform ``action`` on it."""
     if current_user.is_authenticated and current_user.role in MEMBERSHIP_SCOPED:
-        # The project and whether the user is one of its members, in one read.
-        row = db.session.execute(select(Project, is_member_sql(Project.id, current_user.id))
-                                 .where(Project.id == project_id)).first()
+        row = db.session.execute(_project_with_membership(),
+                                 {"project_id": project_id, "user_id": current_user.id}).first()
         project = row[0] if row else None
         if project is not None:
             project.remember_membership(current_user.id, row[1])

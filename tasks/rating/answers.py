@@ -8,6 +8,7 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 SHINGLE_K = 3
@@ -106,6 +107,13 @@ def longest_run(tokens: list[str], max_group: int = 3) -> tuple[int, str]:
     return best, group
 
 
+@lru_cache(maxsize=4096)
+def compared_shingles(text: str, side_words: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """``word_shingles`` (``COPY_K``) of a text a rationale is compared with, memoised: a rater's
+    recent rationales are compared again on each of their next submits."""
+    return word_shingles(normalise(text, side_words), COPY_K)
+
+
 def explanation(rationale: str, notes: Iterable[str] = (), side_words: Iterable[str] = ()) -> str:
     """The text the effort rules read: the rationale, then every time-coded note — an editor may
     explain with two precise notes and a short summary. A note that repeats the rationale or an
@@ -113,6 +121,9 @@ def explanation(rationale: str, notes: Iterable[str] = (), side_words: Iterable[
     sides and model names aside) adds nothing and is left out, so pasting one note five times
     explains no more than writing it once. Notes are kept whole (a note's own words are not
     compared with each other)."""
+    notes = list(notes)
+    if not notes:  # nothing to compare (most judgments): no need to split the rationale
+        return rationale or ""
     kept, seen_tokens = [rationale or ""], [normalise(rationale, side_words)]
     for note in notes:
         tokens = normalise(note, side_words)
@@ -155,8 +166,10 @@ def rationale_problem(rationale: str, *, min_words: int, brief: str, earlier: It
     if run >= MAX_REPEAT_RUN:
         return f"Filler: “{group.replace(SIDE_TOKEN, '…')}” is repeated {run} times in a row. Say what you saw."
 
+    sides = tuple(side_words)
+
     def covered_by(texts: Iterable[str]) -> float:
-        return max((coverage(tokens, word_shingles(normalise(t, side_words), COPY_K)) for t in texts if t), default=0.0)
+        return max((coverage(tokens, compared_shingles(t, sides)) for t in texts if t), default=0.0)
 
     share = covered_by([brief])
     if share >= BRIEF_COPY_THRESHOLD:

@@ -36,8 +36,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, cast, func, literal, null, select, true, union_all
+from sqlalchemy import and_, bindparam, cast, func, literal, null, select, true, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -81,6 +82,20 @@ class Answer:
 
 # -- look-ups -------------------------------------------------------------------------------
 
+@cache
+def _assignment_with_membership(for_update: bool):
+    rater_id = bindparam("rater_id")
+    query = (select(Assignment, ProjectMember).join(Assignment.project)
+             .outerjoin(ProjectMember, and_(ProjectMember.project_id == Assignment.project_id,
+                                            ProjectMember.user_id == rater_id))
+             .options(contains_eager(Assignment.project))
+             .where(Assignment.id == bindparam("assignment_id"), Assignment.rater_id == rater_id))
+    if for_update:
+        query = (query.options(joinedload(Assignment.draft)).with_for_update(of=Assignment)
+                 .execution_options(populate_existing=True))
+    return query
+
+
 def assignment_for(session: Session, assignment_id: int, rater: User, *, for_update: bool = False) -> Assignment:
     """The rater's own assignment; anyone else's is NotFound (its existence is not revealed).
 
@@ -89,15 +104,8 @@ def assignment_for(session: Session, assignment_id: int, rater: User, *, for_upd
     in the session for the standing rules a submit applies). ``for_update``: read it under the
     writer lock, with its draft, as a judgment write takes it first (``_lock`` then reads only
     the item), so a submit does not read the assignment twice."""
-    query = (select(Assignment, ProjectMember).join(Assignment.project)
-             .outerjoin(ProjectMember, and_(ProjectMember.project_id == Assignment.project_id,
-                                            ProjectMember.user_id == rater.id))
-             .options(contains_eager(Assignment.project))
-             .where(Assignment.id == assignment_id, Assignment.rater_id == rater.id))
-    if for_update:
-        query = (query.options(joinedload(Assignment.draft)).with_for_update(of=Assignment)
-                 .execution_options(populate_existing=True))
-    row = session.execute(query).first()
+    row = session.execute(_assignment_with_membership(for_update),
+                          {"assignment_id": assignment_id, "rater_id": rater.id}).first()
     if row is None:
         raise NotFound(f"There is no assignment {assignment_id}.")
     assignment, member = row
@@ -271,25 +279,31 @@ class Compared:
     earlier_complete: bool
 
 
+@cache
+def _rationales_compared(revising: bool):
+    rater_id = bindparam("rater_id")
+    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes, Judgment.created_at,
+                  Judgment.source)
+           .where(Judgment.project_id == bindparam("project_id"), Judgment.rater_id == rater_id,
+                  Judgment.assignment_id.is_distinct_from(bindparam("assignment_id")) if revising else true())
+           .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
+    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes, Judgment.choice,
+                    Judgment.scores, cast(null(), Judgment.created_at.type), cast(null(), Judgment.source.type)).where(
+        Judgment.item_id == bindparam("item_id"), Judgment.rater_id != rater_id, Judgment.superseded_at.is_(None))
+    return union_all(select(own.c.whose, own.c.rationale, own.c.notes, cast(null(), Judgment.choice.type),
+                            cast(null(), Judgment.scores.type), own.c.created_at, own.c.source),
+                     others)
+
+
 def compared_rationales(session: Session, assignment: Assignment, *, revising: bool) -> Compared:
     """What a new explanation (rationale with its notes, ``answers.explanation``) is compared with,
     in one read through two bounded index scans: the rater's own last ``RECENT_RATIONALES`` in the
     project (``ix_judgments_project_rater_id``; not the judgment's own earlier versions when
     revising) and other raters' current ones on the item (``ix_judgments_item_id``: a panel's
     worth), with their choices and scores."""
-    own = (select(literal("own").label("whose"), Judgment.rationale, Judgment.notes, Judgment.created_at,
-                  Judgment.source)
-           .where(Judgment.project_id == assignment.project_id, Judgment.rater_id == assignment.rater_id,
-                  Judgment.assignment_id.is_distinct_from(assignment.id) if revising else true())
-           .order_by(Judgment.id.desc()).limit(RECENT_RATIONALES).subquery())
-    others = select(literal("other").label("whose"), Judgment.rationale, Judgment.notes, Judgment.choice,
-                    Judgment.scores, cast(null(), Judgment.created_at.type), cast(null(), Judgment.source.type)).where(
-        Judgment.item_id == assignment.item_id, Judgment.rater_id != assignment.rater_id,
-        Judgment.superseded_at.is_(None))
-    rows = session.execute(union_all(select(own.c.whose, own.c.rationale, own.c.notes,
-                                            cast(null(), Judgment.choice.type), cast(null(), Judgment.scores.type),
-                                            own.c.created_at, own.c.source),
-                                     others)).all()
+    rows = session.execute(_rationales_compared(revising), {
+        "project_id": assignment.project_id, "rater_id": assignment.rater_id, "item_id": assignment.item_id,
+        "assignment_id": assignment.id}).all()
     side_words = [o.model for o in assignment.item.outputs]
     compared = Compared([], [], [], [], False)
     for whose, rationale, notes, choice, scores, created_at, source in rows:
@@ -389,6 +403,14 @@ def _check_key(key) -> str:
 _LOCKED_IN = "_locked_in_transaction"  # on an assignment read under its lock: in which transaction
 
 
+@cache
+def _item_with_replay():
+    stored = (select(Judgment.id).where(Judgment.rater_id == bindparam("rater_id"),
+                                        Judgment.idempotency_key == bindparam("key")).scalar_subquery())
+    return (select(Item, stored).where(Item.id == bindparam("item_id")).options(routing.SERVED_WITH)
+            .with_for_update(of=Item).execution_options(populate_existing=True))
+
+
 def _lock(session: Session, assignment: Assignment, key: str) -> int | None:
     """Lock the assignment and then its item (every writer of an item's panel does the same),
     re-reading both under their locks: the assignment with its draft and project (unless
@@ -399,11 +421,8 @@ def _lock(session: Session, assignment: Assignment, key: str) -> int | None:
         session.scalars(select(Assignment).where(Assignment.id == assignment.id)
                         .options(joinedload(Assignment.project), joinedload(Assignment.draft))
                         .with_for_update(of=Assignment).execution_options(populate_existing=True)).unique().one()
-    stored = (select(Judgment.id).where(Judgment.rater_id == assignment.rater_id, Judgment.idempotency_key == key)
-              .scalar_subquery())
-    item, replay_id = session.execute(select(Item, stored).where(Item.id == assignment.item_id)
-                                      .options(routing.SERVED_WITH).with_for_update(of=Item)
-                                      .execution_options(populate_existing=True)).unique().one()
+    item, replay_id = session.execute(_item_with_replay(), {"item_id": assignment.item_id, "key": key,
+                                                            "rater_id": assignment.rater_id}).unique().one()
     set_committed_value(assignment, "item", item)
     return replay_id
 

@@ -20,8 +20,9 @@ and count only observed seconds toward ``min_media_fraction``.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tasks.catalogue.models import ItemOutput
@@ -124,10 +125,14 @@ def observed_s(row: PlaybackObservation | None, duration_s: float | None, size_b
     return max(row.heard_s or 0.0, fetched)
 
 
+@cache
+def _observations():
+    return select(PlaybackObservation).where(PlaybackObservation.assignment_id == bindparam("assignment_id"))
+
+
 def observed(session: Session, assignment: Assignment, now: datetime) -> dict[str, float]:
     """Observed seconds per item label of the assignment's outputs."""
-    rows = {r.label: r for r in session.scalars(select(PlaybackObservation).where(
-        PlaybackObservation.assignment_id == assignment.id))}
+    rows = {r.label: r for r in session.scalars(_observations(), {"assignment_id": assignment.id})}
     return {o.label: round(observed_s(rows.get(o.label), o.asset.duration_s, o.asset.size_bytes, now), 3)
             for o in assignment.item.outputs}
 

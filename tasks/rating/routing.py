@@ -57,8 +57,9 @@ import hashlib
 import random
 import time
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Text, and_, case, cast, exists, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import Text, and_, bindparam, case, cast, exists, func, insert, literal_column, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -238,34 +239,35 @@ def recount(session: Session, item_ids) -> dict[int, tuple[int, int, int, int]]:
 
 # -- the candidates -------------------------------------------------------------------------
 
-def _not_seen_by(rater: User):
+def _not_seen_by(rater_id):
     """Conditions on the rater's own history: never served nor judged, expertise covered."""
     return [
-        ~exists().where(Assignment.item_id == Item.id, Assignment.rater_id == rater.id),
-        ~exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater.id),
+        ~exists().where(Assignment.item_id == Item.id, Assignment.rater_id == rater_id),
+        ~exists().where(Judgment.item_id == Item.id, Judgment.rater_id == rater_id),
         ~exists().where(ItemExpertise.item_id == Item.id, ItemExpertise.tag.not_in(
-            select(UserExpertise.tag).where(UserExpertise.user_id == rater.id))),
+            select(UserExpertise.tag).where(UserExpertise.user_id == rater_id))),
     ]
 
 
-def candidates_query(project: Project, rater: User):
+def candidates_query(project_id, rater_id):
     """Regular (non-gold) items this rater may be served now, best first — through the partial
-    index ``ix_items_routing`` of items that still need work."""
-    return (select(Item).where(Item.project_id == project.id, ROUTABLE, *_not_seen_by(rater))
+    index ``ix_items_routing`` of items that still need work. The ids may be ``bindparam``s."""
+    return (select(Item).where(Item.project_id == project_id, ROUTABLE, *_not_seen_by(rater_id))
             .order_by(ROUTING_ORDER, Item.id))
 
 
-def gold_query(project: Project, rater: User):
-    return (select(Item).where(Item.project_id == project.id, Item.gold.isnot(None),
-                               Item.hold.op("&")(HOLD_GOLD | WITHHELD) == HOLD_GOLD, *_not_seen_by(rater))
+def gold_query(project_id, rater_id):
+    return (select(Item).where(Item.project_id == project_id, Item.gold.isnot(None),
+                               Item.hold.op("&")(HOLD_GOLD | WITHHELD) == HOLD_GOLD, *_not_seen_by(rater_id))
             .order_by(Item.id))
 
 
 def explain_query(project: Project, rater: User, now: datetime | None = None):
     """The hot query of a pick, as it runs on PostgreSQL (for ``EXPLAIN ANALYZE`` in the bench):
-    the statement that picks, holds and serves (``serve_statement``)."""
+    the statement that picks, holds and serves (``serve_statement``), with this pick's values."""
     now = now or datetime.now().astimezone()
-    return serve_statement(candidates_query(project, rater).limit(1), project, rater, now, DEFAULT_TTL)
+    return serve_statement(candidates_query(project.id, rater.id).limit(1),
+                           serve_parameters(project, rater, now, DEFAULT_TTL))
 
 
 # -- the pick -------------------------------------------------------------------------------
@@ -289,13 +291,18 @@ def require_serialised(session: Session) -> None:
                            "db.serialise_writes() first (or use db.writer_sessionmaker).")
 
 
+@cache
+def _open_assignment():
+    return (select(Assignment).where(
+        Assignment.project_id == bindparam("project_id"), Assignment.rater_id == bindparam("rater_id"),
+        Assignment.status == "open", Assignment.expires_at > bindparam("now"))
+        .options(joinedload(Assignment.item).options(SERVED_WITH), joinedload(Assignment.draft)))
+
+
 def open_assignment(session: Session, project: Project, rater: User, now: datetime) -> Assignment | None:
     """The rater's open, unexpired assignment in the project, if any, read with what serving it
     again shows (its item's outputs and their assets, its draft)."""
-    return session.scalar(select(Assignment).where(
-        Assignment.project_id == project.id, Assignment.rater_id == rater.id,
-        Assignment.status == "open", Assignment.expires_at > now)
-        .options(joinedload(Assignment.item).options(SERVED_WITH), joinedload(Assignment.draft)))
+    return session.scalar(_open_assignment(), {"project_id": project.id, "rater_id": rater.id, "now": now})
 
 
 def expire_overdue(session: Session, project: Project, now: datetime, *,
@@ -330,14 +337,26 @@ def _start(session: Session, project: Project, rater: User, now: datetime) -> tu
     draw's N) and whether any open assignment of the project is overdue (the expiry sweep runs
     only then). Both are hints read beside the lock: the rater's own open assignment is read
     after it, in a statement of its own, so a pick of another tab that just committed is seen."""
-    served = (select(func.count()).select_from(Assignment)
-              .where(Assignment.project_id == project.id, Assignment.rater_id == rater.id).scalar_subquery())
-    overdue = exists().where(Assignment.project_id == project.id, Assignment.status == "open",
-                             Assignment.expires_at <= now)
-    row = session.execute(select(ProjectMember, served, overdue).where(
-        ProjectMember.project_id == project.id, ProjectMember.user_id == rater.id)
-        .with_for_update(of=ProjectMember).execution_options(populate_existing=True)).first()
+    row = session.execute(_start_statement(), {"project_id": project.id, "rater_id": rater.id, "now": now}).first()
     return (row[0], row[1], bool(row[2])) if row else (None, 0, True)
+
+
+@cache
+def _start_statement():
+    project_id, rater_id = bindparam("project_id"), bindparam("rater_id")
+    served = (select(func.count()).select_from(Assignment)
+              .where(Assignment.project_id == project_id, Assignment.rater_id == rater_id).scalar_subquery())
+    overdue = exists().where(Assignment.project_id == project_id, Assignment.status == "open",
+                             Assignment.expires_at <= bindparam("now"))
+    return (select(ProjectMember, served, overdue)
+            .where(ProjectMember.project_id == project_id, ProjectMember.user_id == rater_id)
+            .with_for_update(of=ProjectMember).execution_options(populate_existing=True))
+
+
+@cache
+def _served_item():
+    return (select(Item).where(Item.id == bindparam("item_id")).options(SERVED_WITH)
+            .execution_options(populate_existing=True))
 
 
 def next_assignment(session: Session, project: Project, rater: User, now: datetime, *,
@@ -363,31 +382,43 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     assignment = None
     qualifying = standing.in_qualification(project, member)  # gold only, until qualified
     if qualifying or project.gold_rate > 0 and wants_gold(project, rater.id, n_served):
-        assignment = _pick(session, gold_query(project, rater), project, rater, now, ttl, wait=False)
+        assignment = _pick(session, True, project, rater, now, ttl, wait=False)
     if assignment is None and not qualifying:
-        assignment = _pick(session, candidates_query(project, rater), project, rater, now, ttl, wait=True)
+        assignment = _pick(session, False, project, rater, now, ttl, wait=True)
     if assignment is None:
         return None
-    item = session.scalars(select(Item).where(Item.id == assignment.item_id).options(SERVED_WITH)
-                           .execution_options(populate_existing=True)).unique().one()
+    item = session.scalars(_served_item(), {"item_id": assignment.item_id}).unique().one()
     set_committed_value(assignment, "item", item)
     set_committed_value(assignment, "draft", None)  # a new assignment has none: no read to learn it
     return assignment
 
 
-def _pick(session: Session, query, project: Project, rater: User, now: datetime, ttl: timedelta, *,
-          wait: bool) -> Assignment | None:
-    """Serve the first row of ``query`` nobody else holds. With ``wait``, when every matching
-    row is locked, poll until a lock clears (then re-read: the holder may have filled the item)."""
+@cache
+def _pick_statements(gold: bool):
+    """(the first candidate, the statement serving it on PostgreSQL) for gold or regular items,
+    built once with the project's and the rater's values as parameters (``serve_parameters``)."""
+    query = (gold_query if gold else candidates_query)(bindparam("pick_project_id"), bindparam("pick_rater_id"))
     first = query.limit(1)
+    return first, select(Assignment).from_statement(serve_statement(first))
+
+
+def _pick(session: Session, gold: bool, project: Project, rater: User, now: datetime, ttl: timedelta, *,
+          wait: bool) -> Assignment | None:
+    """Serve the first gold or regular candidate nobody else holds. With ``wait``, when every
+    matching row is locked, poll until a lock clears (then re-read: the holder may have filled
+    the item)."""
+    first, serve = _pick_statements(gold)
     deadline = time.monotonic() + LOCK_WAIT_S
     postgresql = session.get_bind().dialect.name == "postgresql"
     while True:
-        assignment = _serve(session, first, project, rater, now, ttl) if postgresql else \
+        # PostgreSQL: one statement locks the first free candidate (``SKIP LOCKED``), counts the
+        # new hold on it (``n_held + 1``: exactly the recount, one more open assignment) and
+        # inserts the assignment. The item's lock lasts until the caller commits, right after.
+        assignment = session.scalar(serve, serve_parameters(project, rater, now, ttl)) if postgresql else \
             _serve_serialised(session, first, project, rater, now, ttl)
         if assignment is not None or not wait or not postgresql:
             return assignment
-        if session.scalar(first.with_only_columns(Item.id)) is None:
+        if session.scalar(first.with_only_columns(Item.id), _pick_ids(project, rater)) is None:
             return None  # nothing servable, locked or not
         if time.monotonic() > deadline:
             raise RoutingBusy("Other raters are being served the last items right now; ask again in a moment.")
@@ -399,31 +430,39 @@ def _assignment_values(project: Project, now: datetime, ttl: timedelta) -> dict:
             "left_label": _sides.choice("ab") if project.kind == "pairwise" else "a"}
 
 
-def _is_audit(project: Project, confidence, hold):
-    """An assignment of a confident (not gold) item: a check of the confidence gate."""
-    return and_(hold.op("&")(HOLD_GOLD) == 0, confidence.isnot(None),
-                confidence >= literal(project.confidence_threshold))
+def _pick_ids(project: Project, rater: User) -> dict:
+    # Named apart from every column: the UPDATE inside ``serve_statement`` would take a parameter
+    # named like one of the items' columns as a value to SET.
+    return {"pick_project_id": project.id, "pick_rater_id": rater.id}
 
 
-def _serve(session: Session, first, project: Project, rater: User, now: datetime,
-           ttl: timedelta) -> Assignment | None:
-    """PostgreSQL: one statement locks the first free candidate (``SKIP LOCKED``), counts the new
-    hold on it (``n_held + 1``: exactly the recount, one more open assignment) and inserts the
-    assignment. The item's lock lasts until the caller commits, right after."""
-    return session.scalar(select(Assignment).from_statement(serve_statement(first, project, rater, now, ttl)))
+def serve_parameters(project: Project, rater: User, now: datetime, ttl: timedelta) -> dict:
+    """The values of ``serve_statement``'s parameters for this pick."""
+    return {**{f"pick_{k}": v for k, v in _assignment_values(project, now, ttl).items()}, **_pick_ids(project, rater),
+            "pick_confidence_threshold": project.confidence_threshold}
 
 
-def serve_statement(first, project: Project, rater: User, now: datetime, ttl: timedelta):
+SERVED_VALUES = ("project_id", "served_at", "expires_at", "status", "left_label")  # _assignment_values
+
+
+def serve_statement(first, values: dict | None = None):
     """``WITH picked AS (… LIMIT 1 FOR UPDATE OF items SKIP LOCKED), held AS (UPDATE items SET
-    n_held = n_held + 1 … RETURNING …) INSERT INTO assignments … SELECT … FROM held RETURNING *``."""
+    n_held = n_held + 1 … RETURNING …) INSERT INTO assignments … SELECT … FROM held RETURNING *``,
+    its values parameters (``serve_parameters``; given as ``values``, bound in the statement).
+    An assignment of a confident (not gold) item is an audit: a check of the confidence gate."""
+    def param(name, type_):
+        return bindparam(name, type_=type_) if values is None else bindparam(name, values[name], type_=type_)
+
     picked = first.with_only_columns(Item.id).with_for_update(of=Item, skip_locked=True).cte("picked")
     held = (update(Item).where(Item.id == picked.c.id).values(n_held=Item.n_held + 1)
             .returning(Item.id, Item.model_confidence, Item.hold).cte("held"))
-    values = _assignment_values(project, now, ttl)
+    column = Assignment.__table__.c
+    is_audit = and_(held.c.hold.op("&")(HOLD_GOLD) == 0, held.c.model_confidence.isnot(None),
+                    held.c.model_confidence >= param("pick_confidence_threshold", Item.model_confidence.type))
     return (insert(Assignment).from_select(
-        [*values, "item_id", "rater_id", "is_audit"],
-        select(*(literal(v, type_=Assignment.__table__.c[k].type) for k, v in values.items()), held.c.id,
-               literal(rater.id), _is_audit(project, held.c.model_confidence, held.c.hold)))
+        [*SERVED_VALUES, "item_id", "rater_id", "is_audit"],
+        select(*(param(f"pick_{k}", column[k].type) for k in SERVED_VALUES), held.c.id,
+               param("pick_rater_id", column.rater_id.type), is_audit))
         .returning(Assignment))
 
 
@@ -431,7 +470,7 @@ def _serve_serialised(session: Session, first, project: Project, rater: User, no
                       ttl: timedelta) -> Assignment | None:
     """SQLite (one writer at a time): read the first candidate, insert the assignment, count the
     new hold."""
-    item = session.scalar(first)
+    item = session.scalar(first, _pick_ids(project, rater))
     if item is None:
         return None
     assignment = Assignment(item_id=item.id, rater_id=rater.id, is_audit=not item.is_gold and item.model_confidence
@@ -451,7 +490,7 @@ AVAILABLE_CAP = 1000  # the home page counts waiting items up to this ("1,000+")
 def available_count(session: Session, project: Project, rater: User) -> int:
     """How many items still wait for the rater in the project, counted up to ``AVAILABLE_CAP``."""
     return session.scalar(select(func.count()).select_from(
-        candidates_query(project, rater).with_only_columns(Item.id).order_by(None).limit(AVAILABLE_CAP).subquery()))
+        candidates_query(project.id, rater.id).with_only_columns(Item.id).order_by(None).limit(AVAILABLE_CAP).subquery()))
 
 
 def progress(session: Session, project: Project, rater: User, now: datetime) -> dict:

@@ -350,6 +350,58 @@ def test_bad_options_are_refused_with_details(scripts, staff_api):
         assert field in response.json["error"]["details"], body
 
 
+def test_the_api_refuses_what_its_document_does_not_allow_with_the_same_messages(app, scripts, staff_api):
+    """The request model (``ExportBody``) is the OpenAPI request schema and what is enforced:
+    JSON types are exact (no numbers or booleans as text, no names as one comma-separated text),
+    and each refused field keeps its message."""
+    client, _ = staff_api
+    proj, _items, _raters = scripts
+    expected = {
+        '{"kind": "x", "bogus": 1, "other": 2}': {"kind": "one of preferences, ratings",
+                                                  "_": "unknown field(s): bogus, other"},
+        '{"min_agreement": 1.5}': {"min_agreement": "between 0 and 1"},
+        '{"min_agreement": "0.5"}': {"min_agreement": "a number"},
+        '{"min_judgments": "5"}': {"min_judgments": "a whole number"},
+        '{"min_judgments": 0}': {"min_judgments": "between 1 and 10000"},
+        '{"exclude_gold": "false"}': {"exclude_gold": "true or false"},
+        '{"since": "2026-02-30"}': {"since": "a date YYYY-MM-DD"},
+        '{"until": "20260203"}': {"until": "a date YYYY-MM-DD"},
+        '{"since": "2026-02-03", "until": "2026-01-01"}': {"until": "on or after since"},
+        '{"models": "a,b"}': {"models": "a list of names"},
+        '{"models": ["m"], "criteria": ["x"]}': {"criteria": "only rubric projects have criteria"},
+        '{"models": [%s]}' % ", ".join(['"m"'] * 51): {"models": "at most 50 names of at most 120 characters"},
+    }
+    for raw, details in expected.items():
+        response = client.post(f"/api/v1/projects/{proj.id}/exports", data=raw, content_type="application/json")
+        assert response.status_code == 422, raw
+        assert response.json["error"]["details"] == details, raw
+        assert response.json["error"]["message"] == "The export options are not valid."
+    document = client.get("/api/v1/openapi.json").json
+    body = document["paths"]["/projects/{project_id}/exports"]["post"]["requestBody"]["content"]["application/json"]
+    schema = document["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["min_judgments"]["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 10000}
+    assert schema["properties"]["since"]["anyOf"][0]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+    assert schema["properties"]["models"]["maxItems"] == 50
+
+
+def test_the_form_is_read_into_the_same_model(scripts, login_as, session):
+    """Unticked boxes are off, names are comma-separated, empty choices take their defaults."""
+    proj, _items, _raters = scripts
+    client, _ = login_as("researcher")
+    response = client.post(f"/projects/{proj.id}/exports", data={"kind": "", "min_judgments": "1",
+                                                                 "models": " m2, m1 ,,m1"})
+    assert response.status_code == 302
+    export = session.scalars(select(Export).where(Export.project_id == proj.id)).one()
+    assert export.kind == "preferences" and export.file_format == "parquet"
+    assert export.options["exclude_gold"] is False and export.options["exclude_deactivated_raters"] is False
+    assert export.options["models"] == ["m1", "m2"] and export.options["min_judgments"] == 1
+    bad = client.post(f"/projects/{proj.id}/exports", data={"since": "2026-13-01", "exclude_gold": "on"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "a date YYYY-MM-DD" in page
+    assert 'name="exclude_gold" checked' in page and 'name="exclude_paused_raters" >' in page
+
+
 def test_judgments_api_pages_rows_without_withheld_items(scripts, staff_api):
     client, _ = staff_api
     proj, _items, _raters = scripts
