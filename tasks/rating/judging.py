@@ -83,7 +83,7 @@ class Answer:
 # -- look-ups -------------------------------------------------------------------------------
 
 @cache
-def _assignment_with_membership(for_update: bool):
+def _assignment_with_membership(for_update: bool, shown: bool):
     rater_id = bindparam("rater_id")
     query = (select(Assignment, ProjectMember).join(Assignment.project)
              .outerjoin(ProjectMember, and_(ProjectMember.project_id == Assignment.project_id,
@@ -93,19 +93,24 @@ def _assignment_with_membership(for_update: bool):
     if for_update:
         query = (query.options(joinedload(Assignment.draft)).with_for_update(of=Assignment)
                  .execution_options(populate_existing=True))
+    if shown:
+        query = query.options(joinedload(Assignment.item).options(routing.SERVED_WITH), joinedload(Assignment.draft))
     return query
 
 
-def assignment_for(session: Session, assignment_id: int, rater: User, *, for_update: bool = False) -> Assignment:
+def assignment_for(session: Session, assignment_id: int, rater: User, *, for_update: bool = False,
+                   shown: bool = False) -> Assignment:
     """The rater's own assignment; anyone else's is NotFound (its existence is not revealed).
 
     One read: the assignment, its project, and the rater's membership row (whether they are
     still a member, kept on the project for the access check that follows; the row itself stays
     in the session for the standing rules a submit applies). ``for_update``: read it under the
     writer lock, with its draft, as a judgment write takes it first (``_lock`` then reads only
-    the item), so a submit does not read the assignment twice."""
-    row = session.execute(_assignment_with_membership(for_update),
-                          {"assignment_id": assignment_id, "rater_id": rater.id}).first()
+    the item), so a submit does not read the assignment twice. ``shown``: read, in the same
+    statement, what the rating page shows with it (its item's outputs and their assets, its
+    draft)."""
+    row = session.execute(_assignment_with_membership(for_update, shown),
+                          {"assignment_id": assignment_id, "rater_id": rater.id}).unique().first()
     if row is None:
         raise NotFound(f"There is no assignment {assignment_id}.")
     assignment, member = row
@@ -477,20 +482,24 @@ def _begin(session: Session, assignment: Assignment, operation: str, data,
 
 
 def submit_judgment(session: Session, assignment: Assignment, data, *, idempotency_key: str,
-                    now: datetime) -> tuple[Judgment, bool]:
+                    now: datetime, last_beat: dict[str, tuple[float, bool]] | None = None) -> tuple[Judgment, bool]:
     """Judge an open assignment with the client's answer (screen terms). Returns (judgment,
     created): ``created`` is False for an idempotent replay. Raises AnswerInvalid/JudgmentRefused
     (422, draft kept) or RatingError (409: ``already_judged``, ``assignment_skipped``,
-    ``assignment_expired``, ``idempotency_key_reused``; 400 ``idempotency_key_required``)."""
+    ``assignment_expired``, ``idempotency_key_reused``; 400 ``idempotency_key_required``).
+
+    ``last_beat``: the page's players as the form was sent (``playback.parse_heartbeat``), recorded
+    under the locks the submission takes, before the rules read what the server observed."""
     key, fingerprint, replayed = _begin(session, assignment, "submit", data, idempotency_key)
     if replayed is not None:
         return replayed, False
     _require_open(assignment, now)
+    rows = playback.heartbeat(session, assignment, last_beat, now, locked=True) if last_beat else None
     try:
         answer = parse_answer(assignment, data)
     except AnswerInvalid as exc:
         raise _refuse(session, assignment, data, exc, now) from None
-    seen = playback.observed(session, assignment, now) if assignment.project.modality != "script" else {}
+    seen = playback.observed(session, assignment, now, rows) if assignment.project.modality != "script" else {}
     compared = compared_rationales(session, assignment, revising=False)
     problems = rule_problems(session, assignment, answer, now, seen=seen, compared=compared)
     if problems:

@@ -57,17 +57,23 @@ def merge_ranges(ranges: list[list[int]], start: int, end: int) -> list[list[int
     return merged
 
 
-def _row(session: Session, assignment: Assignment, label: str) -> PlaybackObservation:
-    """The output's observation row, created when missing. The assignment's row lock serialises
-    concurrent heartbeats and media fetches of one assignment (PostgreSQL; SQLite writers are
-    serialised already), so two of them never both create the row nor lose each other's credit."""
-    session.scalar(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update())
-    row = session.get(PlaybackObservation, (assignment.id, label), populate_existing=True)
-    if row is None:
-        row = PlaybackObservation(assignment_id=assignment.id, label=label, playing=False, heard_s=0.0,
-                                  bytes_seen=0)
-        session.add(row)
-    return row
+def _rows(session: Session, assignment: Assignment, labels, *, locked: bool = False) -> dict[str, PlaybackObservation]:
+    """The outputs' observation rows by label, those of ``labels`` created when missing, read in
+    one statement. The assignment's row lock (taken here unless the caller holds it: ``locked``)
+    serialises concurrent heartbeats, submissions and media fetches of one assignment
+    (PostgreSQL; SQLite writers are serialised already), so two of them never both create a row
+    nor lose each other's credit."""
+    if not locked:
+        session.scalar(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update())
+    rows = {row.label: row for row in session.scalars(
+        select(PlaybackObservation).where(PlaybackObservation.assignment_id == assignment.id)
+        .execution_options(populate_existing=True))}
+    for label in labels:
+        if label not in rows:
+            rows[label] = PlaybackObservation(assignment_id=assignment.id, label=label, playing=False,
+                                              heard_s=0.0, bytes_seen=0)
+            session.add(rows[label])
+    return rows
 
 
 def parse_heartbeat(assignment: Assignment, data) -> dict[str, tuple[float, bool]] | None:
@@ -89,24 +95,30 @@ def parse_heartbeat(assignment: Assignment, data) -> dict[str, tuple[float, bool
 
 
 def heartbeat(session: Session, assignment: Assignment, beats: dict[str, tuple[float, bool]],
-              now: datetime) -> None:
-    """Record one heartbeat of the page's players (``parse_heartbeat``'s result)."""
+              now: datetime, *, locked: bool = False) -> dict[str, PlaybackObservation] | None:
+    """Record one heartbeat of the page's players (``parse_heartbeat``'s result). ``locked``: the
+    caller holds the assignment's row lock already (a submission, ``tasks.rating.judging``).
+    Returns every observation row of the assignment by label (for ``observed``), None when
+    nothing was recorded."""
     durations = {o.label: o.asset.duration_s for o in assignment.item.outputs}
+    beats = {label: beat for label, beat in beats.items() if label in durations}
+    if not beats:
+        return None
+    rows = _rows(session, assignment, beats, locked=locked)
     for label, (position, playing) in beats.items():
-        if label not in durations:
-            continue
-        row = _row(session, assignment, label)
+        row = rows[label]
         gained = credit(row.position_s, row.playing, row.heartbeat_at, position, playing, now)
         limit = durations[label] * 1.5 if durations[label] else MAX_POSITION_S  # replays count, a little
         row.heard_s = min(limit, (row.heard_s or 0.0) + gained)
         row.position_s, row.playing, row.heartbeat_at = position, playing, now
     session.flush()
+    return rows
 
 
 def record_bytes(session: Session, assignment: Assignment, label: str, start: int, end: int,
                  now: datetime) -> None:
     """Record that bytes ``[start, end)`` of the output ``label`` were served for the assignment."""
-    row = _row(session, assignment, label)
+    row = _rows(session, assignment, [label])[label]
     row.byte_ranges = merge_ranges(list(row.byte_ranges or []), start, end)
     row.bytes_seen = sum(high - low for low, high in row.byte_ranges)
     row.first_fetch_at = row.first_fetch_at or now
@@ -130,9 +142,12 @@ def _observations():
     return select(PlaybackObservation).where(PlaybackObservation.assignment_id == bindparam("assignment_id"))
 
 
-def observed(session: Session, assignment: Assignment, now: datetime) -> dict[str, float]:
-    """Observed seconds per item label of the assignment's outputs."""
-    rows = {r.label: r for r in session.scalars(_observations(), {"assignment_id": assignment.id})}
+def observed(session: Session, assignment: Assignment, now: datetime,
+             rows: dict[str, PlaybackObservation] | None = None) -> dict[str, float]:
+    """Observed seconds per item label of the assignment's outputs. ``rows``: the assignment's
+    observation rows by label when the caller holds them (``heartbeat``'s answer)."""
+    if rows is None:
+        rows = {r.label: r for r in session.scalars(_observations(), {"assignment_id": assignment.id})}
     return {o.label: round(observed_s(rows.get(o.label), o.asset.duration_s, o.asset.size_bytes, now), 3)
             for o in assignment.item.outputs}
 

@@ -39,9 +39,10 @@ def _ttl() -> timedelta:
     return timedelta(minutes=current_app.config["ASSIGNMENT_TTL_MIN"])
 
 
-def _own(assignment_id: int) -> Assignment:
+def _own(assignment_id: int, *, for_update: bool = False, shown: bool = False) -> Assignment:
     try:
-        assignment = judging.assignment_for(db.session, assignment_id, current_user)
+        assignment = judging.assignment_for(db.session, assignment_id, current_user, for_update=for_update,
+                                            shown=shown)
     except NotFound:
         abort(404, "There is no such assignment of yours.")
     authorize("rating.work", assignment.project)
@@ -188,7 +189,10 @@ def start(project_id: int):
 @requires("rating.work")
 @accepts(form=inputs.AnswerForm)
 def task(assignment_id: int):
-    assignment = _own(assignment_id)
+    # A submission reads the assignment under its writer lock (with its draft) once, here; the
+    # page reads it with what it shows.
+    posted = request.method == "POST"
+    assignment = _own(assignment_id, for_update=posted, shown=not posted)
     now = utcnow()
     revising = assignment.status == "submitted"
     if revising:
@@ -200,9 +204,9 @@ def task(assignment_id: int):
         closed = assignment.skip_reason if assignment.status == "expired" and assignment.skip_reason else None
         flash(closed or "That assignment is no longer open; here is your next one.", "info")
         return _go_next(assignment.project) if request.method == "POST" else redirect(url_for("tasks.home"))
-    if request.method == "GET":
-        current = judging.current_judgment(db.session, assignment)
-        answer = judgment_json(current, assignment) if revising and current else (
+    if not posted:
+        current = judging.current_judgment(db.session, assignment) if revising else None
+        answer = judgment_json(current, assignment) if current else (
             assignment.draft.answer if assignment.draft else {})
         return _render(assignment, answer, {}, revising=revising)
     try:
@@ -210,11 +214,14 @@ def task(assignment_id: int):
                            assignment.project.pairwise_criteria)
     except Invalid as exc:
         return _render(assignment, {}, exc.details, 422, revising=revising)
-    _last_heartbeat(assignment, request.form.get("progress"), now)
     key = request.form.get("idempotency_key", "")
-    action = judging.revise_judgment if revising else judging.submit_judgment
     try:
-        _judgment, created = action(db.session, assignment, data, idempotency_key=key, now=now)
+        if revising:
+            _judgment, created = judging.revise_judgment(db.session, assignment, data, idempotency_key=key, now=now)
+        else:
+            last_beat = _last_heartbeat(assignment, request.form.get("progress"))
+            _judgment, created = judging.submit_judgment(db.session, assignment, data, idempotency_key=key, now=now,
+                                                         last_beat=last_beat)
     except (AnswerInvalid, JudgmentRefused) as exc:
         if getattr(exc, "draft_saved", False):
             db.keep_on_refusal()
@@ -253,16 +260,15 @@ def progress(assignment_id: int):
     return {"observed": {assignment.side_of(label): s for label, s in seen.items()}}
 
 
-def _last_heartbeat(assignment: Assignment, raw: str | None, now) -> None:
-    """The players' state as the form was sent: the last heartbeat rides with the submission."""
-    if not raw or assignment.status != "open":
-        return
+def _last_heartbeat(assignment: Assignment, raw: str | None) -> dict[str, tuple[float, bool]] | None:
+    """The players' state as the form was sent (the last heartbeat rides with the submission),
+    parsed; None when absent or malformed."""
+    if not raw:
+        return None
     try:
-        beats = playback.parse_heartbeat(assignment, boundary.loads(raw))
+        return playback.parse_heartbeat(assignment, boundary.loads(raw))
     except ValueError:
-        beats = None
-    if beats:
-        playback.heartbeat(db.session, assignment, beats, now)
+        return None
 
 
 @bp.post("/assignments/<int:assignment_id>/draft")

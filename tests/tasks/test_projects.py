@@ -152,3 +152,16 @@ def test_api_lists_are_paginated(api):
     assert "page=3" in page["next"]
     bad = client.get("/api/v1/projects?per_page=0")
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_parameter"
+
+
+def test_instructions_are_rendered_once_per_text_not_once_per_page():
+    """The rating page shows the project's instructions with every item: the (pure) rendering of
+    one text is kept, a changed text is rendered afresh."""
+    from tasks import render_markdown
+    text = "## Once\nRendered *once* per text " + str(id(object()))
+    before = render_markdown.cache_info()
+    first = render_markdown(text)
+    assert render_markdown(text) is first
+    after = render_markdown.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+    assert str(render_markdown(text + " edited")) == str(first).replace("</p>", " edited</p>")

@@ -3,12 +3,14 @@ a submit read a fixed handful of rows whatever the project's size and membership
 permission check loads a project's member list. Both databases; PostgreSQL's pick is one CTE."""
 from __future__ import annotations
 
+import json
 import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from tasks.rating.models import Judgment, PlaybackObservation
 from tests.tasks.rating_factories import make_item, rating_project, rationale
 
 # Upper bounds per request (the app's own statements; BEGIN/COMMIT and the pool's ping aside).
@@ -93,3 +95,41 @@ def test_a_pick_on_postgresql_picks_holds_and_serves_in_one_statement(app, setup
     assert len(serving) == 1 and "FOR UPDATE OF items SKIP LOCKED" in serving[0] \
         and "UPDATE items SET n_held" in serving[0] and "INSERT INTO assignments" in serving[0]
     assert not [s for s in seen if s.startswith("UPDATE items")]  # no recount after the pick
+
+
+# The rating page's submit: the session's user; the assignment under its lock with its project,
+# the rater's membership and its draft; the item under its lock with its outputs (and a judgment
+# already stored under the key); the observation rows, read once, and the last heartbeat that
+# rides with the form written to them; then SUBMIT's rationales, judgment, assignment, panel and
+# counters; then the next pick (NEXT_NEW without the token and project reads). The next item's
+# page: the session's user; the assignment with its project, membership, item, outputs, assets
+# and draft; the progress line (items waiting, judged today); the previous judgment.
+PAGE_SUBMIT = {"postgresql": 15, "sqlite": 17}
+PAGE = 5
+
+
+def test_the_pages_submit_and_the_next_page_read_a_fixed_handful_of_rows(app, client, make_user, session):
+    rater = make_user("rater")
+    project = rating_project(session, make_user("manager").id, members=[rater], min_rationale_words=0,
+                             min_media_fraction=0, gold_rate=0.0)
+    for n in range(3):
+        make_item(session, project, confidence=n / 10)
+    assert client.login(rater.email).status_code == 302
+    first = client.post(f"/projects/{project.id}/next").headers["Location"]
+    assert client.get(first).status_code == 200
+    beat = {side: {"t": 4.0, "playing": False} for side in ("left", "right")}
+    form = {"choice": "left", "strength": "2", "confidence": "3", "rationale": rationale(11),
+            "idempotency_key": "page-round-trips", "progress": json.dumps(beat)}
+    with statements(app) as seen:
+        done = client.post(first, data=form)
+    assert done.status_code == 302 and done.headers["Location"] != first, done.get_data(as_text=True)
+    assert len(seen) <= PAGE_SUBMIT[app.extensions["database"].engine.dialect.name], "\n".join(seen)
+    assert len([s for s in seen if s.startswith("SELECT playback_observations")]) == 1, "\n".join(seen)
+    assert member_list_reads(seen) == []
+    judged = session.scalar(select(Judgment).where(Judgment.rater_id == rater.id))
+    assert {row.label: row.position_s for row in session.scalars(select(PlaybackObservation).where(
+        PlaybackObservation.assignment_id == judged.assignment_id))} == {"a": 4.0, "b": 4.0}  # the last beat
+    with statements(app) as seen:
+        page = client.get(done.headers["Location"])
+    assert page.status_code == 200 and "<video" in page.get_data(as_text=True)
+    assert len(seen) <= PAGE, "\n".join(seen)
