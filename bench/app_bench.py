@@ -388,11 +388,21 @@ def main() -> None:
               f"COPY {results['import']['copy_s']:.1f} s (ratio {results['import']['ratio']:.1f}, goal <= 5); "
               f"COPY into judgments {results['import']['copy_into_judgments_s']:.1f} s "
               f"(ratio {results['import']['ratio_to_judgments_copy']:.1f})")
-    out = {"quick": args.quick, "load_average": os.getloadavg(), "summary": summary, "results": results}
+    load = os.getloadavg()
     if args.quick or args.import_rows not in (None, 1_000_000):
-        print(f"not a full-size run: app_results.json left as it was (load average {out['load_average']})")
+        print(f"not a full-size run: app_results.json left as it was (load average {load})")
         return
+    # Each part keeps its own run: a run of some parts replaces those and leaves the others'
+    # figures (with their own time and load average) as they were.
     path = Path(__file__).resolve().parent / "app_results.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    stamp = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "load_average": load}
+    runs = previous.get("runs", {})
+    merged = dict(previous.get("results", {}))
+    for part, figures in results.items():
+        merged[part] = figures
+        runs[part] = stamp
+    out = {"quick": False, "runs": runs, "summary": {**previous.get("summary", {}), **summary}, "results": merged}
     path.write_text(json.dumps(out, indent=2, default=str) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
 
