@@ -191,3 +191,37 @@ def project_raters(session, project):
     from tasks.rating.models import Judgment
     return session.query(User).join(Judgment, Judgment.rater_id == User.id).filter(
         Judgment.project_id == project.id).distinct().order_by(User.id).all()
+
+
+AWKWARD = ["tab\there", "line\nbreak", 'quote " and , comma', "back\\slash \\N", "\\N", "", "ünïcode ✓", "NA", "null"]
+
+
+def test_stored_consensus_rows_equal_the_computed_ones_whatever_the_text(session, manager, monkeypatch):
+    """Text that COPY must escape or could read as NULL (tabs, newlines, quotes, backslashes,
+    ``\\N``, empty strings, ``NA``) in external ids, models and prompts: the frames equal those read
+    row by row, and every stored consensus row and filter column equals the computed one."""
+    from scoring.reports import snapshots
+    from scoring.reports.models import ConsensusRow
+    from scoring.reports.report import select_rows
+    monkeypatch.setattr(data, "CONSENSUS_BATCH", 4)  # rows stored over several batches
+    project = stats_project(session, manager.id)
+    raters = [rater(session) for _ in range(3)]
+    for k, name in enumerate(AWKWARD):
+        it = item(session, project, (name or "m0", f"m{k}\\"), external_id=f"{name}-{k}", prompt=name or "x")
+        for who, choice in zip(raters, ["a", "b", "tie"][k % 3:] + ["a", "b", "tie"][:k % 3]):
+            judge(session, it, who, choice, 1 + k % 3)
+    session.commit()
+    frames, rows = data.project_frames(session, project), data.project_frames_from_rows(session, project)
+    assert frames.items.to_dict("list") == rows.items.to_dict("list")
+    _close(build_report(frames, n_resamples=20), build_report(rows, n_resamples=20))
+    snapshot = snapshots.compute(session, project, snapshots.StatsConfig(inline_max=10**6, n_resamples=20))
+    session.commit()
+    computed = build_report(frames, n_resamples=20)["consensus"]
+    header, stored, total = data.consensus_page(session, snapshot, "all", 0.67, 0, 1000)
+    assert total == len(AWKWARD) and stored == computed["rows"]
+    flags = data.consensus_row_flags(computed)
+    got = session.query(ConsensusRow).filter_by(snapshot_id=snapshot.id).order_by(ConsensusRow.position).all()
+    assert [r.position for r in got] == list(range(len(AWKWARD)))
+    assert {name: [getattr(r, name) for r in got] for name in flags} == flags
+    for show in ("contested", "imported", "adjudicated"):
+        assert data.consensus_page(session, snapshot, show, 0.67, 0, 1000)[1] == select_rows(computed, show, 0.67)
