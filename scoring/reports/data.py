@@ -162,8 +162,9 @@ def adjudications(session: Session, project: Project) -> dict:
 def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
     """The project's frames as the statistics report takes them: the judgments' values read as
     small columns (rubric scores extracted by the database, never parsed row by row here) and
-    the pairwise comparisons counted by the database per (model_a, model_b, winner). Equal to
-    :func:`project_frames_from_rows` (tested)."""
+    the pairwise comparisons counted per (model_a, model_b, winner) from the judgments just read
+    (a vectorised count in memory: a second pass of the database over the judgments and two joins
+    cost several times more). Equal to :func:`project_frames_from_rows` (tested)."""
     rubric = project.rubric or []
     columns = [Judgment.id, Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.choice,
                Judgment.strength]
@@ -183,7 +184,7 @@ def project_frames(session: Session, project: Project) -> fr.ProjectFrames:
     frames = fr.build(project.kind, rubric, frame, items_frame(session, project), adjudications(session, project),
                       pairwise_criteria)
     if project.kind == "pairwise":
-        frames.comparisons, frames.same_model = comparison_counts(session, project)
+        frames.comparisons, frames.same_model = fr.comparison_counts(frames)
     return frames
 
 
@@ -191,24 +192,6 @@ def project_frames_from_rows(session: Session, project: Project) -> fr.ProjectFr
     """The same frames from every judgment's raw row (each value taken from its row in Python)."""
     return fr.build(project.kind, project.rubric or [], judgments_frame(session, project),
                     items_frame(session, project), adjudications(session, project), project.pairwise_criteria)
-
-
-def comparison_counts(session: Session, project: Project) -> tuple[pd.DataFrame, int]:
-    """``(model_a, model_b, winner, count)`` of the counted judgments on non-gold items whose two
-    outputs come from different models, counted by the database (Bradley-Terry and its bootstrap
-    take these counts); and how many judgments were left out as same-model."""
-    out_a, out_b = aliased(ItemOutput), aliased(ItemOutput)
-    query = (select(out_a.model, out_b.model, Judgment.choice, func.count())
-             .join(Item, Item.id == Judgment.item_id)
-             .join(out_a, (out_a.item_id == Judgment.item_id) & (out_a.label == "a"))
-             .join(out_b, (out_b.item_id == Judgment.item_id) & (out_b.label == "b"))
-             .where(*counted_judgments(project), ~is_gold_sql(), Judgment.choice.in_(fr.CHOICES))
-             .group_by(out_a.model, out_b.model, Judgment.choice))
-    rows = session.execute(query).all()
-    same = sum(n for a, b, _, n in rows if a == b)
-    kept = sorted((a, b, w, n) for a, b, w, n in rows if a != b)
-    return pd.DataFrame(kept or None, columns=["model_a", "model_b", "winner", "count"]).astype(
-        {"model_a": object, "model_b": object, "winner": object, "count": np.int64}), int(same)
 
 
 # -- cached snapshots (scoring.reports.snapshots decides when; these read and write the rows) ---------
