@@ -65,10 +65,12 @@ def fingerprint(session: Session, project: Project, *, n_resamples: int) -> Fing
 def counted_judgments(project: Project) -> list:
     """THE selection of the judgments the statistics count (every query below uses it): the
     project's current judgments, less those of raters a manager excluded and of items whose consent was withdrawn (excluded by
-    item: a small list the database hashes once, where ``NOT IN`` over judgment ids made
-    PostgreSQL re-scan the judgments per row once that list outgrew its work memory)."""
-    withdrawn = select(Item.id).where(Item.project_id == project.id, unusable_output_sql())
-    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None), Judgment.item_id.not_in(withdrawn),
+    item, as ``NOT EXISTS``: an anti-join the database plans as one hash join at any size, where
+    ``NOT IN (items)`` became a per-row subplan once the planner's estimate of that list outgrew its
+    work memory -- at 2,000,000 items a read of 10M judgments had not returned after 5 minutes)."""
+    withdrawn = (select(Item.id).where(Item.id == Judgment.item_id, Item.project_id == project.id,
+                                      unusable_output_sql()).correlate(Judgment).exists())
+    return [Judgment.project_id == project.id, Judgment.superseded_at.is_(None), ~withdrawn,
             Judgment.rater_id.not_in(excluded_raters_sql(project.id))]
 
 
