@@ -282,6 +282,16 @@ def comparisons(frames: ProjectFrames, criterion: str | None = None) -> tuple[pd
     return out, int(same.sum())
 
 
+def comparison_counts(frames: ProjectFrames) -> tuple[pd.DataFrame, int]:
+    """``(model_a, model_b, winner, count)`` of :func:`comparisons`, one row per distinct triple in
+    sorted order (Bradley-Terry and its bootstrap take these counts), and the same-model count."""
+    rows, same = comparisons(frames)
+    counted = rows.value_counts(["model_a", "model_b", "winner"], sort=False).sort_index()
+    out = counted.rename("count").reset_index() if len(counted) else pd.DataFrame(
+        columns=["model_a", "model_b", "winner", "count"])
+    return out.astype({"model_a": object, "model_b": object, "winner": object, "count": np.int64}), same
+
+
 def _plain(value):
     """A numpy scalar as the plain Python number JSON wants."""
     number = float(value)

@@ -134,13 +134,30 @@ def test_cohen_from_the_two_raters_rows_equals_cohen_of_the_matrix(session, mana
     assert row["cohen_kappa"] == pytest.approx(cohen_kappa(matrix[0, both], matrix[1, both], labels=[0.0, 1.0, 2.0]))
 
 
-def test_comparisons_counted_in_sql_equal_the_rows_counted(session, manager):
+def test_comparisons_counted_from_the_frames_equal_the_database_count(session, manager):
+    """The report's comparison counts (from the judgments it read) equal a GROUP BY of the
+    database over the counted judgments joined to their items' outputs, in sorted order."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+    from tasks.catalogue.models import Item, ItemOutput
+    from tasks.rating.models import Judgment
+    from tasks.rating.routing import is_gold_sql
     project = _pairwise(session, manager.id, np.random.default_rng(11))
-    counted, same = data.comparison_counts(session, project)
-    per_row, same_rows = fr.comparisons(data.project_frames_from_rows(session, project))
-    expected = per_row.value_counts(["model_a", "model_b", "winner"]).sort_index()
-    got = counted.set_index(["model_a", "model_b", "winner"])["count"].sort_index()
-    assert same == same_rows and got.to_dict() == expected.to_dict()
+    out_a, out_b = aliased(ItemOutput), aliased(ItemOutput)
+    rows = session.execute(
+        select(out_a.model, out_b.model, Judgment.choice, func.count())
+        .join(Item, Item.id == Judgment.item_id)
+        .join(out_a, (out_a.item_id == Judgment.item_id) & (out_a.label == "a"))
+        .join(out_b, (out_b.item_id == Judgment.item_id) & (out_b.label == "b"))
+        .where(*data.counted_judgments(project), ~is_gold_sql(), Judgment.choice.in_(fr.CHOICES))
+        .group_by(out_a.model, out_b.model, Judgment.choice)).all()
+    frames = data.project_frames(session, project)
+    assert frames.same_model == sum(n for a, b, _, n in rows if a == b) > 0
+    assert list(frames.comparisons.itertuples(index=False, name=None)) == sorted(
+        (a, b, w, n) for a, b, w, n in rows if a != b)
+    assert frames.comparisons["count"].dtype == np.int64
+    empty, same = fr.comparison_counts(fr.build("pairwise", [], fr.empty_judgments(), fr.empty_items()))
+    assert empty.empty and same == 0 and list(empty.columns) == ["model_a", "model_b", "winner", "count"]
 
 
 def test_dawid_skene_reports_its_convergence_test(session, manager):
@@ -191,3 +208,37 @@ def project_raters(session, project):
     from tasks.rating.models import Judgment
     return session.query(User).join(Judgment, Judgment.rater_id == User.id).filter(
         Judgment.project_id == project.id).distinct().order_by(User.id).all()
+
+
+AWKWARD = ["tab\there", "line\nbreak", 'quote " and , comma', "back\\slash \\N", "\\N", "", "ünïcode ✓", "NA", "null"]
+
+
+def test_stored_consensus_rows_equal_the_computed_ones_whatever_the_text(session, manager, monkeypatch):
+    """Text that COPY must escape or could read as NULL (tabs, newlines, quotes, backslashes,
+    ``\\N``, empty strings, ``NA``) in external ids, models and prompts: the frames equal those read
+    row by row, and every stored consensus row and filter column equals the computed one."""
+    from scoring.reports import snapshots
+    from scoring.reports.models import ConsensusRow
+    from scoring.reports.report import select_rows
+    monkeypatch.setattr(data, "CONSENSUS_BATCH", 4)  # rows stored over several batches
+    project = stats_project(session, manager.id)
+    raters = [rater(session) for _ in range(3)]
+    for k, name in enumerate(AWKWARD):
+        it = item(session, project, (name or "m0", f"m{k}\\"), external_id=f"{name}-{k}", prompt=name or "x")
+        for who, choice in zip(raters, ["a", "b", "tie"][k % 3:] + ["a", "b", "tie"][:k % 3]):
+            judge(session, it, who, choice, 1 + k % 3)
+    session.commit()
+    frames, rows = data.project_frames(session, project), data.project_frames_from_rows(session, project)
+    assert frames.items.to_dict("list") == rows.items.to_dict("list")
+    _close(build_report(frames, n_resamples=20), build_report(rows, n_resamples=20))
+    snapshot = snapshots.compute(session, project, snapshots.StatsConfig(inline_max=10**6, n_resamples=20))
+    session.commit()
+    computed = build_report(frames, n_resamples=20)["consensus"]
+    header, stored, total = data.consensus_page(session, snapshot, "all", 0.67, 0, 1000)
+    assert total == len(AWKWARD) and stored == computed["rows"]
+    flags = data.consensus_row_flags(computed)
+    got = session.query(ConsensusRow).filter_by(snapshot_id=snapshot.id).order_by(ConsensusRow.position).all()
+    assert [r.position for r in got] == list(range(len(AWKWARD)))
+    assert {name: [getattr(r, name) for r in got] for name in flags} == flags
+    for show in ("contested", "imported", "adjudicated"):
+        assert data.consensus_page(session, snapshot, show, 0.67, 0, 1000)[1] == select_rows(computed, show, 0.67)
