@@ -154,8 +154,7 @@ def explain_next(app, project_id: int, label: str, directory: Path | None) -> st
         rater = session.scalar(select(User).where(User.email.like(f"r-{project_id}-%")).order_by(User.id.desc()))
         project = session.get(Project, project_id)
         now = datetime.now(timezone.utc)
-        query = routing.explain_query(project, rater, now) if hasattr(routing, "explain_query") else \
-            routing.candidates_query(project, rater, now).limit(1).with_for_update(of=routing.Item, skip_locked=True)
+        query = routing.explain_query(project, rater, now)
         compiled = query.compile(dialect=session.bind.dialect if session.bind else db.engine.dialect,
                                  compile_kwargs={"literal_binds": True})
         sql = str(compiled).replace("%%", "%")
