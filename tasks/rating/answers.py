@@ -107,10 +107,12 @@ def longest_run(tokens: list[str], max_group: int = 3) -> tuple[int, str]:
     return best, group
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def compared_shingles(text: str, side_words: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
     """``word_shingles`` (``COPY_K``) of a text a rationale is compared with, memoised: a rater's
-    recent rationales are compared again on each of their next submits."""
+    recent rationales are compared again on each of their next submits. Kept small: a
+    ``MAX_RATIONALE_CHARS`` text's shingles take ~0.3 MB, so 256 of them bound a worker's memo
+    (~80 MB; a submit compares ~25 texts) whatever raters write."""
     return word_shingles(normalise(text, side_words), COPY_K)
 
 
@@ -224,27 +226,18 @@ def points_at_moment(text: str | None) -> bool:
     return bool(text) and DIGIT_RE.search(text) is not None and MOMENT_RE.search(text) is not None
 
 
+@lru_cache(maxsize=1 << 15)
 def shingle_hash(shingle: tuple[str, ...]) -> int:
-    """A stable 63-bit hash of a word shingle (the same in every process, unlike ``hash``)."""
+    """A stable 63-bit hash of a word shingle (the same in every process, unlike ``hash``).
+    Memoised, bounded: most 3-word shingles recur across rationales (an import of a million of
+    them hashes each common one once), and the memo stays ~13 MB however varied the text."""
     return int.from_bytes(hashlib.blake2b("\x1f".join(shingle).encode(), digest_size=8).digest(), "big") >> 1
 
 
-def rationale_features(text: str | None, hashes: dict | None = None) -> dict:
+def rationale_features(text: str | None) -> dict:
     """A rationale's word count, the hashes of its word 3-shingles and whether it points at a
     moment: computed once when a judgment is written (``judgments.rationale_features``), so the
-    rater-quality desk (``scoring.quality``) never re-tokenises a project's rationales.
-
-    ``hashes``: a memo of ``shingle_hash`` (shingle → hash) shared by the calls of one bulk write
-    (the judgment import), where most 3-word shingles recur; the result is the same."""
+    rater-quality desk (``scoring.quality``) never re-tokenises a project's rationales."""
     tokens = words(text)
-    if hashes is None:
-        shingle_hashes = {shingle_hash(s) for s in word_shingles(tokens)}
-    else:
-        shingle_hashes = set()
-        for shingle in word_shingles(tokens):
-            value = hashes.get(shingle)
-            if value is None:
-                value = hashes[shingle] = shingle_hash(shingle)
-            shingle_hashes.add(value)
     return {"v": FEATURES_VERSION, "words": len(tokens), "moment": points_at_moment(text),
-            "shingles": sorted(shingle_hashes)}
+            "shingles": sorted({shingle_hash(s) for s in word_shingles(tokens)})}

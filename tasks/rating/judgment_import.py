@@ -32,9 +32,9 @@ current judgment on it, and not while they hold an open assignment of it.
 
 Stored with ``source='imported'``, no assignment, no time on task or playback. Written set-based:
 on PostgreSQL one ``COPY`` streaming every row (elsewhere a multi-row INSERT per ``WRITE_BATCH``
-rows), with each rationale's features (``answers.rationale_features``, the file's shingles hashed
-once each); then the touched items' panels (``tasks.rating.overlap.refresh_panels``, from the
-answers read under the item locks before the write plus the file's rows: one upsert per batch)
+rows), with each rationale's features (``answers.rationale_features``; shingle hashes memoised);
+then the touched items' panels (``tasks.rating.overlap.refresh_panels``, from the answers read
+under the item locks before the write plus the file's rows: one upsert per batch)
 and routing's counters (``tasks.rating.routing.refresh_items``).
 
 Where the time goes (PostgreSQL, ``bench/app_bench.py``): a plain ``COPY`` of the same judgments
@@ -360,11 +360,10 @@ def _write(session: Session, project: Project, rows: list[CheckedJudgment], user
     answers = overlap.current_answers(session, item_ids)  # under the locks: the panels before this file
     for row in rows:
         answers.setdefault(row.item_id, []).append({"choice": row.choice, "scores": row.scores})
-    hashes: dict = {}  # shingle hashes, shared by the file's rationales
     records = ((project.id, row.item_id, rater_ids[row.email], row.choice,
                 row.strength if row.choice != "tie" else None, row.scores, row.rationale, row.confidence,
                 row.criteria, row.notes, 0, "imported", row.created_at or now,
-                rationale_features(row.rationale, hashes)) for row in rows)
+                rationale_features(row.rationale)) for row in rows)
     insert_rows(session, Judgment.__table__, JUDGMENT_COLUMNS, records)
     overlap.refresh_panels(session, project, item_ids, now=now, answers=answers)
     routing.refresh_items(session, item_ids)

@@ -425,9 +425,13 @@ def _pick(session: Session, gold: bool, project: Project, rater: User, now: date
         time.sleep(random.uniform(*POLL_S))
 
 
+SERVED_VALUES = ("project_id", "served_at", "expires_at", "status", "left_label")  # a new assignment's
+
+
 def _assignment_values(project: Project, now: datetime, ttl: timedelta) -> dict:
-    return {"project_id": project.id, "served_at": now, "expires_at": now + ttl, "status": "open",
-            "left_label": _sides.choice("ab") if project.kind == "pairwise" else "a"}
+    """The ``SERVED_VALUES`` of a new assignment (``serve_statement`` binds them by these names)."""
+    return dict(zip(SERVED_VALUES, (project.id, now, now + ttl, "open",
+                                    _sides.choice("ab") if project.kind == "pairwise" else "a"), strict=True))
 
 
 def _pick_ids(project: Project, rater: User) -> dict:
@@ -440,9 +444,6 @@ def serve_parameters(project: Project, rater: User, now: datetime, ttl: timedelt
     """The values of ``serve_statement``'s parameters for this pick."""
     return {**{f"pick_{k}": v for k, v in _assignment_values(project, now, ttl).items()}, **_pick_ids(project, rater),
             "pick_confidence_threshold": project.confidence_threshold}
-
-
-SERVED_VALUES = ("project_id", "served_at", "expires_at", "status", "left_label")  # _assignment_values
 
 
 def serve_statement(first, values: dict | None = None):

@@ -275,8 +275,8 @@ def test_the_fast_row_check_agrees_with_check_row(pairwise, change):
 
 
 def test_imported_judgments_store_the_features_a_live_write_computes(session, api, pairwise):
-    """The import hashes a file's shingles once each (a memo across its rationales); what it stores
-    is exactly ``rationale_features`` of each rationale, as the desk and near-copy checks compare."""
+    """What the import stores is exactly ``rationale_features`` of each rationale, as the desk and
+    near-copy checks compare."""
     from tasks.rating.answers import rationale_features
     from tests.tasks.rationale_suites import HONEST
 
@@ -293,11 +293,19 @@ def test_imported_judgments_store_the_features_a_live_write_computes(session, ap
     assert stored[-1].rationale_features["moment"]  # "0:12" points at a moment
 
 
-def test_shared_shingle_hashes_give_the_same_features():
-    from tasks.rating.answers import rationale_features
+def test_memoised_shingle_hashes_are_the_hashes():
+    """``shingle_hash`` is memoised (bounded): a hash served from the memo is the one computed
+    afresh, for every shingle of every suite's rationales."""
+    import hashlib
+
+    from tasks.rating.answers import shingle_hash, word_shingles, words
     from tests.tasks.rationale_suites import HONEST, RUBBER_STAMPS
 
-    texts = [t for _w, _i, t in HONEST] + [t for _name, t, *_ in RUBBER_STAMPS] + ["", "one", "two words"]
-    memo: dict = {}
-    assert [rationale_features(t, memo) for t in texts + texts] == [rationale_features(t) for t in texts + texts]
-    assert memo  # the memo was used
+    texts = [t for _w, _i, t in HONEST] + [t for _name, t, *_ in RUBBER_STAMPS]
+    shingles = {s for t in texts for s in word_shingles(words(t))}
+    fresh = {s: int.from_bytes(hashlib.blake2b("\x1f".join(s).encode(), digest_size=8).digest(), "big") >> 1
+             for s in shingles}
+    assert shingles and [shingle_hash(s) for s in shingles] == [fresh[s] for s in shingles]
+    hits = shingle_hash.cache_info().hits
+    assert [shingle_hash(s) for s in shingles] == [fresh[s] for s in shingles]
+    assert shingle_hash.cache_info().hits >= hits + len(shingles)  # the second pass came from the memo
