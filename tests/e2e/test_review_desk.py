@@ -108,8 +108,8 @@ def check_transport(page):
     wait_until(page, f"[...document.querySelectorAll('video')].every(v => Math.abs(v.currentTime - {before[0]}) < 0.02)")
     page.keyboard.press("Home")
     wait_until(page, "[...document.querySelectorAll('video')].every(v => v.currentTime === 0)")
-    timecode = page.locator(".transport[data-side=left] .tp-time").inner_text()
-    assert timecode.startswith("00:00:00"), timecode
+    # the transport repaints on the next animation frame: wait for it rather than race it
+    wait_until(page, "document.querySelector('.transport[data-side=left] .tp-time').textContent.startsWith('00:00:00')")
 
 
 def check_marks(page):
@@ -118,6 +118,7 @@ def check_marks(page):
     seek_all(page, 1.5)
     page.keyboard.press("o")
     rng = page.locator(".timeline-host[data-side=left] .tl-range")
+    wait_until(page, "!document.querySelector('.timeline-host[data-side=left] .tl-range').hidden")
     assert rng.is_visible()
     assert "In 00:00:00" in rng.get_attribute("title")
 
@@ -387,7 +388,9 @@ def test_space_and_enter_on_a_focused_button_press_it_and_dialogs_return_focus(p
     page.locator(".transport[data-side=right] .tp-play").focus()
     page.keyboard.press("Space")  # the right side's Play button (linked: both play)
     wait_until(page, "[...document.querySelectorAll('video')].every(v => !v.paused)")
-    assert js(page, "document.querySelector('figure[data-side=right]').classList.contains('active-side')")
+    # the transport repaints on the next animation frame, which may come after both play events
+    wait_until(page, "document.querySelector('figure[data-side=right]').classList.contains('active-side')"
+                     " && !document.querySelector('figure[data-side=left]').classList.contains('active-side')")
     assert page.console_errors == []
 
 
