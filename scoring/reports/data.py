@@ -223,18 +223,62 @@ def snapshot_consensus(session: Session, snapshot: StatsSnapshot) -> dict:
 def consensus_page(session: Session, snapshot: StatsSnapshot, show: str, agreement_target: float,
                    offset: int, limit: int) -> tuple[dict, list[list], int]:
     """``(header, rows, total)``: the rows of one page of the consensus under filter ``show``,
-    read with ``LIMIT``/``OFFSET`` from ``stats_consensus_rows`` (a page costs what it shows)."""
+    read from ``stats_consensus_rows`` (a page costs what it shows). ``all`` is a range of
+    positions (written contiguous from 0) read through the ``(snapshot_id, position)`` index;
+    the filters are ``LIMIT``/``OFFSET`` over their condition. Totals come from the counts stored
+    with the rows (:func:`consensus_counts`), so no page counts the whole table; a snapshot
+    stored before those counts existed, or a target outside them, is counted in SQL."""
     header = snapshot_consensus(session, snapshot)
     if header.get("rows"):  # a report-version-1 snapshot kept its rows in the header
         rows = select_rows(header, show, agreement_target)
         return header, rows[offset: offset + limit], len(rows)
     query = select(ConsensusRow.row).where(ConsensusRow.snapshot_id == snapshot.id)
-    counted = select(func.count(ConsensusRow.id)).where(ConsensusRow.snapshot_id == snapshot.id)
     condition = _FILTERS[show](agreement_target) if show != "all" else None
-    if condition is not None:
-        query, counted = query.where(condition), counted.where(condition)
-    rows = session.scalars(query.order_by(ConsensusRow.position).offset(offset).limit(limit)).all()
-    return header, list(rows), session.scalar(counted) or 0
+    if condition is None and "n_rows" in header:
+        query = query.where(ConsensusRow.position >= offset).order_by(ConsensusRow.position).limit(limit)
+    else:
+        if condition is not None:
+            query = query.where(condition)
+        query = query.order_by(ConsensusRow.position).offset(offset).limit(limit)
+    rows = session.scalars(query).all()
+    total = stored_total(header.get("counts"), show, agreement_target)
+    if total is None and condition is None:
+        total = header.get("n_rows")
+    if total is None:
+        counted = select(func.count(ConsensusRow.id)).where(ConsensusRow.snapshot_id == snapshot.id)
+        total = session.scalar(counted.where(condition) if condition is not None else counted) or 0
+    return header, list(rows), total
+
+
+def consensus_counts(flags: dict[str, list]) -> dict:
+    """What the page totals are made of, stored in the snapshot's header: rows in all,
+    adjudicated, with imported judgments, tied on some criterion, and the lowest majority shares
+    of the other rows as ``[share, rows]`` (so *contested* can be counted for any target; left out
+    when the shares are too many to keep, and counted in SQL then)."""
+    tied = np.asarray(flags["any_tied"], dtype=bool)
+    share = np.array([np.nan if v is None else v for v in flags["min_share"]], dtype=np.float64)
+    values, counts = np.unique(share[~tied & ~np.isnan(share)], return_counts=True)
+    out = {"all": len(tied), "adjudicated": int(np.count_nonzero(flags["adjudicated"])),
+           "imported": int(np.count_nonzero(np.asarray(flags["n_imported"]) > 0)),
+           "tied": int(np.count_nonzero(tied))}
+    if len(values) <= MAX_STORED_SHARES:
+        out["untied_shares"] = [[float(v), int(n)] for v, n in zip(values, counts)]
+    return out
+
+
+MAX_STORED_SHARES = 1_000
+
+
+def stored_total(counts: dict | None, show: str, agreement_target: float) -> int | None:
+    """The rows under ``show`` from :func:`consensus_counts` (None when they cannot say)."""
+    if not counts:
+        return None
+    if show != "contested":
+        return counts.get(show)
+    if "untied_shares" not in counts:
+        return None
+    below = agreement_target - 0.005  # the same bound as the SQL filter and select_rows
+    return counts["tied"] + sum(n for share, n in counts["untied_shares"] if share < below)
 
 
 _FILTERS = {  # as ``scoring.reports.report.select_rows``, in SQL
@@ -263,7 +307,7 @@ def _store_consensus_rows(session: Session, snapshot: StatsSnapshot, consensus: 
             session.execute(insert(ConsensusRow), [
                 {"snapshot_id": snapshot.id, "position": start + k, "row": row, **dict(zip(flags, values))}
                 for k, (*values, row) in enumerate(zip(*batch, rows[start:stop]))])
-    return {**consensus, "rows": [], "n_rows": len(rows)}
+    return {**consensus, "rows": [], "n_rows": len(rows), "counts": consensus_counts(flags)}
 
 
 CONSENSUS_BATCH = 50_000

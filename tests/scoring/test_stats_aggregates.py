@@ -242,3 +242,59 @@ def test_stored_consensus_rows_equal_the_computed_ones_whatever_the_text(session
     assert {name: [getattr(r, name) for r in got] for name in flags} == flags
     for show in ("contested", "imported", "adjudicated"):
         assert data.consensus_page(session, snapshot, show, 0.67, 0, 1000)[1] == select_rows(computed, show, 0.67)
+
+
+def test_consensus_pages_and_totals_without_counting_the_table(session, manager):
+    """Page totals come from the counts stored with the rows, for every filter and any agreement
+    target (contested depends on it); the ``all`` page is a range of positions. Pages and totals
+    equal the in-memory filters at every offset, and equal those of a snapshot stored before the
+    counts existed (which counts in SQL)."""
+    from sqlalchemy import event
+
+    from scoring.reports import snapshots
+    from scoring.reports.models import StatsSnapshot
+    from scoring.reports.report import select_rows
+    project = _pairwise(session, manager.id, np.random.default_rng(7))
+    snapshot = snapshots.compute(session, project, snapshots.StatsConfig(inline_max=10**6, n_resamples=20))
+    session.commit()
+    header = data.snapshot_consensus(session, snapshot)
+    everything = {**header, "rows": data.consensus_page(session, snapshot, "all", 0.67, 0, 10**6)[1]}
+    assert header["counts"]["all"] == header["n_rows"] == len(everything["rows"]) > 30
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    engine = session.get_bind()
+    shown = set()
+    for target in (0.5, 0.67, 0.8, 0.9, 1.0):
+        for show in ("all", "contested", "adjudicated", "imported"):
+            expected = select_rows(everything, show, target)
+            shown.add((show, len(expected)))
+            for offset in (0, 3, len(expected) - 1, len(expected) + 5):
+                event.listen(engine, "before_cursor_execute", listen)
+                try:
+                    _, rows, total = data.consensus_page(session, snapshot, show, target, max(0, offset), 4)
+                finally:
+                    event.remove(engine, "before_cursor_execute", listen)
+                assert (rows, total) == (expected[max(0, offset): max(0, offset) + 4], len(expected)), (show, target)
+    assert not [s for s in statements if "count(" in s.lower()]  # no page counted the table
+    assert len({n for show, n in shown if show == "contested"}) > 1  # the target mattered
+    assert any(n for show, n in shown if show == "adjudicated")
+    # a snapshot stored before the counts: the same pages, counted in SQL
+    old = {k: v for k, v in header.items() if k not in ("counts", "n_rows")}
+    session.query(StatsSnapshot).filter_by(id=snapshot.id).update({"consensus": old})
+    session.commit()
+    for show in ("all", "contested", "adjudicated", "imported"):
+        expected = select_rows(everything, show, 0.8)
+        assert data.consensus_page(session, snapshot, show, 0.8, 2, 5)[1:] == (expected[2:7], len(expected))
+
+
+def test_contested_is_counted_in_sql_when_the_shares_are_too_many_to_store(monkeypatch):
+    flags = {"item_id": [1, 2, 3, 4], "any_tied": [True, False, False, False], "min_share": [None, 0.5, 0.75, None],
+             "adjudicated": [False, True, False, False], "n_imported": [0, 0, 2, 1]}
+    counts = data.consensus_counts(flags)
+    assert counts == {"all": 4, "adjudicated": 1, "imported": 2, "tied": 1, "untied_shares": [[0.5, 1], [0.75, 1]]}
+    assert [data.stored_total(counts, "contested", t) for t in (0.5, 0.6, 0.8)] == [1, 2, 3]
+    assert data.stored_total(counts, "imported", 0.67) == 2 and data.stored_total(None, "all", 0.67) is None
+    monkeypatch.setattr(data, "MAX_STORED_SHARES", 1)
+    counts = data.consensus_counts(flags)
+    assert "untied_shares" not in counts and data.stored_total(counts, "contested", 0.67) is None
+    assert data.stored_total(counts, "all", 0.67) == 4
