@@ -51,7 +51,8 @@ def panel(project_id: int):
     plots = _plots(scatter=figures.panel_scatter(rows), time=figures.time_scatter(rows))
     return render_template("quality/panel.html", project=project, overview=overview, rows=rows, plots=plots,
                            figures=FIGURES, flagged=sum(1 for r in rows if r["flags"]),
-                           can_manage=can(current_user, "raters.manage", project), acts=ACTS)
+                           can_manage=can(current_user, "raters.manage", project),
+                           can_tune=can(current_user, "quality.settings", project), acts=ACTS)
 
 
 @bp.get("/projects/<int:project_id>/raters/<int:rater_id>")
