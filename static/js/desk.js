@@ -14,6 +14,8 @@
 
 const BOX_ID = 'preload';
 
+// The preloaded players: in the shadow root of a hidden box outside <main>, so the page's own
+// queries (video[data-side], video) never meet them, nor does the keyboard.
 function box() {
   let el = document.getElementById(BOX_ID);
   if (!el) {
@@ -21,9 +23,10 @@ function box() {
     el.id = BOX_ID;
     el.className = 'visually-hidden';
     el.setAttribute('aria-hidden', 'true');
+    el.attachShadow({ mode: 'open' });
     document.body.appendChild(el);
   }
-  return el;
+  return el.shadowRoot;
 }
 
 const absolute = (src) => new URL(src, document.baseURI).href;
@@ -36,7 +39,7 @@ function discard(media) {
 
 export function clearPreloaded() {
   const el = document.getElementById(BOX_ID);
-  if (el) for (const media of [...el.children]) discard(media);
+  if (el) for (const media of [...el.shadowRoot.children]) discard(media);
 }
 
 // Preload the upcoming item's media once `media` (the current players) can play and the page is
