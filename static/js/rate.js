@@ -404,6 +404,7 @@ function rateSetup() {
     timers.forEach(clearInterval);
     if (dialogOpen()) closeDialog(false);
     if (deck) deck.stop();
+    for (const box of $$('.waveform', outputsRoot)) if (box.wavesurfer) box.wavesurfer.destroy();  // its timers and fetches
     drafts.stop();
   };
 }
