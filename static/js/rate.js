@@ -397,7 +397,7 @@ function rateSetup() {
   const firstError = $('.field-error', form);
   const errorField = firstError && firstError.closest('.field, fieldset');
   (errorField ? errorField.querySelector('textarea, input') : null)?.focus();
-  if (deck && data.upcomingUrl) lookahead(data.upcomingUrl, deck.media, modality, signal);
+  if (deck && data.upcomingUrl && inPlace) lookahead(data.upcomingUrl, deck.media, modality, signal);  // preloads serve only a swap
 
   return () => {
     life.abort();  // every document, window and media listener above

@@ -173,3 +173,26 @@ def test_the_last_item_leads_to_the_queue_page_in_place_and_axe_passes_the_swapp
     found = page.evaluate(RUN_AXE, AXE_TAGS)
     assert found == [], found
     assert page.console_errors == []
+
+
+def test_an_audio_pair_moves_on_in_place_with_its_waveforms(page, live_server):
+    """Audio: the preloaded (hidden) audio elements become the next item's players, each drawn
+    again as a waveform, and Space plays them."""
+    sign_in(page, live_server, "sound@dailies.example", "demo-rater-pass")
+    start_rating(page, live_server, "Narration takes")
+    first = assignment_id(page)
+    wait_until(page, MEDIA_READY)
+    wait_until(page, PRELOAD_READY, timeout_s=20)
+    page.keyboard.press("Space")
+    answer_pair(page, "c", "2", "3", "The right take gives the last word its air and keeps the room tone under the voice")
+    mark_document(page)
+    page.keyboard.press("Control+Enter")
+    wait_until(page, f"document.getElementById('judgment-form') && document.getElementById('judgment-form').dataset.assignmentId !== '{first}'")
+    assert js(page, "window.__sameDocument === true")
+    assert js(page, f"{PLAYERS}.length === 2 && {PLAYERS}.every(m => m.__preloaded && m.tagName === 'AUDIO')")
+    assert js(page, f"{PLAYERS}.every(m => m.classList.contains('visually-hidden') && m.tabIndex === -1 && m.getAttribute('aria-hidden') === 'true')")
+    wait_until(page, "[...document.querySelectorAll('.waveform[data-side]')].every(b => b.wavesurfer && b.wavesurfer.getDuration() > 0)")
+    wait_until(page, MEDIA_READY)
+    page.keyboard.press("Space")
+    wait_until(page, f"{PLAYERS}.every(m => !m.paused)")
+    assert page.console_errors == []
