@@ -16,7 +16,7 @@ from tasks.rating import routing
 from tasks.rating.models import Assignment
 from tests.e2e.conftest import sign_in, wait_until
 from tests.e2e.test_accessibility import AXE_TAGS, RUN_AXE
-from tests.e2e.test_rating import rule_ok, start_rating
+from tests.e2e.test_rating import start_rating
 from tests.e2e.test_review_desk import MEDIA_READY, TAKES, answer_pair, js
 
 PLAYERS = "[...document.querySelectorAll('video[data-side], audio[data-side]')]"
@@ -40,24 +40,37 @@ def posts(requests, path) -> int:
     return sum(1 for method, url in requests if method == "POST" and url.endswith(path))
 
 
+def rate_first_item_and_move_on(page, live_server, email, project, answer, before_submit=None) -> tuple[str, list[str]]:
+    """Sign in, open the project's first item, wait for its media and the lookahead's preloaded
+    players, answer by keyboard (``answer``: answer_pair's choice, strength, confidence,
+    rationale), submit with Ctrl+Enter and wait for the next item's form. Returns the first
+    assignment's id and the paths the lookahead preloaded."""
+    sign_in(page, live_server, email, "demo-rater-pass")
+    start_rating(page, live_server, project)
+    first = assignment_id(page)
+    wait_until(page, MEDIA_READY)
+    wait_until(page, PRELOAD_READY, timeout_s=20)
+    upcoming = sorted(js(page, f"{PRELOADED}.map(m => new URL(m.src).pathname)"))
+    page.keyboard.press("Space")
+    answer_pair(page, *answer)
+    mark_document(page)
+    if before_submit:
+        before_submit()
+    page.keyboard.press("Control+Enter")
+    wait_until(page, "document.getElementById('judgment-form') && "
+                     f"document.getElementById('judgment-form').dataset.assignmentId !== '{first}'")
+    return first, upcoming
+
+
 def test_keyboard_only_rating_through_the_swap(page, live_server):
     """Two items in a row by keyboard alone: the second is shown in place (same document) with
     the preloaded players; Space plays them, the old item's handlers stay silent, drafts go to
     the new assignment, Ctrl+Enter posts the new item once; a reload shows the new item."""
     requests = []
     page.on("request", lambda r: requests.append((r.method, r.url)))
-    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
-    start_rating(page, live_server, "Neon alley chase")
-    first = assignment_id(page)
-    wait_until(page, MEDIA_READY)
-    wait_until(page, PRELOAD_READY, timeout_s=20)
-    upcoming = sorted(js(page, f"{PRELOADED}.map(m => new URL(m.src).pathname)"))
-    page.keyboard.press("Space")
-    answer_pair(page, "z", "2", "4", TAKES[0])
-    mark_document(page)
-    js(page, "window.__oldForm = document.getElementById('judgment-form')")
-    page.keyboard.press("Control+Enter")
-    wait_until(page, f"document.getElementById('judgment-form') && document.getElementById('judgment-form').dataset.assignmentId !== '{first}'")
+    first, upcoming = rate_first_item_and_move_on(
+        page, live_server, "editor@dailies.example", "Neon alley chase", ("z", "2", "4", TAKES[0]),
+        before_submit=lambda: js(page, "window.__oldForm = document.getElementById('judgment-form')"))
     second = assignment_id(page)
     assert js(page, "window.__sameDocument === true"), "the next item came with a navigation"
     assert page.url.endswith(f"/assignments/{second}")
@@ -143,16 +156,8 @@ def _leave_two_items(app, email: str, project_prefix: str) -> None:
 
 def test_the_last_item_leads_to_the_queue_page_in_place_and_axe_passes_the_swapped_page(app, page, live_server):
     _leave_two_items(app, "editor@dailies.example", "Neon alley chase")
-    sign_in(page, live_server, "editor@dailies.example", "demo-rater-pass")
-    start_rating(page, live_server, "Neon alley chase")
-    first = assignment_id(page)
-    wait_until(page, MEDIA_READY)
-    wait_until(page, PRELOAD_READY, timeout_s=20)
-    page.keyboard.press("Space")
-    answer_pair(page, "z", "2", "4", TAKES[0])
-    mark_document(page)
-    page.keyboard.press("Control+Enter")
-    wait_until(page, f"document.getElementById('judgment-form') && document.getElementById('judgment-form').dataset.assignmentId !== '{first}'")
+    rate_first_item_and_move_on(page, live_server, "editor@dailies.example", "Neon alley chase",
+                                ("z", "2", "4", TAKES[0]))
     wait_until(page, MEDIA_READY)
     page.add_script_tag(url=f"{live_server}/static/vendor/axe/axe.min.js")
     found = page.evaluate(RUN_AXE, AXE_TAGS)
@@ -178,16 +183,8 @@ def test_the_last_item_leads_to_the_queue_page_in_place_and_axe_passes_the_swapp
 def test_an_audio_pair_moves_on_in_place_with_its_waveforms(page, live_server):
     """Audio: the preloaded (hidden) audio elements become the next item's players, each drawn
     again as a waveform, and Space plays them."""
-    sign_in(page, live_server, "sound@dailies.example", "demo-rater-pass")
-    start_rating(page, live_server, "Narration takes")
-    first = assignment_id(page)
-    wait_until(page, MEDIA_READY)
-    wait_until(page, PRELOAD_READY, timeout_s=20)
-    page.keyboard.press("Space")
-    answer_pair(page, "c", "2", "3", "The right take gives the last word its air and keeps the room tone under the voice")
-    mark_document(page)
-    page.keyboard.press("Control+Enter")
-    wait_until(page, f"document.getElementById('judgment-form') && document.getElementById('judgment-form').dataset.assignmentId !== '{first}'")
+    rate_first_item_and_move_on(page, live_server, "sound@dailies.example", "Narration takes",
+                                ("c", "2", "3", "The right take gives the last word its air and keeps the room tone under the voice"))
     assert js(page, "window.__sameDocument === true")
     assert js(page, f"{PLAYERS}.length === 2 && {PLAYERS}.every(m => m.__preloaded && m.tagName === 'AUDIO')")
     assert js(page, f"{PLAYERS}.every(m => m.classList.contains('visually-hidden') && m.tabIndex === -1 && m.getAttribute('aria-hidden') === 'true')")
