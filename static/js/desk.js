@@ -1,5 +1,6 @@
 // Moving to the next item without leaving the page. Two parts, each a speed-up only:
-// - lookahead: once the current item's media are playable and the page is idle, ask the server
+// - lookahead: once the current item's media are playable and playing (or left unplayed a
+//   while) and the page is idle, ask the server
 //   which item routing would most likely serve next (GET …/upcoming: media URLs only, a guess
 //   that writes nothing) and preload those media in hidden, muted players outside <main>. A
 //   preloaded file is not playback: the server credits only the heartbeats it observes.
@@ -42,19 +43,29 @@ export function clearPreloaded() {
   if (el) for (const media of [...el.shadowRoot.children]) discard(media);
 }
 
-// Preload the upcoming item's media once `media` (the current players) can play and the page is
-// idle. `tag`: 'video' or 'audio' (the project's modality). Stops with `signal`.
+// The first heartbeats of a play go out before any preload competes with them: the server credits
+// playback by its own clock between heartbeats, so a first heartbeat held up behind the preload's
+// requests would cost the rater credited seconds (seen under load on the test server).
+const AFTER_PLAY_S = 1;
+const UNPLAYED_MS = 5000;  // or this long after the page is ready, when nothing is played
+
+// Preload the upcoming item's media once `media` (the current players) can play, have played a
+// moment (or were left unplayed for a while), and the page is idle. `tag`: 'video' or 'audio'
+// (the project's modality). Stops with `signal`.
 export function lookahead(url, media, tag, signal) {
   if (!url || !media.length || !window.fetch || (navigator.connection && navigator.connection.saveData)) return;
   let started = false;
+  let waited = false;
   const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 100));
   const start = () => {
     if (started || signal.aborted || !media.every((m) => m.readyState >= 3)) return;
+    if (!waited && !media.some((m) => m.currentTime >= AFTER_PLAY_S)) return;
     started = true;
     idle(() => { if (!signal.aborted) preload(url, tag, signal); }, { timeout: 1500 });
   };
-  for (const m of media) for (const ev of ['canplay', 'canplaythrough']) m.addEventListener(ev, start, { signal });
-  start();
+  for (const m of media) for (const ev of ['canplay', 'canplaythrough', 'timeupdate']) m.addEventListener(ev, start, { signal });
+  const timer = setTimeout(() => { waited = true; start(); }, UNPLAYED_MS);
+  signal.addEventListener('abort', () => clearTimeout(timer));
 }
 
 async function preload(url, tag, signal) {

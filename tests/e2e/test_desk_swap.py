@@ -5,6 +5,7 @@ a swap, axe on the swapped page."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -23,6 +24,10 @@ PLAYERS = "[...document.querySelectorAll('video[data-side], audio[data-side]')]"
 PRELOADED = ("(() => { const box = document.getElementById('preload'); "
              "return box ? [...box.shadowRoot.querySelectorAll('video, audio')] : []; })()")
 FILLER = " ".join(["fine"] * 14)
+# Submitting the moment the page's own playback rule turns green races the server's count (it
+# credits from its first heartbeat's arrival: refused by ~0.1 s under load), so the tests let the
+# clips play to their end first, as a rater would.
+PLAYED_OUT = "[...document.querySelectorAll('video[data-side], audio[data-side]')].every(m => m.ended || m.paused)"
 PRELOAD_READY = f"{PRELOADED}.length === 2 && {PRELOADED}.every(m => m.readyState >= 3)"
 
 
@@ -49,10 +54,11 @@ def rate_first_item_and_move_on(page, live_server, email, project, answer, befor
     start_rating(page, live_server, project)
     first = assignment_id(page)
     wait_until(page, MEDIA_READY)
-    wait_until(page, PRELOAD_READY, timeout_s=20)
-    upcoming = sorted(js(page, f"{PRELOADED}.map(m => new URL(m.src).pathname)"))
     page.keyboard.press("Space")
     answer_pair(page, *answer)
+    wait_until(page, PLAYED_OUT)
+    wait_until(page, PRELOAD_READY, timeout_s=20)  # started once the players had played a moment
+    upcoming = sorted(js(page, f"{PRELOADED}.map(m => new URL(m.src).pathname)"))
     mark_document(page)
     if before_submit:
         before_submit()
@@ -66,8 +72,10 @@ def test_keyboard_only_rating_through_the_swap(page, live_server):
     """Two items in a row by keyboard alone: the second is shown in place (same document) with
     the preloaded players; Space plays them, the old item's handlers stay silent, drafts go to
     the new assignment, Ctrl+Enter posts the new item once; a reload shows the new item."""
-    requests = []
+    requests, beats = [], []
+    t0 = time.monotonic()
     page.on("request", lambda r: requests.append((r.method, r.url)))
+    page.on("request", lambda r: "/progress" in r.url and beats.append((round(time.monotonic() - t0, 2), r.url.split("/")[-2], r.post_data)))
     first, upcoming = rate_first_item_and_move_on(
         page, live_server, "editor@dailies.example", "Neon alley chase", ("z", "2", "4", TAKES[0]),
         before_submit=lambda: js(page, "window.__oldForm = document.getElementById('judgment-form')"))
@@ -105,9 +113,12 @@ def test_keyboard_only_rating_through_the_swap(page, live_server):
     # the second item submitted by Ctrl+Enter: one post, and a third item shown in place
     js(page, "document.getElementById('rationale').value = ''")
     answer_pair(page, "c", "1", "3", TAKES[1])
+    wait_until(page, PLAYED_OUT)
     requests.clear()
     page.keyboard.press("Control+Enter")
-    wait_until(page, f"document.getElementById('judgment-form').dataset.assignmentId !== '{second}'")
+    wait_until(page, f"document.getElementById('judgment-form').dataset.assignmentId !== '{second}' || "
+                     "Boolean(document.getElementById('refusal'))")
+    assert page.locator("#refusal").count() == 0, (page.locator("#refusal, .field-error").all_inner_texts(), beats)
     assert posts(requests, f"/assignments/{second}") == 1
     assert js(page, "window.__sameDocument === true")
     third = assignment_id(page)
@@ -167,6 +178,7 @@ def test_the_last_item_leads_to_the_queue_page_in_place_and_axe_passes_the_swapp
     assert js(page, f"fetch('/assignments/{second}/upcoming').then(r => r.json())") == {"media": []}
     page.keyboard.press("Space")
     answer_pair(page, "c", "1", "3", TAKES[1])
+    wait_until(page, PLAYED_OUT)
     page.keyboard.press("Control+Enter")
     wait_until(page, "!document.getElementById('judgment-form')")
     assert js(page, "window.__sameDocument === true")

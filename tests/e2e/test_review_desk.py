@@ -690,11 +690,12 @@ def test_next_item_timing_and_static_revalidations(app, page, live_server):
         for _ in range(3):
             out = results[mode]
             wait_until(page, MEDIA_READY)
+            page.keyboard.press("Space")
+            answer_pair(page, "z", "2", "4", MORE_TAKES[n])
+            wait_until(page, "[...document.querySelectorAll('video[data-side]')].every(m => m.ended || m.paused)")
             if mode == "in_place":  # a rater spends seconds on an item: the lookahead has long finished
                 wait_until(page, "(() => { const b = document.getElementById('preload'); return b && "
                                  "[...b.shadowRoot.children].length === 2 && [...b.shadowRoot.children].every(m => m.readyState >= 3); })()")
-            page.keyboard.press("Space")
-            answer_pair(page, "z", "2", "4", MORE_TAKES[n])
             n += 1
             before = js(page, "document.getElementById('judgment-form').dataset.assignmentId")
             static_hits.clear()
