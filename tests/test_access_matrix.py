@@ -92,6 +92,7 @@ EXPECTED = {
     ("rating.start", "POST"): {"member"},
     ("rating.task", "GET"): {"member"},
     ("rating.task", "POST"): {"member"},
+    ("rating.upcoming", "GET"): {"member"},
     ("rating_api.adjudicate", "POST"): STAFF,
     ("rating_api.adjudication_queue", "GET"): STAFF,  # and senior raters: tests/tasks
     ("rating_api.flag", "POST"): {"member"},

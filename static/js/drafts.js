@@ -78,9 +78,10 @@ export class Drafts {
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': this.csrf } }).catch(() => {});
   }
 
-  wire() {
-    window.addEventListener('pagehide', () => this.flush());
-    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') this.flush(); });
+  // `signal` ends the listeners with the page's setup (an item shown in place has its own).
+  wire(signal) {
+    window.addEventListener('pagehide', () => this.flush(), { signal });
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') this.flush(); }, { signal });
   }
 
   // The form is being submitted: it carries the answer; no more drafts from this page.

@@ -1,16 +1,18 @@
 // The rating page: live rules (the same ones the server enforces), the keyboard map (keys.js),
 // players and their transport, notes, per-criterion choices, dialogs and drafts that never go
-// backwards. Submitting is a plain form post; the server re-checks everything and answers a
-// refusal with the messages beside the fields.
+// backwards. Submitting posts the form (in place when it can, desk.js: the next item is shown
+// without leaving the page, its media preloaded); the server re-checks everything and answers a
+// refusal with the messages beside the fields. The setup runs again for every item shown in
+// place: everything it attaches to the document or window, and every timer, ends with it.
 import { createDeck } from './players.js';
 import { markScripts } from './scriptdiff.js';
 import { KEYS, offered, rowFor, renderOverlay } from './keys.js';
 import { attachTransports } from './transport.js';
 import { NoteBook, scriptSelection, lineify } from './notes.js';
-import { wireDialogs, openDialog, dialogOpen, toggleDialog } from './dialogs.js';
+import { wireDialogs, openDialog, closeDialog, dialogOpen, toggleDialog } from './dialogs.js';
 import { Drafts } from './drafts.js';
+import { lookahead, submitInPlace, showPage, focusPage, clearPreloaded } from './desk.js';
 
-const form = document.getElementById('judgment-form');
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
@@ -18,8 +20,14 @@ function wordCount(text) { return (text.trim().match(/\S+/g) || []).length; }
 const INTERACTIVE = 'button, a[href], summary, input[type=checkbox], input[type=range], [role=button]';
 const TYPING = 'textarea, input[type=text], input[type=search], input[type=number], select, [contenteditable=true]';
 
+// Set up the page's form; returns its teardown (or null when the page has no form).
 function rateSetup() {
-  if (!form) return;
+  const form = document.getElementById('judgment-form');
+  if (!form) return null;
+  const life = new AbortController();
+  const { signal } = life;
+  const timers = [];
+  const every = (fn, ms) => timers.push(setInterval(fn, ms));
   const data = form.dataset;
   const kind = data.kind;
   const modality = data.modality;
@@ -54,7 +62,7 @@ function rateSetup() {
   let lastBeat = 0;
   let submitting = false;  // once the form is sent its last heartbeat rides with it
   function beat(force) {
-    if (!deck || !data.progressUrl || submitting) return;
+    if (!deck || !data.progressUrl || submitting || signal.aborted) return;
     const now = Date.now();
     const playing = Object.values(deck.positions()).some((p) => p.playing);
     if (!force && (!playing || now - lastBeat < 2000)) return;
@@ -77,8 +85,8 @@ function rateSetup() {
     if (deck) deck.stop();
   }
   if (deck) {
-    for (const m of deck.media) for (const ev of ['play', 'pause', 'seeking', 'ended']) m.addEventListener(ev, () => beat(true));
-    setInterval(() => beat(false), 2000);
+    for (const m of deck.media) for (const ev of ['play', 'pause', 'seeking', 'ended']) m.addEventListener(ev, () => beat(true), { signal });
+    every(() => beat(false), 2000);
   }
 
   // -- scripts: differences marked, then one span a line (line notes anchor to them) ------------
@@ -290,11 +298,12 @@ function rateSetup() {
   form.addEventListener('change', changed);
   rationale.addEventListener('paste', () => { pasteCount += 1; changed(); });
   rationale.addEventListener('keydown', (e) => { if (e.key.length === 1 || e.key === 'Backspace') keystrokes += 1; });
-  setInterval(() => { update(); }, 1000);
-  if (deck) setInterval(() => { drafts.keepLocal(); drafts.save(); }, 15000);  // playback progress survives a reload
-  drafts.wire();
-  window.addEventListener('pagehide', () => beat(true));
+  every(() => { update(); }, 1000);
+  if (deck) every(() => { drafts.keepLocal(); drafts.save(); }, 15000);  // playback progress survives a reload
+  drafts.wire(signal);
+  window.addEventListener('pagehide', () => beat(true), { signal });
   form.addEventListener('submit', (e) => {
+    if (submitting) { e.preventDefault(); return; }  // one submission per item
     update();
     if (deck && progressField) progressField.value = JSON.stringify(deck.positions());  // the last heartbeat
     if (submit.disabled) { e.preventDefault(); $('.rule-checklist', form).focus(); return; }
@@ -302,6 +311,7 @@ function rateSetup() {
     drafts.stop();
     submit.disabled = true;  // one click, one post (the idempotency key covers retries)
     submit.textContent = 'Submitting…';
+    if (inPlace) { e.preventDefault(); submitInPlace(form, shown); }
   });
 
   // -- keyboard ---------------------------------------------------------------------------------
@@ -344,7 +354,7 @@ function rateSetup() {
   };
 
   document.addEventListener('keydown', (e) => {
-    if (e.defaultPrevented || e.isComposing) return;
+    if (e.defaultPrevented || e.isComposing || submitting) return;
     const target = e.target;
     const typing = target.matches && target.matches(TYPING);
     const row = rowFor(e, rows);
@@ -371,7 +381,7 @@ function rateSetup() {
     if (!deck && row.group === 'Transport') return;
     e.preventDefault();
     handlers[row.action](e);
-  });
+  }, { signal });
 
   const toggle = $('#link-toggle');
   if (toggle) toggle.addEventListener('click', toggleLink);
@@ -387,6 +397,30 @@ function rateSetup() {
   const firstError = $('.field-error', form);
   const errorField = firstError && firstError.closest('.field, fieldset');
   (errorField ? errorField.querySelector('textarea, input') : null)?.focus();
+  if (deck && data.upcomingUrl && inPlace) lookahead(data.upcomingUrl, deck.media, modality, signal);  // preloads serve only a swap
+
+  return () => {
+    life.abort();  // every document, window and media listener above
+    timers.forEach(clearInterval);
+    if (dialogOpen()) closeDialog(false);
+    if (deck) deck.stop();
+    for (const box of $$('.waveform', outputsRoot)) if (box.wavesurfer) box.wavesurfer.destroy();  // its timers and fetches
+    drafts.stop();
+  };
 }
 
-rateSetup();
+// Submitting in place (desk.js) unless the browser lacks what it needs; DAILIES_PLAIN_SUBMIT
+// (set before the page loads) keeps the plain post, to compare the two.
+const inPlace = Boolean(window.fetch && window.DOMParser && window.history.pushState && !window.DAILIES_PLAIN_SUBMIT);
+let teardown = rateSetup();
+
+// The answer to a submission is a page to show here: the old item's setup ends, the new page
+// takes <main>, and the setup runs again for it (when it is a rating page).
+function shown(doc, url) {
+  if (teardown) teardown();
+  const main = showPage(doc, url);
+  teardown = rateSetup();
+  if (!teardown) clearPreloaded();
+  focusPage(main);
+  document.dispatchEvent(new CustomEvent('dailies:shown', { detail: { url } }));
+}

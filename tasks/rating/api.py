@@ -119,6 +119,17 @@ def _output_json(output) -> dict:
     return data
 
 
+PRELOADED_KINDS = ("video", "audio")  # a script's text is never sent ahead: reading time counts from serving
+
+
+def preload_json(item) -> dict:
+    """What the rating page may fetch ahead for an item routing would likely serve next
+    (``routing.upcoming_item``): its video and audio URLs only — media a member may fetch anyway."""
+    urls = sorted({url_for("assets.media", public_id=output.asset.public_id) for output in (item.outputs if item else ())
+                   if output.asset.media_kind in PRELOADED_KINDS})
+    return {"media": urls}
+
+
 def assignment_json(assignment: Assignment, now=None) -> dict:
     """What a rater's client gets (design.md "Assignment"), in screen order."""
     now = now or utcnow()

@@ -342,15 +342,25 @@ def _start(session: Session, project: Project, rater: User, now: datetime) -> tu
 
 
 @cache
-def _start_statement():
+def _start_statement(lock: bool = True):
+    """The membership row with the pick's hints; ``lock=False``: the same read without taking
+    the row's lock (``upcoming_item``, which holds nothing)."""
     project_id, rater_id = bindparam("project_id"), bindparam("rater_id")
     served = (select(func.count()).select_from(Assignment)
               .where(Assignment.project_id == project_id, Assignment.rater_id == rater_id).scalar_subquery())
     overdue = exists().where(Assignment.project_id == project_id, Assignment.status == "open",
                              Assignment.expires_at <= bindparam("now"))
-    return (select(ProjectMember, served, overdue)
-            .where(ProjectMember.project_id == project_id, ProjectMember.user_id == rater_id)
-            .with_for_update(of=ProjectMember).execution_options(populate_existing=True))
+    query = (select(ProjectMember, served, overdue)
+             .where(ProjectMember.project_id == project_id, ProjectMember.user_id == rater_id))
+    return (query.with_for_update(of=ProjectMember) if lock else query).execution_options(populate_existing=True)
+
+
+def _pools(project: Project, member: ProjectMember | None, rater_id: int, n_served: int) -> tuple[bool, ...]:
+    """Which candidates a new pick tries, in order — gold (True), regular (False): a rater in
+    qualification gold only; the Nth assignment gold first when its draw says so."""
+    if standing.in_qualification(project, member):
+        return (True,)
+    return (True, False) if project.gold_rate > 0 and wants_gold(project, rater_id, n_served) else (False,)
 
 
 @cache
@@ -380,17 +390,34 @@ def next_assignment(session: Session, project: Project, rater: User, now: dateti
     if resumed is not None:
         return resumed
     assignment = None
-    qualifying = standing.in_qualification(project, member)  # gold only, until qualified
-    if qualifying or project.gold_rate > 0 and wants_gold(project, rater.id, n_served):
-        assignment = _pick(session, True, project, rater, now, ttl, wait=False)
-    if assignment is None and not qualifying:
-        assignment = _pick(session, False, project, rater, now, ttl, wait=True)
+    for gold in _pools(project, member, rater.id, n_served):  # a gold pick does not wait for locks
+        assignment = _pick(session, gold, project, rater, now, ttl, wait=not gold)
+        if assignment is not None:
+            break
     if assignment is None:
         return None
     item = session.scalars(_served_item(), {"item_id": assignment.item_id}).unique().one()
     set_committed_value(assignment, "item", item)
     set_committed_value(assignment, "draft", None)  # a new assignment has none: no read to learn it
     return assignment
+
+
+def upcoming_item(session: Session, project: Project, rater: User, now: datetime) -> Item | None:
+    """The item a pick would most likely serve the rater once their open assignment is closed —
+    read, never served: nothing is written, locked or held, and no counter changes. The same
+    pools (``_pools``) and the same first-candidate statements (``_pick_statements``) as the pick,
+    so the two cannot drift; only a guess (another rater may take the item first, an overdue hold
+    may be released by the pick's sweep), read with the item's outputs and their assets."""
+    row = session.execute(_start_statement(lock=False), {"project_id": project.id, "rater_id": rater.id,
+                                                         "now": now}).first()
+    member, n_served = (row[0], row[1]) if row else (None, 0)
+    if standing.stopped(member):
+        return None
+    for gold in _pools(project, member, rater.id, n_served):
+        item_id = session.scalar(_pick_statements(gold)[0].with_only_columns(Item.id), _pick_ids(project, rater))
+        if item_id is not None:
+            return session.scalars(_served_item(), {"item_id": item_id}).unique().one()
+    return None
 
 
 @cache

@@ -19,9 +19,9 @@ import boundary
 from boundary import Invalid, accepts, parse_form, validate
 from database import db, utcnow
 from raters.access import authorize, requires
-from tasks.rating import flags, inputs, judging, notes, overlap, playback, presentation, routing
+from tasks.rating import flags, inputs, judging, notes, overlap, playback, presentation, routing, standing
 from tasks.catalogue.models import Asset, Item
-from tasks.rating.api import assignment_json, flag_json, judgment_json, queue_item_json
+from tasks.rating.api import assignment_json, flag_json, judgment_json, preload_json, queue_item_json
 from tasks.rating.models import AnswerInvalid, Assignment, Flag, JudgmentRefused, NotFound, RatingError
 from tasks.catalogue.util import project_for
 
@@ -155,6 +155,7 @@ def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 20
         urls={"submit": url_for("rating.task", assignment_id=assignment.id),
               "draft": url_for("rating.draft", assignment_id=assignment.id),
               "progress": url_for("rating.progress", assignment_id=assignment.id),
+              "upcoming": None if revising else url_for("rating.upcoming", assignment_id=assignment.id),
               "skip": url_for("rating.skip", assignment_id=assignment.id),
               "flag": url_for("rating.flag", assignment_id=assignment.id)}), status
 
@@ -236,6 +237,19 @@ def task(assignment_id: int):
     if assignment.project.revision_window_h:
         message += f" You can revise it for {assignment.project.revision_window_h} h from your home page."
     return _go_next(assignment.project, message)
+
+
+@bp.get("/assignments/<int:assignment_id>/upcoming")
+@requires("rating.work")
+def upcoming(assignment_id: int):
+    """The media of the item routing would most likely serve after this open assignment, for the
+    page to preload (``routing.upcoming_item``: read-only, a guess; a wrong one costs only speed)."""
+    assignment = _own(assignment_id)
+    now = utcnow()
+    item = None
+    if assignment.status == "open" and not judging.is_expired(assignment, now) and not assignment.project.archived:
+        item = routing.upcoming_item(db.session, assignment.project, current_user, now)
+    return preload_json(item), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/assignments/<int:assignment_id>/progress")
