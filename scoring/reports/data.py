@@ -234,13 +234,14 @@ def consensus_page(session: Session, snapshot: StatsSnapshot, show: str, agreeme
         return header, rows[offset: offset + limit], len(rows)
     query = select(ConsensusRow.row).where(ConsensusRow.snapshot_id == snapshot.id)
     condition = _FILTERS[show](agreement_target) if show != "all" else None
-    if condition is None and "n_rows" in header:
+    if condition is None and "n_rows" in header:  # positions are 0 … n_rows - 1 (an integer column:
+        # an offset past the end, which may be past 2^31, is answered without asking)
         query = query.where(ConsensusRow.position >= offset).order_by(ConsensusRow.position).limit(limit)
+        rows = session.scalars(query).all() if offset < header["n_rows"] else []
     else:
         if condition is not None:
             query = query.where(condition)
-        query = query.order_by(ConsensusRow.position).offset(offset).limit(limit)
-    rows = session.scalars(query).all()
+        rows = session.scalars(query.order_by(ConsensusRow.position).offset(offset).limit(limit)).all()
     total = stored_total(header.get("counts"), show, agreement_target)
     if total is None and condition is None:
         total = header.get("n_rows")
@@ -256,7 +257,7 @@ def consensus_counts(flags: dict[str, list]) -> dict:
     of the other rows as ``[share, rows]`` (so *contested* can be counted for any target; left out
     when the shares are too many to keep, and counted in SQL then)."""
     tied = np.asarray(flags["any_tied"], dtype=bool)
-    share = np.array([np.nan if v is None else v for v in flags["min_share"]], dtype=np.float64)
+    share = np.array(flags["min_share"], dtype=np.float64)  # None reads as NaN
     values, counts = np.unique(share[~tied & ~np.isnan(share)], return_counts=True)
     out = {"all": len(tied), "adjudicated": int(np.count_nonzero(flags["adjudicated"])),
            "imported": int(np.count_nonzero(np.asarray(flags["n_imported"]) > 0)),
