@@ -1,6 +1,6 @@
 """The statistics report at scale (issue 8): a pairwise project of N judgments (4 models, 5 raters
 per item, 50 raters) in a scratch database, the full report (load, every statistic, store the
-snapshot and its consensus rows) timed against reading the same judgments with
+snapshot and its consensus rows; best of two runs from scratch) timed against reading the same judgments with
 ``pandas.read_sql``, and one consensus page read from the stored rows.
 
 Scratch database: SQLite in a temporary folder, or ``BENCH_DATABASE_URL`` (a PostgreSQL database
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, delete, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import migrate  # noqa: E402
@@ -25,12 +25,14 @@ from app import create_app  # noqa: E402
 from database import Base, utcnow  # noqa: E402
 from raters.models import User  # noqa: E402
 from scoring.reports import data, snapshots  # noqa: E402
+from scoring.reports.models import ConsensusRow, StatsSnapshot  # noqa: E402
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project  # noqa: E402
 from tasks.rating.models import Judgment  # noqa: E402
 
 MODELS = ("gen-a", "gen-b", "gen-c", "gen-d")
 STRENGTH = np.array([0.6, 0.2, 0.0, -0.5])
 PER_ITEM, N_RATERS, BATCH = 5, 50, 20_000
+REPORT_REPEATS = 2  # the report is timed as the best of this many runs from scratch (the reads: best of 3)
 
 
 def _seed(session, n_judgments: int, rng) -> Project:
@@ -140,10 +142,16 @@ def measure(n_judgments: int, n_resamples: int = 1000) -> dict:
                          .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None)))
                 read_t = _best(lambda: pd.read_sql(query, engine), 3)
                 cfg = snapshots.StatsConfig(inline_max=10**9, n_resamples=n_resamples)
-                started = time.perf_counter()
-                snapshot = snapshots.compute(session, project, cfg)
-                session.commit()
-                report_t = time.perf_counter() - started
+                report_t, snapshot = float("inf"), None
+                for _ in range(REPORT_REPEATS):  # best of a few, like the reference's reads
+                    if snapshot is not None:  # from scratch again: Dawid-Skene must not warm-start
+                        session.execute(delete(ConsensusRow))
+                        session.execute(delete(StatsSnapshot))
+                        session.commit()
+                    started = time.perf_counter()
+                    snapshot = snapshots.compute(session, project, cfg)
+                    session.commit()
+                    report_t = min(report_t, time.perf_counter() - started)
                 page_t = _best(lambda: data.consensus_page(session, snapshot, "all", 0.67, 0, 50), 5)
                 ds = snapshot.report["dawid_skene"]["choice"]
                 session.close()

@@ -284,12 +284,33 @@ def comparisons(frames: ProjectFrames, criterion: str | None = None) -> tuple[pd
 
 def comparison_counts(frames: ProjectFrames) -> tuple[pd.DataFrame, int]:
     """``(model_a, model_b, winner, count)`` of :func:`comparisons`, one row per distinct triple in
-    sorted order (Bradley-Terry and its bootstrap take these counts), and the same-model count."""
-    rows, same = comparisons(frames)
-    counted = rows.value_counts(["model_a", "model_b", "winner"], sort=False).sort_index()
-    out = counted.rename("count").reset_index() if len(counted) else pd.DataFrame(
-        columns=["model_a", "model_b", "winner", "count"])
-    return out.astype({"model_a": object, "model_b": object, "winner": object, "count": np.int64}), same
+    sorted order (Bradley-Terry and its bootstrap take these counts), and the same-model count.
+    Counted on integer codes (each judgment's item's model pair and its choice), never by joining
+    and grouping the judgments' text."""
+    empty = pd.DataFrame({"model_a": pd.Series(dtype=object), "model_b": pd.Series(dtype=object),
+                          "winner": pd.Series(dtype=object), "count": pd.Series(dtype=np.int64)})
+    if frames.kind != "pairwise" or frames.judgments.empty:
+        return empty, 0
+    j, items = frames.judgments, frames.items
+    choice = pd.Index(CHOICES).get_indexer(j["choice"].to_numpy(dtype=object))
+    position = items.index.get_indexer(j["item"].to_numpy())
+    model_a, model_b = items["model_a"].to_numpy(dtype=object), items["model_b"].to_numpy(dtype=object)
+    known = pd.notna(model_a) & pd.notna(model_b)
+    pair, pairs = pd.factorize(pd.MultiIndex.from_arrays([np.where(known, model_a, ""), np.where(known, model_b, "")]))
+    counted = (choice >= 0) & (position >= 0)
+    judged = position[counted]
+    same = known[judged] & (model_a[judged] == model_b[judged])
+    kept = known[judged] & ~same
+    cell = pair[judged[kept]] * len(CHOICES) + choice[counted][kept]
+    counts = np.bincount(cell, minlength=len(pairs) * len(CHOICES))
+    cells = np.flatnonzero(counts)
+    if not len(cells):
+        return empty, int(same.sum())
+    out = pd.DataFrame({"model_a": pairs.get_level_values(0)[cells // len(CHOICES)].to_numpy(dtype=object),
+                        "model_b": pairs.get_level_values(1)[cells // len(CHOICES)].to_numpy(dtype=object),
+                        "winner": np.array(CHOICES, dtype=object)[cells % len(CHOICES)],
+                        "count": counts[cells].astype(np.int64)})
+    return out.sort_values(["model_a", "model_b", "winner"], ignore_index=True), int(same.sum())
 
 
 def _plain(value):

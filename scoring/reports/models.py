@@ -56,17 +56,19 @@ class ConsensusRow(Base):
 
     ``row`` is the item's values in the order of the snapshot's ``consensus["columns"]``; the
     columns beside it are what the page's filters select on: ``any_tied`` and ``min_share`` (the
-    lowest majority share over the criteria) for *contested*, ``adjudicated``, ``n_imported``."""
+    lowest majority share over the criteria) for *contested*, ``adjudicated``, ``n_imported``.
+
+    Keyed by ``(snapshot_id, position)``, with no foreign key: a cache written a snapshot at a
+    time (a row per item), whose surrogate id and per-row key check were two thirds of the
+    write's cost. ``scoring.reports.data`` deletes a snapshot's rows with the snapshot."""
 
     __tablename__ = "stats_consensus_rows"
     __table_args__ = (
-        UniqueConstraint("snapshot_id", "position"),
         CheckConstraint("n_imported >= 0", name="n_imported"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("stats_snapshots.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    snapshot_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     item_id: Mapped[int] = mapped_column(Integer)
     any_tied: Mapped[bool] = mapped_column(Boolean)
     min_share: Mapped[float | None] = mapped_column(Float)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scoring.reports import data, frames as fr
@@ -230,6 +231,8 @@ def test_stored_consensus_rows_equal_the_computed_ones_whatever_the_text(session
     session.commit()
     frames, rows = data.project_frames(session, project), data.project_frames_from_rows(session, project)
     assert frames.items.to_dict("list") == rows.items.to_dict("list")
+    assert "prompt" not in frames.items  # a pairwise report reads no prompt; COPY reads them whole:
+    assert data.items_frame(session, project)["prompt"].tolist() == [name or "x" for name in AWKWARD]
     _close(build_report(frames, n_resamples=20), build_report(rows, n_resamples=20))
     snapshot = snapshots.compute(session, project, snapshots.StatsConfig(inline_max=10**6, n_resamples=20))
     session.commit()
@@ -300,3 +303,26 @@ def test_contested_is_counted_in_sql_when_the_shares_are_too_many_to_store(monke
     counts = data.consensus_counts(flags)
     assert "untied_shares" not in counts and data.stored_total(counts, "contested", 0.67) is None
     assert data.stored_total(counts, "all", 0.67) == 4
+
+
+def test_comparison_counts_equal_counting_the_joined_comparisons():
+    """The coded count equals counting :func:`frames.comparisons`' rows, on frames with every
+    awkward case: missing models (rubric-like items), same-model items, choices outside a/b/tie,
+    judgments of items the items frame lacks."""
+    rng = np.random.default_rng(5)
+    models = ["gen-a", "gen-b", "gen-c", None]
+    items = pd.DataFrame({"item": np.arange(1, 61), "external_id": [f"x{i}" for i in range(60)],
+                          "model_a": rng.choice(np.array(models, dtype=object), 60),
+                          "model_b": rng.choice(np.array(models, dtype=object), 60), "is_gold": False})
+    judgments = pd.DataFrame({
+        "judgment_id": np.arange(400), "item": rng.integers(1, 70, 400), "rater": rng.integers(1, 9, 400),
+        "source": "live", "choice": rng.choice(np.array(["a", "b", "tie", None, "x"], dtype=object), 400),
+        "strength": None, "scores": None, "criteria": None})
+    frames = fr.build("pairwise", [], judgments, items)
+    frames.items = items.set_index("item", drop=False)  # keep the unjudged too: ids 61-69 stay unknown
+    counted, same = fr.comparison_counts(frames)
+    rows, expected_same = fr.comparisons(frames)
+    expected = rows.value_counts(["model_a", "model_b", "winner"]).sort_index()
+    assert same == expected_same > 0
+    assert list(counted.itertuples(index=False, name=None)) == [(*k, n) for k, n in expected.items()]
+    assert counted["count"].dtype == np.int64

@@ -4,7 +4,7 @@ Recompute forcing a fresh computation; a failed job reported and retried only on
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import jobs
 from database import db
@@ -92,7 +92,12 @@ def test_old_snapshots_are_pruned(app, session, project):
             session.commit()
             snapshots.serve(db.session, db.session.merge(project), cfg)
             db.session.commit()
-    assert len(snapshots_of(session, project)) == data.KEEP_PREVIOUS + 1
+    kept = snapshots_of(session, project)
+    assert len(kept) == data.KEEP_PREVIOUS + 1
+    # the consensus rows (a cache without a foreign key) went with their snapshots: every row
+    # left belongs to a kept snapshot, and each kept one still has all of its rows
+    stored = session.execute(select(ConsensusRow.snapshot_id, func.count()).group_by(ConsensusRow.snapshot_id)).all()
+    assert dict(stored) == {s.id: s.consensus["n_rows"] for s in kept}
 
 
 def test_recompute_forces_a_fresh_computation_of_the_same_data(login_as, session, project, computations):
