@@ -1,4 +1,5 @@
-"""Private: integer coding of long-format labels (item, rater, label)."""
+"""Private: integer coding of long-format labels (item, rater, label), and items grouped by
+their *profile* (the (rater, label) counts they have), over which EM runs once per profile."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,58 @@ def _class_codes(column: pd.Series, classes) -> tuple[np.ndarray, np.ndarray]:
         unknown = pd.unique(column.to_numpy(dtype=object)[codes < 0])[:5]
         raise ValueError(f"labels {list(unknown)} are not among classes {list(classes)}")
     return codes.astype(np.intp), classes
+
+
+def incidence(coded: CodedLabels) -> sparse.csr_matrix:
+    """``(items, raters x classes)``: how many labels of each (rater, given class) cell each item
+    has (canonical CSR: sorted indices, duplicates summed)."""
+    n_items, n_raters, n_classes = coded.shape
+    cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
+    matrix = sparse.csr_matrix((coded.weights, (coded.item, cell)), shape=(n_items, n_raters * n_classes))
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    return matrix
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Items grouped by profile: ``matrix`` (profiles x (rater, label)) counts, ``weight`` how many
+    items share each profile, ``first`` one item of each, ``inverse`` each item's profile and
+    ``gold`` each profile's gold class code (-1 none; None without gold)."""
+
+    matrix: sparse.csr_matrix
+    weight: np.ndarray
+    first: np.ndarray
+    inverse: np.ndarray
+    gold: np.ndarray | None
+
+    @classmethod
+    def identity(cls, cell: sparse.csr_matrix, gold_code) -> "Profiles":
+        index = np.arange(cell.shape[0])
+        return cls(cell, np.ones(cell.shape[0]), index, index, gold_code)
+
+
+def group_profiles(cell: sparse.csr_matrix, gold_code: np.ndarray | None = None) -> Profiles:
+    """Group the items (rows of ``cell``, canonical: sorted column indices, no duplicates) by
+    their (rater, label) counts and gold label. Rows of one length at a time: each row's column
+    indices, counts (as their bits) and gold code form one fixed-width key, and ``np.unique`` of
+    the keys finds the distinct ones -- vectorised, memory twice the matrix's."""
+    n_items = cell.shape[0]
+    lengths = np.diff(cell.indptr)
+    gold = np.full(n_items, -1, dtype=np.int64) if gold_code is None else gold_code
+    inverse = np.empty(n_items, dtype=np.intp)
+    firsts, weights, n_profiles = [], [], 0
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        at = cell.indptr[rows][:, None] + np.arange(length)
+        key = np.concatenate([cell.indices[at].astype(np.int64), cell.data[at].view(np.int64),
+                              gold[rows][:, None]], axis=1)
+        key = np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1] * 8))).ravel()
+        _, first, local, count = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+        inverse[rows] = n_profiles + local.ravel()
+        firsts.append(rows[first])
+        weights.append(count)
+        n_profiles += first.shape[0]
+    first = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.intp)
+    return Profiles(cell[first], np.concatenate(weights).astype(np.float64) if weights else np.zeros(0),
+                     first, inverse, None if gold_code is None else gold_code[first])

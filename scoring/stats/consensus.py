@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
-from ._labels import CodedLabels, code_labels
+from ._labels import CodedLabels, Profiles, code_labels, group_profiles, incidence
 
 __all__ = ["DawidSkeneResult", "dawid_skene", "majority_vote"]
 
@@ -162,8 +161,8 @@ def dawid_skene(
     if n_items == 0:
         empty = np.zeros(0)
         return _result(coded, votes, empty, np.zeros((0, 0, 0)), 0, True, 0.0)
-    cell = _incidence(coded)
-    group = _profiles(cell, gold_code) if collapse else _Profiles.identity(cell, gold_code)
+    cell = incidence(coded)
+    group = group_profiles(cell, gold_code) if collapse else Profiles.identity(cell, gold_code)
     weight = group.weight[:, None]
     by_cell = group.matrix.T.tocsr()  # (rater, label) x profiles: the M-step's product, built once
     posterior = votes[group.first] / np.maximum(votes[group.first].sum(axis=1, keepdims=True), 1.0)
@@ -269,50 +268,6 @@ def _clamp(gold_code: np.ndarray | None, n_classes: int):
     return clamp
 
 
-@dataclass(frozen=True)
-class _Profiles:
-    """Items grouped by profile: ``matrix`` (profiles x (rater, label)) counts, ``weight`` how many
-    items share each profile, ``first`` one item of each, ``inverse`` each item's profile and
-    ``gold`` each profile's gold class code (-1 none; None without gold)."""
-
-    matrix: sparse.csr_matrix
-    weight: np.ndarray
-    first: np.ndarray
-    inverse: np.ndarray
-    gold: np.ndarray | None
-
-    @classmethod
-    def identity(cls, cell: sparse.csr_matrix, gold_code) -> "_Profiles":
-        index = np.arange(cell.shape[0])
-        return cls(cell, np.ones(cell.shape[0]), index, index, gold_code)
-
-
-def _profiles(cell: sparse.csr_matrix, gold_code: np.ndarray | None) -> _Profiles:
-    """Group the items (rows of ``cell``, canonical: sorted column indices, no duplicates) by
-    their (rater, label) counts and gold label. Rows of one length at a time: each row's column
-    indices, counts (as their bits) and gold code form one fixed-width key, and ``np.unique`` of
-    the keys finds the distinct ones -- vectorised, memory twice the matrix's."""
-    n_items = cell.shape[0]
-    lengths = np.diff(cell.indptr)
-    gold = np.full(n_items, -1, dtype=np.int64) if gold_code is None else gold_code
-    inverse = np.empty(n_items, dtype=np.intp)
-    firsts, weights, n_profiles = [], [], 0
-    for length in np.unique(lengths):
-        rows = np.flatnonzero(lengths == length)
-        at = cell.indptr[rows][:, None] + np.arange(length)
-        key = np.concatenate([cell.indices[at].astype(np.int64), cell.data[at].view(np.int64),
-                              gold[rows][:, None]], axis=1)
-        key = np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1] * 8))).ravel()
-        _, first, local, count = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
-        inverse[rows] = n_profiles + local.ravel()
-        firsts.append(rows[first])
-        weights.append(count)
-        n_profiles += first.shape[0]
-    first = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.intp)
-    return _Profiles(cell[first], np.concatenate(weights).astype(np.float64) if weights else np.zeros(0),
-                     first, inverse, None if gold_code is None else gold_code[first])
-
-
 def _warm_parameters(coded: CodedLabels, start, fallback):
     """``(log_prior, log_conf)`` from an earlier fit (``start``: classes, confusion by rater,
     optional class_priors), ``fallback``'s for what it does not give; None when its classes differ
@@ -339,17 +294,6 @@ def _warm_parameters(coded: CodedLabels, start, fallback):
         priors = np.asarray(priors, dtype=np.float64)
         log_prior = np.log(priors / priors.sum())
     return log_prior, log_conf
-
-
-def _incidence(coded: CodedLabels) -> sparse.csr_matrix:
-    """``(items, raters x classes)``: how many labels of each (rater, given class) cell each item
-    has (canonical CSR: sorted indices, duplicates summed)."""
-    n_items, n_raters, n_classes = coded.shape
-    cell = coded.rater.astype(np.int64) * n_classes + coded.label  # (rater, given) code
-    matrix = sparse.csr_matrix((coded.weights, (coded.item, cell)), shape=(n_items, n_raters * n_classes))
-    matrix.sum_duplicates()
-    matrix.sort_indices()
-    return matrix
 
 
 def _m_step(shape, weighted, by_cell, smoothing):

@@ -159,3 +159,50 @@ def test_squarem_reaches_the_same_answer_in_fewer_steps(model):
     assert plain.converged and fast.converged
     assert np.abs(plain.posterior.to_numpy() - fast.posterior.to_numpy()).max() < 1e-5
     assert fast.n_iter < plain.n_iter
+
+
+# -- MACE at scale: over item profiles, accelerated ----------------------------------------------
+
+def _shared_profiles(seed=5, items=600):
+    """A panel where many items share their (rater, label) profile: few raters, few classes."""
+    frame, truth = simulated(seed=seed, items=items, accuracy=(0.85, 0.7, 0.6, 0.5), per_item=3, k=2)
+    return frame, truth
+
+
+@pytest.mark.parametrize("accelerate", [False, True])
+def test_mace_over_profiles_equals_mace_item_by_item(accelerate):
+    frame, _ = _shared_profiles()
+    rows = pd.concat([frame, frame.iloc[::4]], ignore_index=True)  # some labels given twice
+    profiles = mace(rows, n_iter=3000, tol=1e-9, accelerate=accelerate)
+    items = mace(rows, n_iter=3000, tol=1e-9, accelerate=accelerate, collapse=False)
+    assert frame.groupby("item").ngroups == 600  # and far fewer distinct profiles than items:
+    assert rows.groupby("item")[["rater", "label"]].apply(lambda g: tuple(sorted(zip(g["rater"], g["label"])))).nunique() < 150
+    assert (profiles.n_iter, profiles.converged) == (items.n_iter, items.converged)
+    assert np.allclose(profiles.posterior.to_numpy(), items.posterior.to_numpy(), atol=1e-10)
+    assert np.allclose(profiles.raters["competence"], items.raters["competence"], atol=1e-10)
+    assert np.allclose(profiles.strategy.to_numpy(), items.strategy.to_numpy(), atol=1e-10)
+    assert profiles.log_likelihood == pytest.approx(items.log_likelihood, rel=1e-12)
+    assert profiles.items["label"].tolist() == items.items["label"].tolist()
+
+
+def test_accelerated_mace_reaches_the_plain_fixed_point_in_fewer_steps():
+    frame, _ = simulated(items=300, accuracy=(0.6, 0.55, 0.5, 0.65, 0.45, 0.6))
+    plain = mace(frame, n_iter=50_000, tol=1e-9)
+    fast = mace(frame, n_iter=50_000, tol=1e-9, accelerate=True)
+    assert plain.converged and fast.converged
+    assert fast.n_iter < plain.n_iter / 2
+    assert np.abs(plain.raters["competence"] - fast.raters["competence"]).max() < 1e-5
+    assert np.abs(plain.posterior.to_numpy() - fast.posterior.to_numpy()).max() < 1e-5
+    assert fast.log_likelihood >= plain.log_likelihood - 1e-6
+
+
+def test_accelerated_mace_keeps_parameters_inside_the_model():
+    """An extrapolation may overshoot; what it keeps are competences in (0, 1) and strategies
+    that are distributions -- even for a rater who always answers the same (competence -> 0)."""
+    frame, _ = simulated(items=200)
+    data = pd.concat([frame, pd.DataFrame({"item": range(200), "rater": 9, "label": 0})], ignore_index=True)
+    result = mace(data, n_iter=5000, tol=1e-8, accelerate=True)
+    competence = result.raters["competence"].to_numpy()
+    assert result.converged and np.all((competence > 0) & (competence < 1))
+    assert np.allclose(result.strategy.sum(axis=1), 1.0) and (result.strategy.to_numpy() > 0).all()
+    assert result.raters.set_index("rater")["competence"][9] < 0.05
