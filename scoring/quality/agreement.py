@@ -83,16 +83,19 @@ def kappa_against(own, consensus, categories, *, ordinal: bool) -> dict:
     return result
 
 
-def dawid_skene_accuracy(labels: pd.DataFrame, categories) -> dict:
-    """rater -> Dawid–Skene accuracy estimate (``labels``: item, rater, label)."""
+def dawid_skene_accuracy(labels: pd.DataFrame, categories) -> tuple[dict, dict]:
+    """rater -> Dawid–Skene accuracy estimate (``labels``: item, rater, label), fitted to
+    convergence (accelerated; ``MACE_MAX_ITER`` EM steps at most, the same guard as MACE's), and
+    the fit: ``iterations`` and ``converged`` -- reported, never a silent cap."""
     if labels.empty or labels["item"].nunique() < 2:
-        return {}
-    result = dawid_skene(labels[["item", "rater", "label"]], classes=list(categories), n_iter=200, tol=1e-5,
-                         accelerate=True)
-    return dict(zip(result.raters["rater"], result.raters["accuracy"].astype(float)))
+        return {}, {"iterations": 0, "converged": None}
+    result = dawid_skene(labels[["item", "rater", "label"]], classes=list(categories), n_iter=MACE_MAX_ITER,
+                         tol=MACE_TOL, accelerate=True)
+    return (dict(zip(result.raters["rater"], result.raters["accuracy"].astype(float))),
+            {"iterations": int(result.n_iter), "converged": bool(result.converged)})
 
 
-MACE_TOL = 1e-5  # EM stops when no item's posterior moves by more than this
+MACE_TOL = 1e-5  # EM (MACE's and Dawid–Skene's) stops when no item's posterior moves by more than this
 MACE_MAX_ITER = 5000  # a guard, not the stopping rule: the fit reports whether it converged
 
 

@@ -89,7 +89,8 @@ def panel_overview(session: Session, project: Project) -> dict:
     rows = [_named(r, loaded.names) | {"standing": standings.get(int(r["rater"]))} for r in qp.rater_rows(loaded.panel, t)]
     return {"project_id": project.id, "kind": project.kind, "thresholds": t.as_dict(), "raters": rows,
             "panel": {"n_judgments": int(len(loaded.panel.frame)), "tie_share": loaded.panel.tie_share,
-                      "score_variance": loaded.panel.score_variance, "mace": loaded.panel.mace_fit}}
+                      "score_variance": loaded.panel.score_variance, "mace": loaded.panel.mace_fit,
+                      "dawid_skene": loaded.panel.ds_fit}}
 
 
 def flagged_raters(session: Session, project: Project) -> set[int]:

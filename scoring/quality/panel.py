@@ -51,6 +51,7 @@ class Panel:
     tie_counts: tuple = ({}, {})  # pairwise: (rater -> ties, rater -> choices) on regular items
     columns: dict | None = None  # the frame as arrays, rater-sorted, with ``slices`` per rater
     mace_fit: dict | None = None  # MACE's EM: iterations and whether it converged (rubric: over criteria)
+    ds_fit: dict | None = None  # Dawid–Skene's EM, the same
 
 
 def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
@@ -66,7 +67,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
     tie_counts: tuple = ({}, {})
     ds: dict = {}
     competence: dict = {}
-    fits: list[dict] = []
+    fits: list[dict] = []  # MACE's fits (one per criterion of a rubric), then Dawid–Skene's
+    ds_fits: list[dict] = []
     anomalies = vote_surprise(f.loc[regular, ["rater", "model_a", "model_b", "choice"]]) if kind == "pairwise" \
         else pd.DataFrame(columns=list(SURPRISE_COLUMNS))
     f["agrees"] = np.nan
@@ -81,7 +83,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         tie_share = float((labels["label"] == "tie").mean()) if len(labels) else None
         tie_counts = ((labels["label"] == "tie").groupby(labels["rater"]).sum().to_dict(),
                       labels.groupby("rater").size().to_dict())
-        ds = dawid_skene_accuracy(labels, CHOICES)
+        ds, fit = dawid_skene_accuracy(labels, CHOICES)
+        ds_fits.append(fit)
         competence, fit = mace_competence(labels, CHOICES)
         fits.append(fit)
     else:
@@ -98,7 +101,9 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
             f[f"consensus:{key}"] = pd.Series(consensus, index=rows.index, dtype=object)
             has = f[f"consensus:{key}"].notna()
             matches.append((f.loc[has, key] == f.loc[has, f"consensus:{key}"].astype(float)).reindex(f.index))
-            for rater, acc in dawid_skene_accuracy(rows, range(low, high + 1)).items():
+            accuracy, fit = dawid_skene_accuracy(rows, range(low, high + 1))
+            ds_fits.append(fit)
+            for rater, acc in accuracy.items():
                 ds.setdefault(rater, []).append(acc)
             values, fit = mace_competence(rows, range(low, high + 1))
             fits.append(fit)
@@ -113,10 +118,16 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         f["rationale"], f["rater"], criterion_words(rubric), f["features"] if "features" in f else None)
     columns = _columns(f, criteria)
     columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
+    mace_fit, ds_fit = _fit_summary(fits), _fit_summary(ds_fits)
+    return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns, mace_fit, ds_fit)
+
+
+def _fit_summary(fits: list[dict]) -> dict:
+    """EM fits (one per criterion) as one: the most iterations, converged when every one did
+    (None when none ran)."""
     fitted = [x for x in fits if x["converged"] is not None]
-    mace_fit = {"iterations": max((x["iterations"] for x in fitted), default=0),
-                "converged": all(x["converged"] for x in fitted) if fitted else None}
-    return Panel(f, kind, criteria, tie_share, variance, ds, competence, anomalies, tie_counts, columns, mace_fit)
+    return {"iterations": max((x["iterations"] for x in fitted), default=0),
+            "converged": all(x["converged"] for x in fitted) if fitted else None}
 
 
 def criterion_words(rubric: list[dict]) -> tuple[str, ...]:

@@ -188,3 +188,19 @@ def test_a_project_without_judgments_has_empty_pages_and_answers(login_as, api, 
     session.commit()
     assert reader.get(f"/api/v1/projects/{rubric.id}/calibration").json["supported"] is False
     assert client.get(f"/projects/{rubric.id}/raters").status_code == 200
+
+
+def test_the_raters_page_says_when_an_em_fit_did_not_converge(login_as, api, desk, monkeypatch):
+    """Dawid–Skene's and MACE's fits are reported (API) and, when one stopped at its guard
+    before converging, the page says its column is the last estimate -- never a silent cap."""
+    from scoring.quality import agreement
+    pid = desk["project"].id
+    body = api("manager")[0].get(f"/api/v1/projects/{pid}/raters").json["panel"]
+    assert body["dawid_skene"]["converged"] is True and body["mace"]["converged"] is True
+    page = login_as("manager")[0].get(f"/projects/{pid}/raters").get_data(as_text=True)
+    assert "did not converge" not in page
+    monkeypatch.setattr(agreement, "MACE_MAX_ITER", 2)  # the guard both fits share
+    body = api("researcher")[0].get(f"/api/v1/projects/{pid}/raters").json["panel"]
+    assert body["dawid_skene"] == {"iterations": 2, "converged": False} == body["mace"]
+    page = html.unescape(login_as("manager")[0].get(f"/projects/{pid}/raters").get_data(as_text=True))
+    assert "Dawid–Skene did not converge within 2 EM steps" in page and "MACE did not converge within 2 EM steps" in page

@@ -95,11 +95,12 @@ def test_each_bad_pairwise_rater_is_flagged_for_the_right_reason():
     assert all(not figures for rater, figures in flagged.items() if rater.startswith("honest"))
 
 
-def test_mace_runs_to_convergence_and_reports_it():
+def test_mace_and_dawid_skene_run_to_convergence_and_report_it():
     from scoring.quality.agreement import MACE_MAX_ITER
 
     panel = qp.build(pairwise_panel(0), "pairwise", [])
     assert panel.mace_fit["converged"] is True and 1 < panel.mace_fit["iterations"] < MACE_MAX_ITER
+    assert panel.ds_fit["converged"] is True and 1 < panel.ds_fit["iterations"] < MACE_MAX_ITER
     assert panel.mace["stamper"] < min(v for r, v in panel.mace.items() if r.startswith("honest"))
 
 
