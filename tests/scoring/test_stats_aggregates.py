@@ -211,7 +211,7 @@ def project_raters(session, project):
         Judgment.project_id == project.id).distinct().order_by(User.id).all()
 
 
-AWKWARD = ["tab\there", "line\nbreak", 'quote " and , comma', "back\\slash \\N", "\\N", "", "ünïcode ✓", "NA", "null"]
+AWKWARD = ["tab\there", "line\nbreak", 'quote " and , comma', "back\\slash \\N", "\\N", "", "ünïcode ✓", "NA", "null", "cr\rhere", "sep\u2028line", "esc\x1b", "emoji 😀"]
 
 
 def test_stored_consensus_rows_equal_the_computed_ones_whatever_the_text(session, manager, monkeypatch):
