@@ -178,7 +178,7 @@ def own_figures(session: Session, project: Project, rater_id: int) -> dict | Non
     rows = frame[frame["rater"] == rater_id]
     if len(rows) < OWN_FIGURES_MIN_JUDGMENTS:
         return None
-    panel = qp.build(frame, project.kind, project.rubric or [])
+    panel = qp.build(frame, project.kind, project.rubric or [], panel_models=False)
     figures = qp.rater_figures(panel, rater_id, thresholds_for(project))
     return {"n": figures["n"], "agreement": figures["agreement"], "gold": figures["gold"]}
 

@@ -54,7 +54,10 @@ class Panel:
     ds_fit: dict | None = None  # Dawid–Skene's EM, the same
 
 
-def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
+def build(frame: pd.DataFrame, kind: str, rubric: list[dict], *, panel_models: bool = True) -> Panel:
+    """Every figure of every rater. ``panel_models=False`` leaves out what only the manager's pages
+    show -- the panel-wide fits (Dawid–Skene, MACE), vote surprise and the rationale text features
+    -- for a rater's own agreement and gold accuracy (their home page)."""
     f = frame.copy()
     f["time_s"] = pd.to_numeric(f["time_s"], errors="coerce").astype(float)
     f["media_s"] = pd.to_numeric(f["media_s"], errors="coerce").astype(float)
@@ -69,8 +72,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
     competence: dict = {}
     fits: list[dict] = []  # MACE's fits (one per criterion of a rubric), then Dawid–Skene's
     ds_fits: list[dict] = []
-    anomalies = vote_surprise(f.loc[regular, ["rater", "model_a", "model_b", "choice"]]) if kind == "pairwise" \
-        else pd.DataFrame(columns=list(SURPRISE_COLUMNS))
+    anomalies = vote_surprise(f.loc[regular, ["rater", "model_a", "model_b", "choice"]]) \
+        if kind == "pairwise" and panel_models else pd.DataFrame(columns=list(SURPRISE_COLUMNS))
     f["agrees"] = np.nan
     if kind == "pairwise":
         side_known = f["left_label"].isin(["a", "b"]) & f["choice"].isin(["a", "b"])
@@ -83,10 +86,11 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         tie_share = float((labels["label"] == "tie").mean()) if len(labels) else None
         tie_counts = ((labels["label"] == "tie").groupby(labels["rater"]).sum().to_dict(),
                       labels.groupby("rater").size().to_dict())
-        ds, fit = dawid_skene_accuracy(labels, CHOICES)
-        ds_fits.append(fit)
-        competence, fit = mace_competence(labels, CHOICES)
-        fits.append(fit)
+        if panel_models:
+            ds, fit = dawid_skene_accuracy(labels, CHOICES)
+            ds_fits.append(fit)
+            competence, fit = mace_competence(labels, CHOICES)
+            fits.append(fit)
     else:
         f["chose_left"] = np.nan
         matches = []
@@ -101,6 +105,8 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
             f[f"consensus:{key}"] = pd.Series(consensus, index=rows.index, dtype=object)
             has = f[f"consensus:{key}"].notna()
             matches.append((f.loc[has, key] == f.loc[has, f"consensus:{key}"].astype(float)).reindex(f.index))
+            if not panel_models:
+                continue
             accuracy, fit = dawid_skene_accuracy(rows, range(low, high + 1))
             ds_fits.append(fit)
             for rater, acc in accuracy.items():
@@ -114,8 +120,11 @@ def build(frame: pd.DataFrame, kind: str, rubric: list[dict]) -> Panel:
         if matches:
             f["agrees"] = pd.concat(matches, axis=1).astype(float).mean(axis=1)
     f = f.sort_values(["rater", "created_at", "judgment"], kind="stable")
-    f["words"], f["near_duplicate"], f["specific"] = m.text_features(
-        f["rationale"], f["rater"], criterion_words(rubric), f["features"] if "features" in f else None)
+    if panel_models:
+        f["words"], f["near_duplicate"], f["specific"] = m.text_features(
+            f["rationale"], f["rater"], criterion_words(rubric), f["features"] if "features" in f else None)
+    else:
+        f["words"], f["near_duplicate"], f["specific"] = np.nan, False, False
     columns = _columns(f, criteria)
     columns["anomalies"] = {r["rater"]: r for r in anomalies.to_dict("records")}
     mace_fit, ds_fit = _fit_summary(fits), _fit_summary(ds_fits)

@@ -188,3 +188,15 @@ def test_stored_rationale_features_give_the_same_figures_as_reading_the_texts():
     assert with_stored == read
     assert rationale_features("at 0:12 the left one stutters")["moment"] is True
     assert rationale_features("Frame 40 ghosts") == rationale_features("frame 40   ghosts")  # stable hashes
+
+
+@pytest.mark.parametrize("kind", ["pairwise", "rubric"])
+def test_a_raters_own_figures_from_the_light_panel_equal_the_full_panels(kind):
+    """A rater's home page builds the panel without the panel-wide fits and text features; the
+    agreement and gold accuracy it shows are the manager's figures all the same."""
+    frame, rubric = (pairwise_panel(1), []) if kind == "pairwise" else (rubric_panel(1), RUBRIC)
+    full, light = qp.build(frame, kind, list(rubric)), qp.build(frame, kind, list(rubric), panel_models=False)
+    assert full.mace and not light.mace and light.mace_fit["converged"] is None
+    for rater in frame["rater"].unique():
+        ours, theirs = (qp.rater_figures(p, rater, Thresholds()) for p in (light, full))
+        assert (ours["agreement"], ours["gold"], ours["n"]) == (theirs["agreement"], theirs["gold"], theirs["n"])
