@@ -3,15 +3,18 @@ frame :mod:`scoring.quality.panel` takes, its items' states, rater names, and th
 of each item. Queries here; figures in the pure modules."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Text, cast, func, select
+import pyarrow as pa
+from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from raters.models import User
 from scoring.quality import panel as qp
-from scoring.reports.data import counted_judgments
+from scoring.reports.data import counted_judgments, read_frame
 from scoring.stats.consensus import majority_vote
 from tasks.catalogue.models import Asset, Item, ItemOutput, Project
 from tasks.rating import item_states, notes, presentation
@@ -22,11 +25,21 @@ from tasks.rating.routing import is_gold_sql
 from tasks.rating.standing import excluded_raters_sql
 
 
+def _outputs_query(project: Project):
+    return (select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model, Asset.duration_s)
+            .join(Asset, Asset.id == ItemOutput.asset_id).join(Item, Item.id == ItemOutput.item_id)
+            .where(Item.project_id == project.id))
+
+
 def _outputs(session: Session, project: Project) -> pd.DataFrame:
-    rows = session.execute(
-        select(ItemOutput.item_id, ItemOutput.label, ItemOutput.model, Asset.duration_s)
-        .join(Asset, Asset.id == ItemOutput.asset_id).join(Item, Item.id == ItemOutput.item_id)
-        .where(Item.project_id == project.id)).all()
+    """The project's outputs: ``item``, ``label``, ``model``, ``duration_s`` (NaN when unknown)."""
+    return read_frame(session, _outputs_query(project), {"item": pa.int64(), "label": pa.string(),
+                                                         "model": pa.string(), "duration_s": pa.float64()})
+
+
+def _output_rows(session: Session, project: Project) -> pd.DataFrame:
+    """:func:`_outputs` from the rows, each taken in Python (the reference of the tests)."""
+    rows = session.execute(_outputs_query(project)).all()
     return pd.DataFrame.from_records(rows, columns=["item", "label", "model", "duration_s"])
 
 
@@ -48,9 +61,85 @@ def item_facts(session: Session, project: Project, outputs: pd.DataFrame | None 
     return facts
 
 
+def _json_type(session: Session, column):
+    """The JSON type name of a JSON column's value (``object``, ``array``, …; NULL for NULL)."""
+    return (func.json_typeof if session.get_bind().dialect.name == "postgresql" else func.json_type)(column)
+
+
 def judgments_frame(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:
     """Every current judgment of the project in :data:`scoring.quality.panel.COLUMNS` form
-    (``items_of``: only those on items this rater judged — enough for their own figures)."""
+    (``items_of``: only those on items this rater judged — enough for their own figures), read
+    straight into columns (:func:`scoring.reports.data.read_frame`: on PostgreSQL one ``COPY``
+    parsed by pyarrow): the notes counted and the played seconds of each label extracted by the
+    database, the stored rationale features kept as their JSON text (parsed for all judgments at
+    once by :func:`scoring.quality.measures.stored_features`), the rest per item joined as arrays.
+    Only rubric scores (a dict a judgment) and gold answers are read in Python. Equal to
+    :func:`judgments_frame_from_rows` (tested)."""
+    j, a = Judgment.__table__.c, Assignment.__table__.c
+    notes = case((_json_type(session, j.notes) == "array", func.json_array_length(j.notes)), else_=0)
+    playback_object = case((_json_type(session, j.playback) == "object", 1), else_=0)
+    played = [Judgment.playback[label].as_float() for label in ("a", "b")]
+    statement = (
+        select(j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, cast(j.scores, Text), j.rationale,
+               j.time_on_task_ms, a.left_label, notes, playback_object, *played, cast(j.rationale_features, Text))
+        .select_from(Judgment.__table__.outerjoin(Assignment.__table__, a.id == j.assignment_id))
+        .where(j.project_id == project.id, j.superseded_at.is_(None))
+        .order_by(j.id))
+    if items_of is not None:
+        statement = statement.where(j.item_id.in_(select(j.item_id).where(
+            j.project_id == project.id, j.rater_id == items_of, j.superseded_at.is_(None))))
+    f = read_frame(session, statement, {
+        "judgment": pa.int64(), "item": pa.int64(), "rater": pa.int64(), "source": pa.string(),
+        "created_at": pa.timestamp("us", tz="UTC"), "choice": pa.string(), "scores": pa.string(),
+        "rationale": pa.string(), "time_ms": pa.float64(), "left_label": pa.string(), "notes": pa.int64(),
+        "playback_object": pa.int64(), "played_a": pa.float64(), "played_b": pa.float64(),
+        "features": pa.string()})
+    if f.empty:
+        return qp.empty_frame()
+    f["scores"] = [json.loads(s) if s is not None else None for s in f["scores"]]
+    f["time_s"] = pd.to_numeric(f.pop("time_ms"), errors="coerce") / 1000.0
+    for column in ("choice", "left_label", "rationale", "features"):  # missing is None, as the rows have it
+        f[column] = f[column].astype(object).where(f[column].notna(), None)
+    if project.kind == "rubric":
+        f["left_label"] = None
+    f["notes"] = f["notes"].astype(np.int64)
+    outputs = _outputs(session, project)
+    items = f["item"].to_numpy()
+    f["watched"] = _watched(f, outputs, items)
+    facts = item_facts(session, project, outputs).reindex(items)
+    for column in ("model_a", "model_b", "media_s"):
+        f[column] = facts[column].to_numpy()
+    gold = facts["gold"].to_numpy()
+    f["is_gold"] = pd.notna(gold)
+    gold_correct_ = np.full(len(f), None, dtype=object)
+    tolerances = {c["key"]: tolerance(c["min"], c["max"]) for c in project.rubric or []}
+    choices, scores = f["choice"].to_numpy(object), f["scores"].to_numpy(object)
+    for i in np.flatnonzero(f["is_gold"].to_numpy()).tolist():  # the gold items' judgments: a few
+        gold_correct_[i] = gold_correct(project.kind, choices[i], scores[i], gold[i], tolerances)
+    f["gold_correct"] = gold_correct_
+    return f[[*qp.COLUMNS, "watched", "features"]]
+
+
+def _watched(f: pd.DataFrame, outputs: pd.DataFrame, items: np.ndarray) -> np.ndarray:
+    """:func:`watched_shares` as arrays: per judgment, the least of ``played / duration`` over its
+    item's outputs of known duration, an unplayed label reading as 0; NaN unless the judgment is
+    live with a playback object and its item has an output of known duration."""
+    known = outputs[(outputs["duration_s"] > 0) & outputs["label"].isin(["a", "b"])]
+    shares = []
+    for label in ("a", "b"):
+        duration = known.loc[known["label"] == label].set_index("item")["duration_s"]
+        length = duration.reindex(items).to_numpy(dtype=float)
+        played = f[f"played_{label}"].fillna(0.0).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares.append(np.where(np.isfinite(length), played / length, np.inf))
+    least = np.minimum(*shares)
+    usable = (f["source"].to_numpy(object) == "live") & (f["playback_object"].to_numpy() == 1) & np.isfinite(least)
+    return np.where(usable, least, np.nan)
+
+
+def judgments_frame_from_rows(session: Session, project: Project, *, items_of: int | None = None) -> pd.DataFrame:
+    """:func:`judgments_frame` from every judgment's row, each value taken from its row in Python
+    (the reference its tests compare with)."""
     j, a = Judgment.__table__.c, Assignment.__table__.c  # plain columns: rows as tuples, no ORM loading
     statement = (
         # The stored rationale features as their JSON text: measures.stored_features reads the
@@ -74,7 +163,7 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     if project.kind == "rubric":
         f["left_label"] = None
     f["notes"] = [len(n) if isinstance(n, list) else 0 for n in f["notes"]]  # time-coded notes per judgment
-    outputs = _outputs(session, project)
+    outputs = _output_rows(session, project)
     f["watched"] = watched_shares(f, _durations(outputs))
     facts = item_facts(session, project, outputs).reindex(f["item"].to_numpy())
     for column in ("model_a", "model_b", "media_s"):
@@ -110,14 +199,30 @@ def watched_shares(f: pd.DataFrame, durations: dict) -> list[float]:
     return out
 
 
+def _votes_query(project: Project):
+    return (select(Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at, Judgment.choice,
+                   is_gold_sql())
+            .join(Item, Item.id == Judgment.item_id)
+            .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None)))
+
+
 def votes_frame(session: Session, project: Project) -> pd.DataFrame:
     """The current judgments' ``item``, ``rater``, ``source``, ``created_at``, ``choice`` and
-    ``is_gold``: all that progress and calibration need (no text, no timing)."""
-    rows = session.execute(
-        select(Judgment.item_id, Judgment.rater_id, Judgment.source, Judgment.created_at, Judgment.choice,
-               is_gold_sql())
-        .join(Item, Item.id == Judgment.item_id)
-        .where(Judgment.project_id == project.id, Judgment.superseded_at.is_(None))).all()
+    ``is_gold``: all that progress and calibration need (no text, no timing), read straight into
+    columns (:func:`scoring.reports.data.read_frame`). Equal to :func:`votes_frame_from_rows`."""
+    frame = read_frame(session, _votes_query(project), {
+        "item": pa.int64(), "rater": pa.int64(), "source": pa.string(), "created_at": pa.timestamp("us", tz="UTC"),
+        "choice": pa.string(), "is_gold": pa.bool_()})
+    if frame.empty:
+        return votes_frame_from_rows(session, project)  # the empty frame's dtypes, as ever
+    frame["choice"] = frame["choice"].astype(object).where(frame["choice"].notna(), None)
+    frame["is_gold"] = frame["is_gold"].astype(bool)
+    return frame
+
+
+def votes_frame_from_rows(session: Session, project: Project) -> pd.DataFrame:
+    """:func:`votes_frame` from the rows, each taken in Python (the reference of the tests)."""
+    rows = session.execute(_votes_query(project)).all()
     frame = pd.DataFrame.from_records(rows, columns=["item", "rater", "source", "created_at", "choice", "is_gold"])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     frame["is_gold"] = frame["is_gold"].astype(bool)

@@ -13,6 +13,8 @@ from itertools import chain
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
 from tasks.rating.answers import FEATURES_VERSION, rationale_features
@@ -134,8 +136,8 @@ def text_features(texts, groups=None, criterion_words=(), stored=None) -> tuple[
     texts = [t or "" for t in texts]
     counts, moment, flat, sizes = stored_features(texts, stored)
     dup = _near_duplicates_flat(flat, sizes, groups)
-    specific = np.fromiter((mo or _names_any(t, criterion_words) for t, mo in zip(texts, moment.tolist())),
-                           dtype=bool, count=len(texts))
+    specific = moment.copy() if not criterion_words else np.fromiter(
+        (mo or _names_any(t, criterion_words) for t, mo in zip(texts, moment.tolist())), dtype=bool, count=len(texts))
     return counts, dup, specific
 
 
@@ -192,11 +194,76 @@ def _hashes(segments: list[str]) -> tuple[np.ndarray | None, np.ndarray]:
     return flat, sizes
 
 
+# The same layout as one pattern (RE2, matched by pyarrow in compiled code): its three values.
+_STORED_PATTERN = (r'^\{"v": ' + str(FEATURES_VERSION) + r', "words": (?P<words>[0-9]{1,18}), '
+                   r'"moment": (?P<moment>true|false), '
+                   r'"shingles": \[(?P<shingles>(?:[0-9]{1,19}(?:, [0-9]{1,19})*)?)\]\}$')
+
+
 def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The rationale features of every text, columnar: word counts, "points at a moment", and
     every text's sorted shingle hashes laid end to end (``flat``) with their number per text
     (``sizes``). ``stored`` as :func:`text_features` takes it; stale or missing features are
-    computed from the text."""
+    computed from the text (once per distinct text).
+
+    Stored texts in the layout above are parsed for all texts at once by pyarrow (a pattern, a
+    split, a cast: no Python call per text); the others (a dict, None, another version or layout,
+    a hash past 63 bits) one by one as :func:`stored_features_from_rows` does. Equal to it (tested)."""
+    n = len(texts)
+    texts = list(texts)
+    stored = [None] * n if stored is None else list(stored)
+    try:
+        raw = pa.array(stored, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # dicts among them
+        raw = pa.array([s if isinstance(s, str) else None for s in stored], type=pa.string())
+    every = pc.extract_regex(raw, _STORED_PATTERN)  # null where the text is None or not in the layout
+    matched = every.is_valid().to_numpy(zero_copy_only=False)
+    while True:
+        rows = np.flatnonzero(matched)
+        found = every.filter(pa.array(matched))
+        listed = found.field("shingles")
+        split = pc.split_pattern(listed, ", ")
+        counts = np.where(pc.equal(listed, "").to_numpy(zero_copy_only=False), 0,
+                          pc.list_value_length(split).to_numpy(zero_copy_only=False)).astype(np.int64)
+        pieces = pc.list_flatten(split)
+        values = pc.cast(pieces.filter(pc.not_equal(pieces, "")), pa.uint64()).to_numpy(zero_copy_only=False)
+        past = values >= 2 ** 63  # not a stored hash: recomputed from the text, as a row would be
+        if not past.any():
+            break
+        matched[np.unique(np.repeat(rows, counts)[past])] = False
+    words = np.zeros(n, dtype=np.int64)
+    moment = np.zeros(n, dtype=bool)
+    sizes = np.zeros(n, dtype=np.int64)
+    words[rows] = pc.cast(found.field("words"), pa.int64()).to_numpy(zero_copy_only=False)
+    moment[rows] = pc.equal(found.field("moment"), "true").to_numpy(zero_copy_only=False)
+    sizes[rows] = counts
+    others = np.flatnonzero(~matched)
+    memo: dict = {}
+    parts = []
+    for i in others.tolist():
+        key = (texts[i], stored[i]) if stored[i] is None or isinstance(stored[i], str) else None
+        part = memo.get(key) if key is not None else None
+        if part is None:
+            part = _features_of(texts[i], stored[i])
+            if key is not None:
+                memo[key] = part
+        parts.append(part)
+    other_flat, other_sizes = _hashes([p[2] for p in parts])
+    if other_flat is None:
+        raise ValueError("stored rationale features: shingle hashes did not parse")
+    words[others] = [p[0] for p in parts]
+    moment[others] = [p[1] for p in parts]
+    sizes[others] = other_sizes
+    flat = np.zeros(int(sizes.sum()), dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    for picked, part_sizes, part_flat in ((rows, counts, values.astype(np.int64)), (others, other_sizes, other_flat)):
+        local = np.cumsum(part_sizes) - part_sizes  # each text's start within its part
+        flat[np.repeat(starts[picked] - local, part_sizes) + np.arange(int(part_sizes.sum()))] = part_flat
+    return words, moment, flat, sizes
+
+
+def stored_features_from_rows(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`stored_features` text by text in Python (the reference its tests compare with)."""
     n = len(texts)
     stored = [None] * n if stored is None else stored
     parts = [(_split_stored(raw) if isinstance(raw, str) else None) or _features_of(text, raw)

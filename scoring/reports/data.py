@@ -95,10 +95,16 @@ def read_frame(session: Session, query, types: dict) -> pd.DataFrame:
     """The rows of ``query`` as a frame whose columns are named (in order) and typed by ``types``
     (name -> pyarrow type). PostgreSQL: ``COPY (query) TO STDOUT`` as CSV, parsed by pyarrow in
     compiled code (several times faster than fetching rows into Python objects); other databases:
-    ``pandas.read_sql``. Either way text columns hold str or None, numbers with NULLs are float."""
+    ``pandas.read_sql``. Either way text columns hold str or None, numbers with NULLs are float,
+    and a timestamp column (``pa.timestamp(unit, tz="UTC")``) holds UTC datetimes, typed
+    ``datetime64[ns, UTC]`` (NULL: NaT) -- what ``pd.to_datetime(..., utc=True)`` makes of the rows'
+    datetimes."""
+    stamps = [name for name, kind in types.items() if pa.types.is_timestamp(kind)]
     if session.get_bind().dialect.name != "postgresql":
         frame = pd.read_sql(query, session.connection(), coerce_float=False)
         frame.columns = list(types)
+        for name in stamps:
+            frame[name] = pd.to_datetime(frame[name], utc=True).astype("datetime64[ns, UTC]")
         return frame
     sql = str(query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
@@ -107,7 +113,7 @@ def read_frame(session: Session, query, types: dict) -> pd.DataFrame:
             for block in copy:
                 buffer.write(block)
     if not buffer.tell():  # no rows (pyarrow refuses an empty CSV)
-        return pa.schema(list(types.items())).empty_table().to_pandas()
+        return _stamped(pa.schema(list(types.items())).empty_table().to_pandas(), stamps)
     buffer.seek(0)
     table = pa_csv.read_csv(
         buffer, read_options=pa_csv.ReadOptions(column_names=list(types)),
@@ -115,7 +121,15 @@ def read_frame(session: Session, query, types: dict) -> pd.DataFrame:
         convert_options=pa_csv.ConvertOptions(  # only an unquoted empty field is NULL (COPY's CSV)
             column_types=types, null_values=[""], quoted_strings_can_be_null=False,
             strings_can_be_null=True, true_values=["t"], false_values=["f"]))
-    return table.to_pandas()
+    return _stamped(table.to_pandas(), stamps)
+
+
+def _stamped(frame: pd.DataFrame, stamps: list[str]) -> pd.DataFrame:
+    """PostgreSQL's timestamps (COPY writes them with their offset; pyarrow reads them as UTC) in
+    nanoseconds, as on the other path."""
+    for name in stamps:
+        frame[name] = frame[name].astype("datetime64[ns, UTC]")
+    return frame
 
 
 def consent_excluded(session: Session, project: Project) -> int:
