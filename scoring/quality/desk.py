@@ -191,13 +191,12 @@ def items_page(session: Session, project: Project, now: datetime, *, state: str 
         q = query.lower()
         items = items[items["external_id"].str.lower().str.contains(q, regex=False)
                       | items["prompt"].str.lower().str.contains(q, regex=False)]
-    return [_item_json(r) for r in items.to_dict("records")]
+    shown = items[list(ITEM_FIELDS)].astype(object)
+    return shown.where(shown.notna(), None).to_dict("records")  # a missing number is None, as JSON has it
 
 
-def _item_json(row: dict) -> dict:
-    row = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-    return {k: row[k] for k in ("item_id", "external_id", "prompt", "state", "model_confidence", "n_judgments",
-                                "target", "n_open", "n_skipped", "agreement", "consent_ok", "audited")}
+ITEM_FIELDS = ("item_id", "external_id", "prompt", "state", "model_confidence", "n_judgments", "target", "n_open",
+               "n_skipped", "agreement", "consent_ok", "audited")
 
 
 def progress(session: Session, project: Project, now: datetime) -> dict:

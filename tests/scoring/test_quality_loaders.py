@@ -18,6 +18,7 @@ from sqlalchemy import update
 from database import utcnow
 from scoring.quality import data, desk, measures
 from tasks.catalogue.models import Asset, Item, ItemOutput, ProjectMember
+from tasks.rating import overlap
 from tasks.rating.answers import rationale_features
 from tasks.rating.models import Judgment
 from tests.scoring.stats_factories import adjudicate, judge, rater, revise, stats_project
@@ -86,6 +87,7 @@ def _awkward_panel(session, project, *, scores_of=None):
     session.execute(update(Judgment).where(Judgment.id.in_(ids[1::11])).values(
         rationale_features={"v": 0, "words": 99, "shingles": [1]}))
     session.execute(update(Judgment).where(Judgment.id.in_(ids[2::13])).values(playback=[1, 2]))
+    overlap.refresh_project(session, project)  # the items' panel states and agreement
     session.commit()
     return raters
 
@@ -147,6 +149,11 @@ def test_the_desk_pages_equal_those_of_the_row_by_row_loaders_whatever_the_data(
         _old_loaders(patched)
         before = _pages(session, project, raters, now)
     _same(pages, before)
+    rows = [{k: None if isinstance(v, float) and v != v else v for k, v in row.items()}  # the items page as it was
+            for row in data.items_frame(session, project, now).to_dict("records")]
+    _same(pages["items"], [{k: row[k] for k in desk.ITEM_FIELDS} for row in rows])
+    assert {row["model_confidence"] for row in pages["items"]} == {None, 0.95}
+    assert any(isinstance(row["agreement"], float) for row in pages["items"])
     assert pages["panel"]["raters"] and pages[f"detail {raters[0].id}"]["judgments"]
 
 
