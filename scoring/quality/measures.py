@@ -237,23 +237,26 @@ def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndar
     words[rows] = pc.cast(found.field("words"), pa.int64()).to_numpy(zero_copy_only=False)
     moment[rows] = pc.equal(found.field("moment"), "true").to_numpy(zero_copy_only=False)
     sizes[rows] = counts
+    # The rest once per distinct source: a missing feature (None) computed once per distinct text,
+    # any other stored value (a dict, another version or layout) read on its own.
     others = np.flatnonzero(~matched)
-    memo: dict = {}
-    parts = []
-    for i in others.tolist():
-        key = (texts[i], stored[i]) if stored[i] is None or isinstance(stored[i], str) else None
-        part = memo.get(key) if key is not None else None
-        if part is None:
-            part = _features_of(texts[i], stored[i])
-            if key is not None:
-                memo[key] = part
-        parts.append(part)
-    other_flat, other_sizes = _hashes([p[2] for p in parts])
-    if other_flat is None:
+    missing = pd.isna(np.asarray(stored, dtype=object)[others]) if len(others) else np.zeros(0, dtype=bool)
+    codes = np.empty(len(others), dtype=np.int64)
+    text_codes, distinct = pd.factorize(pd.Series(texts, dtype=object).iloc[others[missing]].fillna(""))
+    codes[missing] = text_codes
+    codes[~missing] = len(distinct) + np.arange(int((~missing).sum()))
+    parts = [_features_of(text, None) for text in distinct] + [_features_of(texts[i], stored[i])
+                                                               for i in others[~missing].tolist()]
+    part_flat, part_sizes = _hashes([p[2] for p in parts])
+    if part_flat is None:
         raise ValueError("stored rationale features: shingle hashes did not parse")
-    words[others] = [p[0] for p in parts]
-    moment[others] = [p[1] for p in parts]
+    words[others] = np.fromiter((p[0] for p in parts), dtype=np.int64, count=len(parts))[codes]
+    moment[others] = np.fromiter((p[1] for p in parts), dtype=bool, count=len(parts))[codes]
+    other_sizes = part_sizes[codes]
     sizes[others] = other_sizes
+    local = np.cumsum(other_sizes) - other_sizes
+    other_flat = part_flat[np.repeat((np.cumsum(part_sizes) - part_sizes)[codes] - local, other_sizes)
+                           + np.arange(int(other_sizes.sum()))]
     flat = np.zeros(int(sizes.sum()), dtype=np.int64)
     starts = np.cumsum(sizes) - sizes
     for picked, part_sizes, part_flat in ((rows, counts, values.astype(np.int64)), (others, other_sizes, other_flat)):
