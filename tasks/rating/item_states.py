@@ -65,8 +65,9 @@ def item_rows(session: Session, project: Project, now: datetime, *, only: list[i
                                                              *scope(Flag.item_id))))
     adjudicated = set(session.scalars(select(Adjudication.item_id).where(Adjudication.project_id == pid,
                                                                          *scope(Adjudication.item_id))))
-    panels = {row.item_id: row for row in session.scalars(
-        select(ItemPanel).where(ItemPanel.project_id == pid, *scope(ItemPanel.item_id)))}
+    panels = {row.item_id: row for row in session.execute(  # plain rows: no ORM object per item
+        select(ItemPanel.item_id, ItemPanel.state, ItemPanel.agreement, ItemPanel.target)
+        .where(ItemPanel.project_id == pid, *scope(ItemPanel.item_id)))}
     blocked = set(session.scalars(
         select(ItemOutput.item_id).join(Asset, Asset.id == ItemOutput.asset_id).join(Item, Item.id == ItemOutput.item_id)
         .where(and_(Item.project_id == pid, Asset.consent.not_in(sorted(EXPORTABLE_CONSENT))), *scope(ItemOutput.item_id))))
