@@ -191,8 +191,8 @@ def items_page(session: Session, project: Project, now: datetime, *, state: str 
         q = query.lower()
         items = items[items["external_id"].str.lower().str.contains(q, regex=False)
                       | items["prompt"].str.lower().str.contains(q, regex=False)]
-    shown = items[list(ITEM_FIELDS)].astype(object)
-    return shown.where(shown.notna(), None).to_dict("records")  # a missing number is None, as JSON has it
+    columns = [items[k].astype(object).where(items[k].notna(), None).tolist() for k in ITEM_FIELDS]  # NaN: None
+    return [dict(zip(ITEM_FIELDS, row)) for row in zip(*columns)]
 
 
 ITEM_FIELDS = ("item_id", "external_id", "prompt", "state", "model_confidence", "n_judgments", "target", "n_open",
