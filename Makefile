@@ -44,6 +44,7 @@ bench: dev
 	$(PY) bench/exports.py
 	$(PY) bench/media_store.py  # raters' media streamed from a bucket vs fetched from it directly (moto)
 	$(PY) bench/report_scale.py  # the statistics report at 200k (SQLite) or 200k, 1M, 10M (BENCH_DATABASE_URL, wiped)
+	$(PY) bench/desk_scale.py  # each desk page at 200k judgments (BENCH_DATABASE_URL, PostgreSQL, wiped; else skipped)
 	$(PY) bench/app_bench.py --explain bench/plans/after  # routing and imports; PostgreSQL: BENCH_DATABASE_URL (wiped)
 
 media:
