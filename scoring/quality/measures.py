@@ -207,8 +207,11 @@ def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndar
     computed from the text (once per distinct text).
 
     Stored texts in the layout above are parsed for all texts at once by pyarrow (a pattern, a
-    split, a cast: no Python call per text); the others (a dict, None, another version or layout,
-    a hash past 63 bits) one by one as :func:`stored_features_from_rows` does. Equal to it (tested)."""
+    split, a cast: no Python call per text); missing ones (None) are computed once per distinct
+    text, and any other stored value (a dict, another version or layout, a hash past 63 bits) is
+    read on its own as :func:`stored_features_from_rows` reads it. Equal to that function (tested),
+    except that a hash past 63 bits in the stored layout is recomputed from the text where it
+    clamped it to 2^63 - 1."""
     n = len(texts)
     texts = list(texts)
     stored = [None] * n if stored is None else list(stored)
