@@ -68,6 +68,7 @@ function rateSetup() {
   const counted = JSON.parse(data.playbackRule || '{}');  // {side: {counted_s, required_s, met}}
   let lastBeat = 0;
   let sent = {};  // the positions the last heartbeat carried
+  let inFlight = 0;  // heartbeats not answered yet
   let submitting = false;  // once the form is sent its last heartbeat rides with it
   function heard(rule) {
     let changed = false;
@@ -97,6 +98,7 @@ function rateSetup() {
     if (!force && (!playing || now - lastBeat < (aboutToMeet(positions) ? CATCH_UP_MS : BEAT_MS))) return;
     lastBeat = now;
     sent = positions;
+    inFlight += 1;
     fetch(data.progressUrl, { method: 'POST', body: JSON.stringify(positions), credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } })
       .then((r) => (r.status === 409 || r.status === 200 ? r.json() : null))
@@ -105,7 +107,8 @@ function rateSetup() {
         if (body.error) closed(body.error.message);
         else heard(body.playback_rule);
       })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => { inFlight -= 1; if (!signal.aborted) update(); });
   }
   // The assignment was closed under the rater (consent withdrawn, item dropped): say why.
   function closed(message) {
@@ -280,8 +283,10 @@ function rateSetup() {
   function playbackRule(side, r, own) {
     const tenth = (x, round) => (round(x * 10 + (round === Math.ceil ? -1e-6 : 1e-6)) / 10).toFixed(1);
     if (r.met) return setRule(`playback-${side}`, true, `${r.counted_s.toFixed(1)} of ${r.required_s.toFixed(1)} s`, 'counted by the server');
-    const stopped = deck && !deck.playing();
-    const note = own > 0 ? `played ${tenth(own, Math.floor)} s · ${stopped ? 'play on' : 'counting'}` : 'not played yet';
+    const stopped = deck && !deck.playing() && !inFlight;  // and the server has answered every heartbeat
+    const media = deck && deck.output(side) ? deck.output(side).media : null;
+    const next = !stopped ? 'counting' : (media && media.ended ? 'play again' : 'play on');
+    const note = own > 0 ? `played ${tenth(own, Math.floor)} s · ${next}` : 'not played yet';
     return setRule(`playback-${side}`, false, `${tenth(r.counted_s, Math.floor)} of ${tenth(r.required_s, Math.ceil)} s`, note);
   }
 

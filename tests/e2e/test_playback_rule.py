@@ -3,7 +3,7 @@ rater who submits the very moment it does (by Ctrl+Enter or the Submit button, i
 item) is never refused by the playback rule — also when the server was slow to take the first
 heartbeat of a play (it credits by its own clock between heartbeats' arrivals, so a late first
 heartbeat costs counted seconds). A clip shorter than the heartbeat interval can still meet the rule:
-the heartbeat its end sends is counted, and when that falls short the page says to play on."""
+the heartbeat its end sends is counted, and when that falls short the page says to play again."""
 from __future__ import annotations
 
 import json
@@ -103,13 +103,13 @@ class BeatsInFlight:
 
 
 ENDED_SHORT = (f"[...document.querySelectorAll('video[data-side]')].every(v => v.ended) && "
-               f"{PLAYBACK_RULES}.some(li => li.textContent.includes('play on'))")
+               f"{PLAYBACK_RULES}.some(li => li.textContent.includes('· play '))")
 
 
 def submit_the_moment_it_turns_green(page, how: str, in_flight: BeatsInFlight, plays: int = 3) -> dict:
     """Play, submit the moment the playback rules turn green, and wait for what the server
     answers (the next item shown in place, or a refusal page). A play the server counted short
-    (the clips ended, every heartbeat answered, the rule says to play on) is played again, as
+    (the clips ended, every heartbeat answered, the rule says to play again) is played again, as
     the page asks. Returns the moment's record, with how many plays it took."""
     before = assignment_id(page)
     page.evaluate(SUBMIT_WHEN_GREEN, how)
@@ -119,7 +119,7 @@ def submit_the_moment_it_turns_green(page, how: str, in_flight: BeatsInFlight, p
         while not js(page, "Boolean(window.__moment)"):
             if in_flight.count == 0 and js(page, ENDED_SHORT):
                 break  # counted short: play again
-            assert time.monotonic() < deadline, "the playback rule neither turned green nor asked to play on"
+            assert time.monotonic() < deadline, "the playback rule neither turned green nor asked to play again"
             page.wait_for_timeout(50)
         else:
             break
@@ -186,7 +186,7 @@ def make_clip(path: Path, source: str, seconds: float) -> None:
 def test_a_clip_shorter_than_the_heartbeat_interval_can_meet_the_rule(app, page, live_server, slow_first_beat):
     """1.5 s clips (heartbeats go every 2 s while playing): the heartbeat the clip's end sends is
     counted, so one play turns the rule green. When the server took the play's first heartbeat
-    late, that play counts short: the rule stays pending and says to play on; playing again
+    late, that play counts short: the rule stays pending and says to play again; playing again
     turns it green, and a submit that moment passes."""
     in_flight = BeatsInFlight(page)
     root = Path(app.config["MEDIA_ROOT"])
@@ -221,12 +221,12 @@ def test_a_clip_shorter_than_the_heartbeat_interval_can_meet_the_rule(app, page,
     answer_all_but_playback(page, MORE_TAKES[1])
     page.keyboard.press("Space")
     wait_until(page, ENDED_SHORT)
-    wait_until(page, f"{PLAYBACK_RULES}.every(li => li.textContent.includes('play on'))")
+    wait_until(page, f"{PLAYBACK_RULES}.every(li => li.textContent.includes('· play '))")
     deadline = time.monotonic() + 10
     while in_flight.count:  # every heartbeat answered: the server's count is final for this play
         assert time.monotonic() < deadline
         page.wait_for_timeout(50)
-    assert js(page, f"{PLAYBACK_RULES}.every(li => !li.classList.contains('ok') && li.textContent.includes('play on'))")
+    assert js(page, f"{PLAYBACK_RULES}.every(li => !li.classList.contains('ok') && li.textContent.includes('· play '))")
     assert js(page, "document.querySelector('#judgment-form button[type=submit]').disabled")
     screenshot(page, "rate-playback-rule-short-play-on")
     moment = submit_the_moment_it_turns_green(page, "click", in_flight)  # Space plays both again from the start
@@ -247,7 +247,7 @@ def test_the_rule_shows_the_servers_count_beside_the_players(page, live_server):
     page.keyboard.press("Space")
     wait_until(page, "[...document.querySelectorAll('video[data-side]')].every(v => v.currentTime > 1.2)")
     page.keyboard.press("k")  # paused part way: the server's count, and what to do
-    wait_until(page, f"{PLAYBACK_RULES}.every(li => li.textContent.includes('play on'))")
+    wait_until(page, f"{PLAYBACK_RULES}.every(li => li.textContent.includes('· play '))")
     page.locator(".form-foot").scroll_into_view_if_needed()
     screenshot(page, "rate-playback-rule-paused")
     page.keyboard.press("Space")
