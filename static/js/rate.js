@@ -32,8 +32,6 @@ function rateSetup() {
   const kind = data.kind;
   const modality = data.modality;
   const minWords = Number(data.minWords);
-  const minFraction = Number(data.minFraction);
-  const durations = JSON.parse(data.durations || '{}');
   const frameRates = JSON.parse(data.frameRates || '{}');
   const requireNote = data.requireNote === 'true';
   const clockSkew = Number(data.serverNow) - Date.now();
@@ -59,19 +57,58 @@ function rateSetup() {
   };
 
   // -- heartbeats: the server counts only the playback it observed -----------------------------
+  // The playback rule on the checklist is the server's: the page starts from the count it was
+  // rendered with, and every heartbeat's answer says, per side, the seconds the server has counted,
+  // the seconds the rule needs and whether they meet it (the rule a submission is held to; its
+  // own last heartbeat can only add). The players' own count runs ahead of the server's (which
+  // credits from its first heartbeat's arrival, by its own clock), so it is only shown beside it.
+  // While a playing side is about to meet the rule, the page beats sooner, so the count catches up.
+  const BEAT_MS = 2000;
+  const CATCH_UP_MS = 400;
+  const counted = JSON.parse(data.playbackRule || '{}');  // {side: {counted_s, required_s, met}}
   let lastBeat = 0;
+  let sent = {};  // the positions the last heartbeat carried
+  let inFlight = 0;  // heartbeats not answered yet
   let submitting = false;  // once the form is sent its last heartbeat rides with it
+  function heard(rule) {
+    let changed = false;
+    for (const [side, r] of Object.entries(rule || {})) {
+      // answers may cross on the way: the server's count only grows, so the larger one is newer
+      if (counted[side] && r.counted_s >= counted[side].counted_s && (r.counted_s > counted[side].counted_s || r.met !== counted[side].met)) {
+        counted[side] = r;
+        changed = true;
+      }
+    }
+    if (changed) update();
+  }
+  // A playing side whose next heartbeat would likely meet the rule: the server's count plus how
+  // far the player moved since the last heartbeat (a loop or a seek back: no estimate).
+  function aboutToMeet(positions) {
+    return Object.entries(counted).some(([side, r]) => {
+      const p = positions[side];
+      const from = sent[side];
+      return !r.met && p && p.playing && from && p.t >= from.t && r.counted_s + (p.t - from.t) >= r.required_s;
+    });
+  }
   function beat(force) {
     if (!deck || !data.progressUrl || submitting || signal.aborted) return;
     const now = Date.now();
-    const playing = Object.values(deck.positions()).some((p) => p.playing);
-    if (!force && (!playing || now - lastBeat < 2000)) return;
+    const positions = deck.positions();
+    const playing = Object.values(positions).some((p) => p.playing);
+    if (!force && (!playing || now - lastBeat < (aboutToMeet(positions) ? CATCH_UP_MS : BEAT_MS))) return;
     lastBeat = now;
-    fetch(data.progressUrl, { method: 'POST', body: JSON.stringify(deck.positions()), credentials: 'same-origin',
+    sent = positions;
+    inFlight += 1;
+    fetch(data.progressUrl, { method: 'POST', body: JSON.stringify(positions), credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': data.csrf } })
-      .then((r) => (r.status === 409 ? r.json() : null))
-      .then((body) => { if (body) closed(body.error.message); })
-      .catch(() => {});
+      .then((r) => (r.status === 409 || r.status === 200 ? r.json() : null))
+      .then((body) => {
+        if (!body || signal.aborted) return;
+        if (body.error) closed(body.error.message);
+        else heard(body.playback_rule);
+      })
+      .catch(() => {})
+      .finally(() => { inFlight -= 1; if (!signal.aborted) update(); });
   }
   // The assignment was closed under the rater (consent withdrawn, item dropped): say why.
   function closed(message) {
@@ -86,7 +123,7 @@ function rateSetup() {
   }
   if (deck) {
     for (const m of deck.media) for (const ev of ['play', 'pause', 'seeking', 'ended']) m.addEventListener(ev, () => beat(true), { signal });
-    every(() => beat(false), 2000);
+    every(() => beat(false), 200);  // beats every BEAT_MS while playing, CATCH_UP_MS when about to meet the rule
   }
 
   // -- scripts: differences marked, then one span a line (line notes anchor to them) ------------
@@ -232,12 +269,25 @@ function rateSetup() {
     notebook.load(a.notes || []);
   }
 
-  function setRule(name, ok, text) {
+  function setRule(name, ok, text, note) {
     const li = $(`[data-rule="${name}"]`, form);
     if (!li) return ok;
     li.classList.toggle('ok', ok);
     li.querySelector('.rule-state').textContent = text;
+    if (note !== undefined) li.querySelector('.rule-note').textContent = note;
     return ok;
+  }
+
+  // The server's count against the rule ("2.7 of 2.8 s", rounded so that a count short of the
+  // rule never reads as reaching it), and below it the players' own count and what to do.
+  function playbackRule(side, r, own) {
+    const tenth = (x, round) => (round(x * 10 + (round === Math.ceil ? -1e-6 : 1e-6)) / 10).toFixed(1);
+    if (r.met) return setRule(`playback-${side}`, true, `${r.counted_s.toFixed(1)} of ${r.required_s.toFixed(1)} s`, 'counted by the server');
+    const stopped = deck && !deck.playing() && !inFlight;  // and the server has answered every heartbeat
+    const media = deck && deck.output(side) ? deck.output(side).media : null;
+    const next = !stopped ? 'counting' : (media && media.ended ? 'play again' : 'play on');
+    const note = own > 0 ? `played ${tenth(own, Math.floor)} s · ${next}` : 'not played yet';
+    return setRule(`playback-${side}`, false, `${tenth(r.counted_s, Math.floor)} of ${tenth(r.required_s, Math.ceil)} s`, note);
   }
 
   function update() {
@@ -247,12 +297,7 @@ function rateSetup() {
     const wait = Math.ceil((submitAfter - (Date.now() + clockSkew)) / 1000);
     ok = setRule('timing', wait <= 0, wait <= 0 ? 'done' : `${wait} s more`) && ok;
     const played = a.playback;
-    for (const [side, duration] of Object.entries(durations)) {
-      if (!duration || modality === 'script') continue;
-      const fraction = Math.min(1, (played[side] || 0) / duration);
-      const pass = fraction + 1e-6 >= minFraction;
-      ok = setRule(`playback-${side}`, pass, `${Math.round(fraction * 100)}% of ${Math.round(minFraction * 100)}%`) && ok;
-    }
+    for (const [side, r] of Object.entries(counted)) ok = playbackRule(side, r, played[side] || 0) && ok;
     if (kind === 'pairwise') {
       const open = groups.filter((g) => !groupDone(g));
       const overall = groups[groups.length - 1];

@@ -15,7 +15,9 @@ Rules (server-side; ``rules_for`` gives the page the same numbers to show live):
   the page's heartbeats, or the media bytes an API client fetched for the assignment). Each
   output's observed seconds ≥ ``min_media_fraction`` × its duration; a client's claim above the
   clip's duration, above the time since serving, or above the observation is refused. The
-  judgment stores the observed seconds. Scripts are read, not played: no playback rule.
+  judgment stores the observed seconds. Scripts are read, not played: no playback rule. The page
+  shows where each output stands by the server's count (``playback_standing``, in every
+  heartbeat's answer), judged by the same ``playback_counts`` as a submission.
 - An output whose duration is unknown is left out of both rules.
 - A refused (or malformed) answer is saved as the assignment's draft; the caller must keep that
   write although it answers 4xx (``db.keep_on_refusal()``, see ``RatingError.draft_saved``).
@@ -94,7 +96,8 @@ def _assignment_with_membership(for_update: bool, shown: bool):
         query = (query.options(joinedload(Assignment.draft)).with_for_update(of=Assignment)
                  .execution_options(populate_existing=True))
     if shown:
-        query = query.options(joinedload(Assignment.item).options(routing.SERVED_WITH), joinedload(Assignment.draft))
+        query = query.options(joinedload(Assignment.item).options(routing.SERVED_WITH), joinedload(Assignment.draft),
+                              joinedload(Assignment.observations))
     return query
 
 
@@ -108,7 +111,7 @@ def assignment_for(session: Session, assignment_id: int, rater: User, *, for_upd
     writer lock, with its draft, as a judgment write takes it first (``_lock`` then reads only
     the item), so a submit does not read the assignment twice. ``shown``: read, in the same
     statement, what the rating page shows with it (its item's outputs and their assets, its
-    draft)."""
+    draft, the playback the server observed)."""
     row = session.execute(_assignment_with_membership(for_update, shown),
                           {"assignment_id": assignment_id, "rater_id": rater.id}).unique().first()
     if row is None:
@@ -156,6 +159,37 @@ def required_playback_s(modality: str, fraction: float, by_label: dict[str, floa
     if modality == "script":
         return {}
     return {label: fraction * d for label, d in by_label.items() if d}
+
+
+@dataclass(frozen=True)
+class PlaybackCount:
+    """One output against the playback rule: the seconds the server counted (observed) and the
+    seconds the rule needs."""
+    counted_s: float
+    required_s: float
+
+    @property
+    def met(self) -> bool:
+        return self.counted_s + 1e-6 >= self.required_s
+
+
+def playback_counts(assignment: Assignment, seen: dict[str, float]) -> dict[str, PlaybackCount]:
+    """Each output the playback rule applies to (by label) with what the server observed
+    (``seen``: ``playback.observed``) and what the rule needs. The one place the rule's threshold
+    is applied: a submission's refusal (``playback_problem``) and the page's checklist
+    (``playback_standing``, in every heartbeat's answer) both read it."""
+    project = assignment.project
+    needed = required_playback_s(project.modality, project.min_media_fraction, durations(assignment))
+    return {label: PlaybackCount(seen.get(label, 0.0), need) for label, need in sorted(needed.items())}
+
+
+def playback_standing(assignment: Assignment, seen: dict[str, float]) -> dict[str, dict]:
+    """The playback rule as the rating page shows it, by screen side: ``counted_s`` (what the
+    server observed so far), ``required_s``, and ``met`` (a submission now would pass the rule's
+    count; its last heartbeat can only add to it). Empty for scripts."""
+    by_side = {assignment.side_of(label): c for label, c in playback_counts(assignment, seen).items()}
+    return {side: {"counted_s": round(c.counted_s, 3), "required_s": round(c.required_s, 3), "met": c.met}
+            for side, c in sorted(by_side.items())}  # left before right
 
 
 def rules_for(assignment: Assignment) -> dict:
@@ -381,9 +415,8 @@ def playback_problem(assignment: Assignment, answer: Answer, seen: dict[str, flo
             return (f"{side[label]}: {claimed:.1f} s played was claimed, but the server observed "
                     f"{seen.get(label, 0.0):.1f} s (the page's player reports, or the media fetched for this task). "
                     "Play it here, or fetch the media with your token.")
-    short = [f"{side[label]} {seen.get(label, 0.0):.1f} s of {need:.1f} s" for label, need in
-             sorted(required_playback_s(project.modality, project.min_media_fraction, by_label).items())
-             if seen.get(label, 0.0) + 1e-6 < need]
+    short = [f"{side[label]} {count.counted_s:.1f} s of {count.required_s:.1f} s"
+             for label, count in playback_counts(assignment, seen).items() if not count.met]
     if short:
         return (f"Play at least {project.min_media_fraction:.0%} of each output before judging "
                 f"(observed by the server: {'; '.join(short)}).")

@@ -72,6 +72,9 @@ class Assignment(Base):
     item: Mapped[Item] = relationship()
     rater: Mapped[User] = relationship()
     draft: Mapped["Draft | None"] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+    # What the server observed of its playback, read with the rating page (``tasks.rating.playback``
+    # writes the rows itself, under the assignment's lock).
+    observations: Mapped[list["PlaybackObservation"]] = relationship(viewonly=True)
 
     @property
     def right_label(self) -> str:

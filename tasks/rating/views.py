@@ -138,13 +138,16 @@ def _render(assignment: Assignment, answer: dict, errors: dict, status: int = 20
     payload = assignment_json(assignment)
     rules = payload["rules"]
     sides = ("left", "right") if project.kind == "pairwise" else ("output",)
-    durations = {side: payload["item"][side]["duration_s"] for side in sides}
     submit_after = assignment.served_at + timedelta(seconds=0 if revising else rules["earliest_submit_s"])
     now = utcnow()
+    # The playback rule as the server counts it so far (a revision is not held to it); the
+    # heartbeats' answers bring it up to date.
+    playback_rule = None if revising or project.modality == "script" else judging.playback_standing(
+        assignment, playback.observed(db.session, assignment, now, {row.label: row for row in assignment.observations}))
     return render_template(
         "tasks/rate.html", project=project, assignment=payload, answer=answer or {}, errors=errors or {},
         unplaced_errors={k: v for k, v in (errors or {}).items() if k in FORM_ONLY_FIELDS or k.startswith("crit-")},
-        durations=durations, revising=revising,
+        revising=revising, playback_rule=playback_rule,
         criteria=payload["criteria"], require_note=project.require_note,
         frame_rates={side: payload["item"][side].get("frame_rate") for side in sides},
         note_limits={"max_notes": notes.MAX_NOTES, "max_text_chars": notes.MAX_NOTE_CHARS,
@@ -257,7 +260,8 @@ def upcoming(assignment_id: int):
 def progress(assignment_id: int):
     """A heartbeat of the page's players: ``{side: {"t": seconds, "playing": bool}}`` (JSON body;
     CSRF token in the X-CSRFToken header), stamped with the server clock. Answers what the server
-    has observed so far, by screen side."""
+    has observed so far, by screen side, and where each output stands against the playback rule
+    (``judging.playback_standing``: the page's checklist shows that, not its players' own count)."""
     assignment = _own(assignment_id)
     now = utcnow()
     if assignment.status == "submitted":  # a heartbeat that crossed the submission: nothing to record
@@ -269,9 +273,10 @@ def progress(assignment_id: int):
     if beats is None:
         return {"error": {"code": "validation_failed", "message": "Send {side: {t, playing}} per player.",
                           "details": None}}, 422
-    playback.heartbeat(db.session, assignment, beats, now)
-    seen = playback.observed(db.session, assignment, now)
-    return {"observed": {assignment.side_of(label): s for label, s in seen.items()}}
+    rows = playback.heartbeat(db.session, assignment, beats, now)
+    seen = playback.observed(db.session, assignment, now, rows)
+    return {"observed": {assignment.side_of(label): s for label, s in seen.items()},
+            "playback_rule": judging.playback_standing(assignment, seen)}
 
 
 def _last_heartbeat(assignment: Assignment, raw: str | None) -> dict[str, tuple[float, bool]] | None:

@@ -1,8 +1,10 @@
 """Playback the server observed: the pure crediting rule, the cheating rater (API and page) whose
 claims are refused, the API rater who fetched the media with a token and the page rater whose
-players sent heartbeats, who pass; and the media route (bearer token, no-store, keyed ETag)."""
+players sent heartbeats, who pass; what the heartbeat answers the page (the playback rule as a
+submission would meet it); and the media route (bearer token, no-store, keyed ETag)."""
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -13,7 +15,7 @@ from sqlalchemy import select
 
 from raters.models import User
 from tasks.catalogue.models import Asset
-from tasks.rating import playback, views
+from tasks.rating import judging, playback, views
 from tasks.rating.models import Assignment, Judgment, PlaybackObservation
 from tests.helpers import import_rows, install_demo_media, make_project, video_row
 from tests.tasks.rating_factories import rationale
@@ -250,3 +252,60 @@ def test_concurrent_observations_of_one_assignment_neither_collide_nor_lose_cred
     session.expire_all()
     row = session.get(PlaybackObservation, (assignment_id, "a"))
     assert row.byte_ranges == [[0, 3000]] and row.bytes_seen == 3000
+
+
+def beat_at(client, clock, assignment_id, seconds: float, t: float, playing: bool = True):
+    """One heartbeat of both players at player time ``t``, ``seconds`` after T0 by the server clock."""
+    clock.now = T0 + timedelta(seconds=seconds)
+    return client.http.post(f"/assignments/{assignment_id}/progress", headers={"X-CSRFToken": client.csrf_token()},
+                            json={side: {"t": t, "playing": playing} for side in ("left", "right")})
+
+
+def test_the_heartbeats_answer_counts_what_a_submission_would(page_rater, session):
+    """The page's checklist shows the heartbeat's answer: its counted seconds are what the
+    submission's rule counts, its required seconds the rule's, its ``met`` the rule's verdict.
+    Short of the rule, a submission at that moment (no further heartbeat) is refused naming the
+    same figures; once met, one passes and stores them."""
+    client, clock, assignment_id = page_rater
+    for seconds in (0.0, 1.5):
+        beat_at(client, clock, assignment_id, seconds, seconds)
+    short = beat_at(client, clock, assignment_id, 2.5, 2.5).json
+    assignment = session.get(Assignment, assignment_id)
+    required = judging.rules_for(assignment)["min_playback_s"]
+    assert set(short["playback_rule"]) == {"left", "right"} and min(required.values()) > 2.5
+    for side, rule in short["playback_rule"].items():
+        assert rule == {"counted_s": pytest.approx(2.5), "required_s": required[side], "met": False}
+        assert rule["counted_s"] == short["observed"][side]
+    page = client.get(f"/assignments/{assignment_id}").get_data(as_text=True)  # a reload starts from the same count
+    assert json.loads(html.unescape(re.search(r'data-playback-rule="([^"]*)"', page).group(1))) == short["playback_rule"]
+    clock.now = T0 + timedelta(seconds=10)  # time enough for the timing rule; no heartbeat since
+    refused = client.post(f"/assignments/{assignment_id}", data=page_form({}))
+    assert refused.status_code == 422
+    text = html.unescape(refused.get_data(as_text=True))
+    for side, rule in short["playback_rule"].items():
+        assert f"{side.capitalize()} {rule['counted_s']:.1f} s of {rule['required_s']:.1f} s" in text
+    assert "after the task opened" not in text  # refused by the playback rule alone
+
+    met = beat_at(client, clock, assignment_id, 10.7, 3.2).json["playback_rule"]  # 0.7 s more, by the player
+    assert all(rule["met"] and rule["counted_s"] == pytest.approx(3.2) for rule in met.values()), met
+    done = client.post(f"/assignments/{assignment_id}", data=page_form({}, {"left": {"t": 3.2, "playing": False},
+                                                                              "right": {"t": 3.2, "playing": False}}))
+    assert done.status_code == 302, done.get_data(as_text=True)
+    stored = session.scalar(select(Judgment)).playback
+    assert {assignment.side_of(label): s for label, s in stored.items()} == {side: r["counted_s"] for side, r in met.items()}
+
+
+def test_a_heartbeat_cannot_tell_the_server_its_count(page_rater):
+    """The answer's figures are the server's own: a page echoing them back (or inventing them)
+    in a heartbeat is credited only what the server clock allows."""
+    client, clock, assignment_id = page_rater
+    forged = {side: {"t": 0.0, "playing": True, "counted_s": 3.5, "met": True} for side in ("left", "right")}
+    first = client.http.post(f"/assignments/{assignment_id}/progress", json=forged,
+                             headers={"X-CSRFToken": client.csrf_token()})
+    assert all(rule["counted_s"] == 0.0 and not rule["met"] for rule in first.json["playback_rule"].values())
+    clock.now = T0 + timedelta(seconds=0.5)
+    forged = {side: {"t": 3.5, "playing": False, "counted_s": 3.5, "met": True} for side in ("left", "right")}
+    second = client.http.post(f"/assignments/{assignment_id}/progress", json=forged,
+                              headers={"X-CSRFToken": client.csrf_token()})
+    assert all(rule["counted_s"] == pytest.approx(0.5 * playback.RATE_SLACK) and not rule["met"]
+               for rule in second.json["playback_rule"].values())

@@ -102,8 +102,9 @@ def test_a_pick_on_postgresql_picks_holds_and_serves_in_one_statement(app, setup
 # already stored under the key); the observation rows, read once, and the last heartbeat that
 # rides with the form written to them; then SUBMIT's rationales, judgment, assignment, panel and
 # counters; then the next pick (NEXT_NEW without the token and project reads). The next item's
-# page: the session's user; the assignment with its project, membership, item, outputs, assets
-# and draft; the progress line (items waiting, judged today); the previous judgment.
+# page: the session's user; the assignment with its project, membership, item, outputs, assets,
+# draft and playback observations (the checklist's playback rule); the progress line (items
+# waiting, judged today); the previous judgment.
 PAGE_SUBMIT = {"postgresql": 15, "sqlite": 17}
 PAGE = 5
 
