@@ -129,7 +129,7 @@ def _watched(f: pd.DataFrame, outputs: pd.DataFrame, items: np.ndarray) -> np.nd
     for label in ("a", "b"):
         duration = known.loc[known["label"] == label].set_index("item")["duration_s"]
         length = duration.reindex(items).to_numpy(dtype=float)
-        played = f[f"played_{label}"].fillna(0.0).to_numpy(dtype=float)
+        played = np.nan_to_num(f[f"played_{label}"].to_numpy(dtype=float, na_value=np.nan), nan=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             shares.append(np.where(np.isfinite(length), played / length, np.inf))
     least = np.minimum(*shares)
