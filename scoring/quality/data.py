@@ -79,15 +79,9 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     notes = case((_json_type(session, j.notes) == "array", func.json_array_length(j.notes)), else_=0)
     playback_object = case((_json_type(session, j.playback) == "object", 1), else_=0)
     played = [Judgment.playback[label].as_float() for label in ("a", "b")]
-    statement = (
-        select(j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, cast(j.scores, Text), j.rationale,
-               j.time_on_task_ms, a.left_label, notes, playback_object, *played, cast(j.rationale_features, Text))
-        .select_from(Judgment.__table__.outerjoin(Assignment.__table__, a.id == j.assignment_id))
-        .where(j.project_id == project.id, j.superseded_at.is_(None))
-        .order_by(j.id))
-    if items_of is not None:
-        statement = statement.where(j.item_id.in_(select(j.item_id).where(
-            j.project_id == project.id, j.rater_id == items_of, j.superseded_at.is_(None))))
+    statement = _current_judgments(
+        project, items_of, j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, cast(j.scores, Text),
+        j.rationale, j.time_on_task_ms, a.left_label, notes, playback_object, *played, cast(j.rationale_features, Text))
     f = read_frame(session, statement, {
         "judgment": pa.int64(), "item": pa.int64(), "rater": pa.int64(), "source": pa.string(),
         "created_at": pa.timestamp("us", tz="UTC"), "choice": pa.string(), "scores": pa.string(),
@@ -120,6 +114,20 @@ def judgments_frame(session: Session, project: Project, *, items_of: int | None 
     return f[[*qp.COLUMNS, "watched", "features"]]
 
 
+def _current_judgments(project: Project, items_of: int | None, *columns):
+    """``columns`` of the project's current judgments (with their assignment's, outer-joined), in
+    id order; ``items_of``: only on the items that rater judged."""
+    j, a = Judgment.__table__.c, Assignment.__table__.c
+    statement = (select(*columns)
+                 .select_from(Judgment.__table__.outerjoin(Assignment.__table__, a.id == j.assignment_id))
+                 .where(j.project_id == project.id, j.superseded_at.is_(None))
+                 .order_by(j.id))
+    if items_of is not None:
+        statement = statement.where(j.item_id.in_(select(j.item_id).where(
+            j.project_id == project.id, j.rater_id == items_of, j.superseded_at.is_(None))))
+    return statement
+
+
 def _watched(f: pd.DataFrame, outputs: pd.DataFrame, items: np.ndarray) -> np.ndarray:
     """:func:`watched_shares` as arrays: per judgment, the least of ``played / duration`` over its
     item's outputs of known duration, an unplayed label reading as 0; NaN unless the judgment is
@@ -141,17 +149,9 @@ def judgments_frame_from_rows(session: Session, project: Project, *, items_of: i
     """:func:`judgments_frame` from every judgment's row, each value taken from its row in Python
     (the reference its tests compare with)."""
     j, a = Judgment.__table__.c, Assignment.__table__.c  # plain columns: rows as tuples, no ORM loading
-    statement = (
-        # The stored rationale features as their JSON text: measures.stored_features reads the
-        # shingle hashes of every judgment at once rather than building a dict per judgment.
-        select(j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, j.scores, j.rationale,
-               j.time_on_task_ms, a.left_label, j.playback, cast(j.rationale_features, Text), j.notes)
-        .select_from(Judgment.__table__.outerjoin(Assignment.__table__, a.id == j.assignment_id))
-        .where(j.project_id == project.id, j.superseded_at.is_(None))
-        .order_by(j.id))
-    if items_of is not None:
-        statement = statement.where(j.item_id.in_(select(j.item_id).where(
-            j.project_id == project.id, j.rater_id == items_of, j.superseded_at.is_(None))))
+    statement = _current_judgments(  # the stored rationale features as their JSON text, as above
+        project, items_of, j.id, j.item_id, j.rater_id, j.source, j.created_at, j.choice, j.scores, j.rationale,
+        j.time_on_task_ms, a.left_label, j.playback, cast(j.rationale_features, Text), j.notes)
     rows = session.execute(statement).all()
     if not rows:
         return qp.empty_frame()

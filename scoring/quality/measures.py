@@ -221,19 +221,21 @@ def stored_features(texts, stored=None) -> tuple[np.ndarray, np.ndarray, np.ndar
         raw = pa.array([s if isinstance(s, str) else None for s in stored], type=pa.string())
     every = pc.extract_regex(raw, _STORED_PATTERN)  # null where the text is None or not in the layout
     matched = every.is_valid().to_numpy(zero_copy_only=False)
-    while True:
-        rows = np.flatnonzero(matched)
-        found = every.filter(pa.array(matched))
-        listed = found.field("shingles")
-        split = pc.split_pattern(listed, ", ")
-        counts = np.where(pc.equal(listed, "").to_numpy(zero_copy_only=False), 0,
-                          pc.list_value_length(split).to_numpy(zero_copy_only=False)).astype(np.int64)
-        pieces = pc.list_flatten(split)
-        values = pc.cast(pieces.filter(pc.not_equal(pieces, "")), pa.uint64()).to_numpy(zero_copy_only=False)
-        past = values >= 2 ** 63  # not a stored hash: recomputed from the text, as a row would be
-        if not past.any():
-            break
-        matched[np.unique(np.repeat(rows, counts)[past])] = False
+    rows = np.flatnonzero(matched)
+    found = every.filter(pa.array(matched))
+    listed = found.field("shingles")
+    split = pc.split_pattern(listed, ", ")
+    counts = np.where(pc.equal(listed, "").to_numpy(zero_copy_only=False), 0,
+                      pc.list_value_length(split).to_numpy(zero_copy_only=False)).astype(np.int64)
+    pieces = pc.list_flatten(split)
+    values = pc.cast(pieces.filter(pc.not_equal(pieces, "")), pa.uint64()).to_numpy(zero_copy_only=False)
+    past = values >= 2 ** 63  # not a stored hash: that text is recomputed from the text, as a row would be
+    if past.any():
+        bad = np.zeros(len(rows), dtype=bool)
+        bad[np.repeat(np.arange(len(rows)), counts)[past]] = True
+        matched[rows[bad]] = False
+        values = values[~np.repeat(bad, counts)]
+        rows, counts, found = rows[~bad], counts[~bad], found.filter(pa.array(~bad))
     words = np.zeros(n, dtype=np.int64)
     moment = np.zeros(n, dtype=bool)
     sizes = np.zeros(n, dtype=np.int64)
